@@ -1,0 +1,122 @@
+#pragma once
+// BDU hardware (BTS 5K-BDU, REQ-TOP-2, REQ-RAT-5): the BAT IN bus where up to four PCU outputs
+// meet, the fuse, the positive/negative main relays and the precharge relay with its resistor, the
+// DC-link capacitor with its bleeder (REQ-RAT-6), the DC switch, the cable to the inverter and the
+// inverter's input capacitance, the black start push button, and the BDU's own sensors.
+//
+// Electrical network per step (implicit Euler, three nodes):
+//   BAT IN (C_in) --fuse--relays/precharge--> DC link (C_link, bleeder) --DC switch+cable--> inverter (C_inv)
+// Sign convention: currents > 0 flow from the battery towards the inverter (discharge).
+#include <array>
+#include <utility>
+#include <vector>
+
+namespace bts::plant {
+
+struct FuseParameters {
+  double rated_current_A = 40.0;
+  /// Melting time against current as a multiple of the rating (log-log interpolation between
+  /// points); below the first multiple the fuse never melts. gPV-style curve, see docs.
+  std::vector<std::pair<double, double>> melting_time_s_by_multiple{
+      {1.13, 1.0e9}, {1.45, 3600.0}, {2.0, 60.0}, {3.0, 5.0}, {5.0, 0.5}, {10.0, 0.02}};
+  /// Thermal time constant with which the fuse element forgets a past overload.
+  double cooling_time_constant_s = 120.0;
+};
+
+struct BduParameters {
+  double nominal_current_A = 28.0;
+  double max_current_A = 30.0;
+  double min_full_load_voltage_V = 350.0;
+  double max_full_load_voltage_V = 425.0;
+  double bat_in_capacitance_F = 400e-6;      // PCU output capacitors and BAT IN bus
+  double dc_link_capacitance_F = 1000e-6;    // BDU output capacitor (residual voltage, REQ-RAT-6)
+  double bleeder_resistance_Ohm = 82e3;      // tau = 82 s: < 60 V five minutes after 435 V
+  double bat_in_bleeder_resistance_Ohm = 200e3;
+  double precharge_resistance_Ohm = 100.0;
+  double relay_contact_resistance_Ohm = 0.5e-3;
+  double relay_close_time_s = 0.030;         // coil energised to contacts closed
+  double relay_open_time_s = 0.010;
+  double relay_rated_break_current_A = 35.0; // opening above this current arcs and wears contacts
+  double cable_to_inverter_resistance_Ohm = 0.033;  // 2 x 5 m of 10 AWG (REQ-INS-5)
+  double housekeeping_draw_W = 6.0;          // BDU electronics, taken from BAT IN when it is up
+  double ambient_to_bdu_rise_degC_per_W = 0.5;  // BDU enclosure temperature rise from its losses
+  FuseParameters fuse;
+};
+
+enum class RelayId { PositiveMain = 0, NegativeMain = 1, Precharge = 2 };
+
+/// A relay: commanded coil, contacts that follow after a delay, weld failure, wear counters.
+struct RelayState {
+  bool coil_energised = false;
+  bool contacts_closed = false;
+  double transition_timer_s = 0.0;
+  bool welded = false;                  // fault: contacts stay closed
+  int operations = 0;
+  int openings_above_break_current = 0; // ground truth for scoring (arcing under load)
+};
+
+/// Physical failures and installation errors of the BDU (fault injection).
+struct BduFailures {
+  bool fuse_blown = false;              // forced open (also set when the element melts)
+  std::array<bool, 3> relay_welded{};   // by RelayId
+  bool cable_to_inverter_cut = false;
+  bool output_terminal_loose = false;   // BAT OUT terminal: adds resistance and heat
+  double loose_terminal_resistance_Ohm = 0.15;
+};
+
+/// What the BDU's own sensors would see if they were perfect; the sensor layer adds errors.
+struct BduTruth {
+  double bat_in_voltage_V = 0.0;
+  double dc_link_voltage_V = 0.0;       // BAT OUT, after the relays
+  double inverter_voltage_V = 0.0;
+  double output_current_A = 0.0;        // through the relays, > 0 to the inverter
+  double fuse_voltage_drop_V = 0.0;     // across the fuse: ~0 intact, bus voltage when blown
+  double output_terminal_temperature_rise_degC = 0.0;
+  double precharge_resistor_energy_J = 0.0;
+};
+
+class BduHardware {
+ public:
+  explicit BduHardware(const BduParameters& parameters);
+
+  // Commands from the BDU controller (through its HAL) and from the person at the box.
+  void set_relay_coil(RelayId relay, bool energised);
+  bool relay_coil(RelayId relay) const;
+  bool relay_contacts_closed(RelayId relay) const;
+  const RelayState& relay(RelayId relay) const;
+  void set_dc_switch_closed(bool closed) { dc_switch_closed_ = closed; }
+  bool dc_switch_closed() const { return dc_switch_closed_; }
+  void set_black_start_pressed(bool pressed) { black_start_pressed_ = pressed; }
+  bool black_start_pressed() const { return black_start_pressed_; }
+
+  BduFailures& failures() { return failures_; }
+  const BduFailures& failures() const { return failures_; }
+  bool fuse_intact() const { return !failures_.fuse_blown; }
+  double fuse_melt_fraction() const { return fuse_melt_fraction_; }  // 1 = melts
+
+  /// Advance the network. pcu_bus_current_A is the sum of the currents the PCUs push into BAT IN
+  /// (already limited by each PCU), inverter_current_A what the inverter draws from its input node,
+  /// inverter_capacitance_F the inverter's own input capacitance.
+  void step(double dt_s, double pcu_bus_current_A, double inverter_current_A,
+            double inverter_capacitance_F);
+
+  const BduTruth& truth() const { return truth_; }
+  const BduParameters& parameters() const { return parameters_; }
+  /// Melting time of the fuse at a constant current (s), from the curve; infinity below it.
+  double fuse_melting_time_s(double current_A) const;
+
+ private:
+  void advance_relays(double dt_s);
+  void advance_fuse(double dt_s, double current_A);
+
+  BduParameters parameters_;
+  std::array<RelayState, 3> relays_{};
+  BduFailures failures_;
+  bool dc_switch_closed_ = false;
+  bool black_start_pressed_ = false;
+  double fuse_melt_fraction_ = 0.0;
+  double v_in_V_ = 0.0, v_link_V_ = 0.0, v_inverter_V_ = 0.0;
+  BduTruth truth_;
+};
+
+}  // namespace bts::plant

@@ -1,0 +1,127 @@
+#pragma once
+// One LFP cell: two-RC equivalent circuit with one-state hysteresis, Arrhenius resistances,
+// entropic and Joule heat into its own thermal mass, self-discharge, an internal-short fault
+// path, and capacity/resistance ageing.
+//
+// Sign convention used in the whole plant: current_A > 0 discharges the cell.
+#include <array>
+#include <cstdint>
+
+#include "plant/cell_parameters.hpp"
+
+namespace bts::plant {
+
+/// Tables of a cell parameter set resampled onto a uniform 1 % SOC grid for fast lookup.
+/// Shared (read-only) by every cell of the same chemistry.
+class LfpChemistry {
+ public:
+  static constexpr int kGridIntervals = 100;  // 1 % steps, 101 points
+
+  LfpChemistry(const LfpCellParameters& parameters, const AgeingParameters& ageing);
+
+  const LfpCellParameters& parameters() const { return parameters_; }
+  const AgeingParameters& ageing() const { return ageing_; }
+
+  double ocv_mean_V(double soc) const { return lookup(ocv_mean_V_, soc); }
+  double hysteresis_half_gap_V(double soc) const { return lookup(half_gap_V_, soc); }
+  double entropic_coefficient_V_per_K(double soc) const { return lookup(entropic_V_per_K_, soc); }
+  double resistance_soc_factor(double soc) const { return lookup(resistance_factor_, soc); }
+  /// OCV of the charge branch (hysteresis = +1) and discharge branch (hysteresis = -1).
+  double ocv_charge_branch_V(double soc) const { return ocv_mean_V(soc) + hysteresis_half_gap_V(soc); }
+  double ocv_discharge_branch_V(double soc) const { return ocv_mean_V(soc) - hysteresis_half_gap_V(soc); }
+  /// Arrhenius factor on resistance at a temperature, relative to 25 degC.
+  double resistance_temperature_factor(double temperature_degC) const;
+
+ private:
+  using Grid = std::array<double, kGridIntervals + 1>;
+  static double lookup(const Grid& grid, double soc);
+
+  LfpCellParameters parameters_;
+  AgeingParameters ageing_;
+  Grid ocv_mean_V_{};
+  Grid half_gap_V_{};
+  Grid entropic_V_per_K_{};
+  Grid resistance_factor_{};
+};
+
+/// Ageing accumulators and results of one cell.
+struct CellAgeingState {
+  double calendar_time_s = 0.0;            // time counted for calendar fade
+  double calendar_fade = 0.0;              // share of capacity lost to calendar ageing
+  double cycle_fade = 0.0;                 // share of capacity lost to cycling
+  double equivalent_full_cycles = 0.0;     // charge throughput / (2 * nominal capacity)
+  double resistance_growth = 0.0;          // relative resistance increase (0 = fresh)
+  double throughput_Ah = 0.0;              // total |charge| moved
+};
+
+class Cell {
+ public:
+  Cell(const LfpChemistry& chemistry, const CellSpread& spread, double initial_soc,
+       double initial_temperature_degC);
+
+  /// Advance by dt_s with current_A through the cell (> 0 discharges) while its surroundings
+  /// (the module's internal air) sit at surroundings_degC. Updates SOC, hysteresis, RC voltages,
+  /// terminal voltage, heat and temperature, self-discharge and ageing.
+  void step(double current_A, double dt_s, double surroundings_degC);
+
+  double terminal_voltage_V() const { return terminal_voltage_V_; }
+  double open_circuit_voltage_V() const;   // OCV including the present hysteresis offset
+  double soc() const { return soc_; }      // of the present (aged) capacity, 0..1
+  double capacity_Ah() const;              // present capacity (spread and ageing applied)
+  double temperature_degC() const { return temperature_degC_; }
+  double hysteresis_state() const { return hysteresis_; }  // -1 discharge .. +1 charge branch
+  double heat_W() const { return heat_W_; }                // generated during the last step
+  double resistance_dc_Ohm() const;        // R0+R1+R2 at the present SOC and temperature
+  double stored_energy_Wh() const;         // energy to empty along the mean OCV curve
+  const CellAgeingState& ageing() const { return ageing_; }
+
+  /// Heat into or out of the cell from outside (heater film, neighbouring hot spot), in W.
+  void set_external_heat_W(double heat_W) { external_heat_W_ = heat_W; }
+  /// An internal short: a resistance across the cell terminals inside the can (0 = none).
+  void set_internal_short_Ohm(double resistance_Ohm) { internal_short_Ohm_ = resistance_Ohm; }
+  /// Time-warp ageing (for calendar/cycle projection): adds calendar time and throughput at once.
+  void set_temperature_degC(double temperature_degC) { temperature_degC_ = temperature_degC; }
+  void set_soc(double soc) { soc_ = soc; }
+
+ private:
+  void refresh_parameters(double dt_s);
+  void advance_ageing(double dt_s);
+
+  const LfpChemistry* chemistry_;
+  CellSpread spread_;
+  double soc_;
+  double hysteresis_ = 0.0;
+  double v_rc1_V_ = 0.0;
+  double v_rc2_V_ = 0.0;
+  double temperature_degC_;
+  double terminal_voltage_V_ = 0.0;
+  double heat_W_ = 0.0;
+  double external_heat_W_ = 0.0;
+  double internal_short_Ohm_ = 0.0;
+  CellAgeingState ageing_;
+
+  // Cached coefficients, refreshed when SOC or temperature moved enough or dt changed.
+  double cached_dt_s_ = -1.0;
+  double cached_refresh_soc_ = -1.0;
+  double cached_refresh_temperature_degC_ = -1000.0;
+  double r0_Ohm_ = 0.0;
+  double rc1_decay_ = 0.0, rc1_gain_Ohm_ = 0.0;
+  double rc2_decay_ = 0.0, rc2_gain_Ohm_ = 0.0;
+  double thermal_decay_ = 0.0;
+  double self_discharge_A_ = 0.0;
+  // Ageing accumulators between updates.
+  double ageing_pending_s_ = 0.0;
+  double ageing_pending_soc_time_ = 0.0;
+  double ageing_pending_temperature_time_ = 0.0;
+  double ageing_pending_throughput_Ah_ = 0.0;
+  double last_reversal_soc_ = 0.5;
+  int last_current_sign_ = 0;
+  double dod_weighted_ = 0.0;        // throughput-weighted mean depth of discharge
+  double crate_weighted_ = 0.0;      // throughput-weighted mean C-rate
+};
+
+/// Draw one cell's spread from the module's generator.
+class Rng;
+CellSpread draw_cell_spread(const CellSpreadParameters& parameters, Rng& rng);
+
+}  // namespace bts::plant

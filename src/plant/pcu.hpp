@@ -1,0 +1,93 @@
+#pragma once
+// PCU: the isolated bidirectional DC/DC converter of one module (BTS 5K), between the 16-cell
+// stack (~40-58 V) and the BDU's BAT IN bus (300-435 V). It follows a bus-side current command
+// from the module BMS, limited to 7.5 A and 2.5 kW on the bus side (REQ-TOP-1, REQ-RAT-4).
+//
+// Sign convention: bus_current_A > 0 flows out of the module into the bus (discharge).
+#include <utility>
+#include <vector>
+
+namespace bts::plant {
+
+struct PcuParameters {
+  double max_bus_current_A = 7.5;
+  double rated_bus_current_A = 7.0;
+  double max_bus_power_W = 2500.0;
+  double min_bus_voltage_V = 300.0;   // regulating window on the bus side
+  double max_bus_voltage_V = 435.0;
+  /// Below min_bus_voltage_V the converter only soft-starts the bus (discharge direction),
+  /// limited to this current, so the BDU can bring BAT IN up from 0 V.
+  double soft_start_current_A = 1.0;
+  double min_stack_voltage_V = 38.0;  // input under-voltage lock-out
+  double max_stack_voltage_V = 60.0;
+  /// Efficiency against bus-side power as a share of max_bus_power_W (linear between points).
+  std::vector<std::pair<double, double>> efficiency_by_load{
+      {0.02, 0.80}, {0.05, 0.90}, {0.10, 0.94}, {0.20, 0.96}, {0.40, 0.970},
+      {0.60, 0.970}, {0.80, 0.965}, {1.00, 0.960}};
+  /// Draw from the stack with the converter running at zero current (converter + BMS), and in
+  /// energy-saving mode (converter off, BMS awake). ZCS figures: 20 W and 5 W per module.
+  double running_no_load_draw_W = 20.0;
+  double energy_saving_draw_W = 5.0;
+  /// First-order response of the output current to its command.
+  double current_time_constant_s = 0.02;
+  /// Heatsink thermal node and its conductance to the module's internal air.
+  double heat_capacity_J_per_K = 1500.0;
+  double conductance_to_module_W_per_K = 3.0;
+  /// The converter stops itself above this heatsink temperature and reports it.
+  double over_temperature_shutdown_degC = 95.0;
+  double over_temperature_restart_degC = 80.0;
+};
+
+enum class PcuMode {
+  Off,           // module shut down: no draw at all
+  EnergySaving,  // converter off, BMS awake
+  Running,       // converter on, following its current command
+};
+
+/// Physical failures of the converter (fault injection acts here, never on firmware flags).
+enum class PcuFailure {
+  None,
+  Dead,              // power stage failed: no output; its self-test reports an internal fault
+  IgnoresCommand,    // control loop failed silently: output stays at zero whatever is commanded
+  CoolingBlocked,    // heatsink conductance falls to 10 %: it overheats under load
+};
+
+class Pcu {
+ public:
+  explicit Pcu(const PcuParameters& parameters, double initial_temperature_degC = 25.0);
+
+  void set_mode(PcuMode mode) { mode_ = mode; }
+  PcuMode mode() const { return mode_; }
+  void set_current_command_A(double bus_current_A) { command_A_ = bus_current_A; }
+  double current_command_A() const { return command_A_; }
+  void set_failure(PcuFailure failure) { failure_ = failure; }
+  PcuFailure failure() const { return failure_; }
+
+  /// Advance: stack_voltage_V is the cell stack, bus_voltage_V the BAT IN bus as this converter's
+  /// output sees it (0 when its power cable is cut), surroundings_degC the module's internal air.
+  void step(double dt_s, double stack_voltage_V, double bus_voltage_V, double surroundings_degC);
+
+  double bus_current_A() const { return bus_current_A_; }      // > 0 into the bus
+  double stack_current_A() const { return stack_current_A_; }  // > 0 out of the cells
+  double loss_W() const { return loss_W_; }
+  double heatsink_temperature_degC() const { return temperature_degC_; }
+  /// What the converter itself reports to its BMS: an internal fault or its over-temperature stop.
+  bool reports_internal_fault() const { return failure_ == PcuFailure::Dead; }
+  bool reports_over_temperature() const { return over_temperature_stop_; }
+  /// Efficiency at a bus-side power (W), for tests and docs.
+  double efficiency_at(double bus_power_W) const;
+  const PcuParameters& parameters() const { return parameters_; }
+
+ private:
+  PcuParameters parameters_;
+  PcuMode mode_ = PcuMode::Off;
+  PcuFailure failure_ = PcuFailure::None;
+  double command_A_ = 0.0;
+  double bus_current_A_ = 0.0;
+  double stack_current_A_ = 0.0;
+  double loss_W_ = 0.0;
+  double temperature_degC_;
+  bool over_temperature_stop_ = false;
+};
+
+}  // namespace bts::plant
