@@ -27,10 +27,26 @@ class LfpChemistry {
   double entropic_coefficient_V_per_K(double soc) const { return lookup(entropic_V_per_K_, soc); }
   double resistance_soc_factor(double soc) const { return lookup(resistance_factor_, soc); }
   /// OCV of the charge branch (hysteresis = +1) and discharge branch (hysteresis = -1).
-  double ocv_charge_branch_V(double soc) const { return ocv_mean_V(soc) + hysteresis_half_gap_V(soc); }
-  double ocv_discharge_branch_V(double soc) const { return ocv_mean_V(soc) - hysteresis_half_gap_V(soc); }
+  double ocv_charge_branch_V(double soc) const {
+    return ocv_mean_V(soc) + hysteresis_half_gap_V(soc);
+  }
+  double ocv_discharge_branch_V(double soc) const {
+    return ocv_mean_V(soc) - hysteresis_half_gap_V(soc);
+  }
   /// Arrhenius factor on resistance at a temperature, relative to 25 degC.
   double resistance_temperature_factor(double temperature_degC) const;
+
+  /// Arrhenius factor on the self-discharge current, relative to 25 degC.
+  double self_discharge_temperature_factor(double temperature_degC) const;
+  /// Integral of the mean OCV from SOC 0 to soc (V, per unit SOC); times capacity gives Wh.
+  /// soc is clamped to [0, 1].
+  double ocv_integral_V(double soc) const;
+  /// Mean OCV and hysteresis half gap from one grid lookup (the per-step path).
+  struct OcvPoint {
+    double mean_V;
+    double half_gap_V;
+  };
+  OcvPoint ocv_point(double soc) const;
 
  private:
   using Grid = std::array<double, kGridIntervals + 1>;
@@ -42,16 +58,17 @@ class LfpChemistry {
   Grid half_gap_V_{};
   Grid entropic_V_per_K_{};
   Grid resistance_factor_{};
+  Grid ocv_integral_V_{};  // cumulative integral of ocv_mean_V_ at the grid points
 };
 
 /// Ageing accumulators and results of one cell.
 struct CellAgeingState {
-  double calendar_time_s = 0.0;            // time counted for calendar fade
-  double calendar_fade = 0.0;              // share of capacity lost to calendar ageing
-  double cycle_fade = 0.0;                 // share of capacity lost to cycling
-  double equivalent_full_cycles = 0.0;     // charge throughput / (2 * nominal capacity)
-  double resistance_growth = 0.0;          // relative resistance increase (0 = fresh)
-  double throughput_Ah = 0.0;              // total |charge| moved
+  double calendar_time_s = 0.0;         // time counted for calendar fade
+  double calendar_fade = 0.0;           // share of capacity lost to calendar ageing
+  double cycle_fade = 0.0;              // share of capacity lost to cycling
+  double equivalent_full_cycles = 0.0;  // charge throughput / (2 * nominal capacity)
+  double resistance_growth = 0.0;       // relative resistance increase (0 = fresh)
+  double throughput_Ah = 0.0;           // total |charge| moved
 };
 
 class Cell {
@@ -65,14 +82,14 @@ class Cell {
   void step(double current_A, double dt_s, double surroundings_degC);
 
   double terminal_voltage_V() const { return terminal_voltage_V_; }
-  double open_circuit_voltage_V() const;   // OCV including the present hysteresis offset
-  double soc() const { return soc_; }      // of the present (aged) capacity, 0..1
-  double capacity_Ah() const;              // present capacity (spread and ageing applied)
+  double open_circuit_voltage_V() const;  // OCV including the present hysteresis offset
+  double soc() const { return soc_; }     // of the present (aged) capacity, 0..1
+  double capacity_Ah() const;             // present capacity (spread and ageing applied)
   double temperature_degC() const { return temperature_degC_; }
   double hysteresis_state() const { return hysteresis_; }  // -1 discharge .. +1 charge branch
   double heat_W() const { return heat_W_; }                // generated during the last step
-  double resistance_dc_Ohm() const;        // R0+R1+R2 at the present SOC and temperature
-  double stored_energy_Wh() const;         // energy to empty along the mean OCV curve
+  double resistance_dc_Ohm() const;  // R0+R1+R2 at the present SOC and temperature
+  double stored_energy_Wh() const;   // energy to empty along the mean OCV curve
   const CellAgeingState& ageing() const { return ageing_; }
 
   /// Heat into or out of the cell from outside (heater film, neighbouring hot spot), in W.
@@ -83,9 +100,33 @@ class Cell {
   void set_temperature_degC(double temperature_degC) { temperature_degC_ = temperature_degC; }
   void set_soc(double soc) { soc_ = soc; }
 
+  /// Put the hysteresis state on a branch (-1 discharge .. +1 charge), e.g. for a cell known to
+  /// have rested after a discharge. Clamped to [-1, 1].
+  void set_hysteresis_state(double hysteresis);
+  /// Age the cell to a state of health (capacity / (nominal * spread capacity factor)) along the
+  /// reference duty of docs/plant-cell.md (25 degC, 50 % mean SOC, one 80 % DOD cycle per day at
+  /// 0.5C): sets calendar and cycle fade, cycle count, throughput and resistance growth of that
+  /// history. soh is clamped to [0.05, 1]; soh = 1 gives a fresh cell.
+  void preage_to_state_of_health(double soh);
+  /// Time-warp ageing (for life projection): advance only the ageing state by duration_s spent at
+  /// a mean SOC and temperature while throughput_Ah moved in half-cycles of depth_of_discharge at
+  /// c_rate (relative to nominal capacity). SOC, temperature and voltages are left alone.
+  void project_ageing(double duration_s, double mean_soc, double mean_temperature_degC,
+                      double throughput_Ah, double depth_of_discharge, double c_rate);
+  /// Present capacity relative to the fresh capacity of this cell (1 = fresh).
+  double state_of_health() const;
+  /// Voltages over the two RC branches (V, > 0 while discharging).
+  double rc1_voltage_V() const { return v_rc1_V_; }
+  double rc2_voltage_V() const { return v_rc2_V_; }
+  /// Current through the internal short during the last step (A, 0 without a short).
+  double internal_short_current_A() const { return short_current_A_; }
+  const CellSpread& spread() const { return spread_; }
+  const LfpChemistry& chemistry() const { return *chemistry_; }
+
  private:
   void refresh_parameters(double dt_s);
   void advance_ageing(double dt_s);
+  void track_half_cycles(double cell_current_A);
 
   const LfpChemistry* chemistry_;
   CellSpread spread_;
@@ -116,8 +157,16 @@ class Cell {
   double ageing_pending_throughput_Ah_ = 0.0;
   double last_reversal_soc_ = 0.5;
   int last_current_sign_ = 0;
-  double dod_weighted_ = 0.0;        // throughput-weighted mean depth of discharge
-  double crate_weighted_ = 0.0;      // throughput-weighted mean C-rate
+  double dod_weighted_ = 0.0;    // throughput-weighted mean depth of discharge
+  double crate_weighted_ = 0.0;  // throughput-weighted mean C-rate
+  // Additions (see cell.cpp for their use).
+  double last_half_cycle_depth_ = 0.0;  // depth of the last completed half-cycle (SOC)
+  double direction_threshold_A_ = 0.0;  // |current| below this does not count as a direction
+  double soc_per_A_ = 0.0;              // dt / capacity in As, refreshed with dt and capacity
+  double hysteresis_per_A_ = 0.0;       // gamma * dt / capacity in As
+  double thermal_gain_K_per_W_ = 0.0;   // (1 - thermal_decay) / G: exact step response to heat
+  double entropic_V_per_K_ = 0.0;       // dOCV/dT at the refresh SOC
+  double short_current_A_ = 0.0;
 };
 
 /// Draw one cell's spread from the module's generator.

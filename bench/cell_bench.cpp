@@ -1,0 +1,72 @@
+// Cost of one cell step: 128 cells (8 modules x 16) at dt = 0.01 s with a varying current.
+#include <benchmark/benchmark.h>
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "plant/cell.hpp"
+#include "plant/cell_parameters.hpp"
+#include "plant/random.hpp"
+
+namespace {
+
+using bts::plant::AgeingParameters;
+using bts::plant::Cell;
+using bts::plant::CellSpreadParameters;
+using bts::plant::LfpCellParameters;
+using bts::plant::LfpChemistry;
+using bts::plant::Rng;
+
+constexpr int kModules = 8;
+constexpr int kCellsPerModule = 16;
+constexpr int kCells = kModules * kCellsPerModule;
+constexpr double kDt_s = 0.01;
+constexpr std::size_t kProfileLength = 1 << 16;  // 655 s of current at 100 Hz
+
+// A module current: slow charge/discharge swing, a faster load ripple and converter-like noise;
+// mean zero over the profile so SOC stays bounded however long the benchmark runs.
+std::vector<double> current_profile(Rng& rng) {
+  std::vector<double> profile(kProfileLength);
+  const double two_pi = 2.0 * 3.14159265358979323846;
+  const double duration_s = kProfileLength * kDt_s;
+  for (std::size_t k = 0; k < kProfileLength; ++k) {
+    const double t_s = static_cast<double>(k) * kDt_s;
+    profile[k] = 60.0 * std::sin(two_pi * t_s / duration_s) +
+                 15.0 * std::sin(two_pi * 37.0 * t_s / duration_s) + 2.0 * rng.normal();
+  }
+  return profile;
+}
+
+void BM_CellStep128(benchmark::State& state) {
+  const LfpChemistry chemistry(LfpCellParameters::lfp_default(), AgeingParameters{});
+  Rng rng(12345);
+  std::vector<Cell> cells;
+  cells.reserve(kCells);
+  for (int i = 0; i < kCells; ++i) {
+    cells.emplace_back(chemistry, bts::plant::draw_cell_spread(CellSpreadParameters{}, rng), 0.5,
+                       25.0);
+  }
+  std::vector<std::vector<double>> profiles;
+  for (int m = 0; m < kModules; ++m) profiles.push_back(current_profile(rng));
+
+  std::size_t k = 0;
+  for (auto _ : state) {
+    for (int m = 0; m < kModules; ++m) {
+      const double current_A = profiles[static_cast<std::size_t>(m)][k];
+      Cell* module_cells = &cells[static_cast<std::size_t>(m * kCellsPerModule)];
+      for (int c = 0; c < kCellsPerModule; ++c) module_cells[c].step(current_A, kDt_s, 25.0);
+    }
+    k = (k + 1) & (kProfileLength - 1);
+  }
+  benchmark::DoNotOptimize(cells.front().terminal_voltage_V());
+  const double cell_steps = static_cast<double>(state.iterations()) * kCells;
+  // Cell steps per second, inverted: time per cell step (printed with an SI prefix, e.g. "16ns").
+  state.counters["time_per_cell_step"] =
+      benchmark::Counter(cell_steps, benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  state.SetItemsProcessed(static_cast<std::int64_t>(cell_steps));
+}
+BENCHMARK(BM_CellStep128);
+
+}  // namespace

@@ -1,0 +1,363 @@
+// LFP cell: equations, defaults and decisions are in docs/plant-cell.md.
+#include "plant/cell.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "plant/cell_ageing.hpp"
+#include "plant/random.hpp"
+
+namespace bts::plant {
+
+namespace {
+
+constexpr double kSecondsPerHour = 3600.0;
+constexpr double kSecondsPerMonth = 30.0 * 86400.0;  // the "month" of self_discharge_per_month
+// Coefficients are refreshed when SOC or temperature moved this far since the last refresh.
+constexpr double kRefreshSocStep = 0.005;
+constexpr double kRefreshTemperatureStep_K = 0.5;
+// Beyond the tables the curves continue with the slope of their end 1 % segment for this much
+// SOC, then hold (docs/plant-cell.md, "Beyond empty and full").
+constexpr double kExtrapolationSoc = 0.04;
+// Below this |current| (as a C-rate) the current has no direction for half-cycle counting.
+constexpr double kDirectionThresholdCRate = 0.01;
+// exp(-x) for the hysteresis uses a Taylor series below this argument.
+constexpr double kTaylorLimit = 0.05;
+
+double arrhenius_factor(double activation_energy_J_per_mol, double temperature_degC) {
+  const double temperature_K = temperature_degC + ageing::kZeroCelsius_K;
+  return std::exp(activation_energy_J_per_mol / ageing::kGasConstant_J_per_mol_K *
+                  (1.0 / temperature_K - 1.0 / ageing::kReferenceTemperature_K));
+}
+
+// Linear interpolation in a table sorted by SOC; held constant outside it.
+double interpolate_table(const std::vector<SocPoint>& table, double soc, double empty_value) {
+  if (table.empty()) return empty_value;
+  if (soc <= table.front().soc) return table.front().value;
+  if (soc >= table.back().soc) return table.back().value;
+  const auto upper = std::upper_bound(table.begin(), table.end(), soc,
+                                      [](double s, const SocPoint& p) { return s < p.soc; });
+  const auto lower = upper - 1;
+  const double span = upper->soc - lower->soc;
+  if (span <= 0.0) return upper->value;
+  return lower->value + (soc - lower->soc) / span * (upper->value - lower->value);
+}
+
+// Grid index and fraction for a SOC; the fraction leaves [0, 1] only in the end segments, which
+// then extrapolate linearly.
+struct GridPosition {
+  int index;
+  double fraction;
+};
+
+inline GridPosition grid_position(double soc) {
+  const double limited = std::clamp(soc, -kExtrapolationSoc, 1.0 + kExtrapolationSoc);
+  const double x = limited * LfpChemistry::kGridIntervals;
+  const int index = std::clamp(static_cast<int>(x), 0, LfpChemistry::kGridIntervals - 1);
+  return {index, x - index};
+}
+
+// 1 - exp(-x) for x >= 0: a short Taylor series for small x (the usual per-step case).
+inline double one_minus_exp_negative(double x) {
+  if (x < kTaylorLimit) return x * (1.0 - x * (0.5 - x * (1.0 / 6.0 - x * (1.0 / 24.0))));
+  return -std::expm1(-x);
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// LfpChemistry
+
+LfpChemistry::LfpChemistry(const LfpCellParameters& parameters, const AgeingParameters& ageing)
+    : parameters_(parameters), ageing_(ageing) {
+  for (int k = 0; k <= kGridIntervals; ++k) {
+    const double soc = static_cast<double>(k) / kGridIntervals;
+    const auto i = static_cast<std::size_t>(k);
+    ocv_mean_V_[i] = interpolate_table(parameters_.ocv_mean_V, soc, parameters_.nominal_voltage_V);
+    half_gap_V_[i] = interpolate_table(parameters_.hysteresis_half_gap_V, soc, 0.0);
+    entropic_V_per_K_[i] = interpolate_table(parameters_.entropic_coefficient_V_per_K, soc, 0.0);
+    resistance_factor_[i] = interpolate_table(parameters_.resistance_soc_factor, soc, 1.0);
+  }
+  // The OCV is linear between grid points, so the trapezoid rule integrates it exactly.
+  ocv_integral_V_[0] = 0.0;
+  for (std::size_t i = 1; i <= kGridIntervals; ++i) {
+    ocv_integral_V_[i] =
+        ocv_integral_V_[i - 1] + 0.5 * (ocv_mean_V_[i - 1] + ocv_mean_V_[i]) / kGridIntervals;
+  }
+}
+
+double LfpChemistry::lookup(const Grid& grid, double soc) {
+  const GridPosition at = grid_position(soc);
+  const auto i = static_cast<std::size_t>(at.index);
+  return grid[i] + at.fraction * (grid[i + 1] - grid[i]);
+}
+
+LfpChemistry::OcvPoint LfpChemistry::ocv_point(double soc) const {
+  const GridPosition at = grid_position(soc);
+  const auto i = static_cast<std::size_t>(at.index);
+  return {ocv_mean_V_[i] + at.fraction * (ocv_mean_V_[i + 1] - ocv_mean_V_[i]),
+          half_gap_V_[i] + at.fraction * (half_gap_V_[i + 1] - half_gap_V_[i])};
+}
+
+double LfpChemistry::resistance_temperature_factor(double temperature_degC) const {
+  return arrhenius_factor(parameters_.resistance_activation_energy_J_per_mol, temperature_degC);
+}
+
+double LfpChemistry::self_discharge_temperature_factor(double temperature_degC) const {
+  // A rate (not a resistance): faster when warm.
+  return 1.0 /
+         arrhenius_factor(parameters_.self_discharge_activation_energy_J_per_mol, temperature_degC);
+}
+
+double LfpChemistry::ocv_integral_V(double soc) const {
+  const double limited = std::clamp(soc, 0.0, 1.0);
+  const double x = limited * kGridIntervals;
+  const int index = std::clamp(static_cast<int>(x), 0, kGridIntervals - 1);
+  const auto i = static_cast<std::size_t>(index);
+  const double ds = (x - index) / kGridIntervals;  // SOC past grid point i
+  const double slope = (ocv_mean_V_[i + 1] - ocv_mean_V_[i]) * kGridIntervals;
+  return ocv_integral_V_[i] + ds * (ocv_mean_V_[i] + 0.5 * slope * ds);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cell
+
+Cell::Cell(const LfpChemistry& chemistry, const CellSpread& spread, double initial_soc,
+           double initial_temperature_degC)
+    : chemistry_(&chemistry),
+      spread_(spread),
+      soc_(std::clamp(initial_soc + spread.initial_soc_offset, 0.0, 1.0)),
+      temperature_degC_(initial_temperature_degC) {
+  terminal_voltage_V_ = open_circuit_voltage_V();
+  last_reversal_soc_ = soc_;
+}
+
+double Cell::open_circuit_voltage_V() const {
+  const LfpChemistry::OcvPoint ocv = chemistry_->ocv_point(soc_);
+  return ocv.mean_V + ocv.half_gap_V * hysteresis_;
+}
+
+double Cell::capacity_Ah() const {
+  const double fresh_Ah = chemistry_->parameters().nominal_capacity_Ah * spread_.capacity_factor;
+  // A floor keeps SOC arithmetic finite for a cell aged beyond any sensible end of life.
+  const double remaining = std::max(1.0 - ageing_.calendar_fade - ageing_.cycle_fade, 1e-3);
+  return fresh_Ah * remaining;
+}
+
+double Cell::state_of_health() const {
+  const double fresh_Ah = chemistry_->parameters().nominal_capacity_Ah * spread_.capacity_factor;
+  return fresh_Ah > 0.0 ? capacity_Ah() / fresh_Ah : 0.0;
+}
+
+double Cell::resistance_dc_Ohm() const {
+  const LfpCellParameters& p = chemistry_->parameters();
+  return (p.r0_Ohm + p.r1_Ohm + p.r2_Ohm) * chemistry_->resistance_soc_factor(soc_) *
+         chemistry_->resistance_temperature_factor(temperature_degC_) * spread_.resistance_factor *
+         (1.0 + ageing_.resistance_growth);
+}
+
+double Cell::stored_energy_Wh() const { return capacity_Ah() * chemistry_->ocv_integral_V(soc_); }
+
+void Cell::set_hysteresis_state(double hysteresis) {
+  hysteresis_ = std::clamp(hysteresis, -1.0, 1.0);
+}
+
+void Cell::preage_to_state_of_health(double soh) {
+  const double target = std::clamp(soh, 0.05, 1.0);
+  const ageing::ReferenceHistory history =
+      ageing::reference_history_for_fade(chemistry_->ageing(), 1.0 - target);
+  ageing_.calendar_time_s = history.days * ageing::kSecondsPerDay;
+  ageing_.calendar_fade = history.calendar_fade;
+  ageing_.cycle_fade = history.cycle_fade;
+  ageing_.equivalent_full_cycles = history.equivalent_full_cycles;
+  ageing_.throughput_Ah =
+      2.0 * history.equivalent_full_cycles * chemistry_->parameters().nominal_capacity_Ah;
+  ageing_.resistance_growth = history.resistance_growth;
+  last_half_cycle_depth_ = ageing::ReferenceDuty{}.depth_of_discharge;
+  cached_dt_s_ = -1.0;  // capacity and resistances changed
+}
+
+void Cell::project_ageing(double duration_s, double mean_soc, double mean_temperature_degC,
+                          double throughput_Ah, double depth_of_discharge, double c_rate) {
+  if (ageing_pending_s_ > 0.0) advance_ageing(ageing_pending_s_);  // settle what was recorded
+  if (duration_s <= 0.0) return;
+  const double moved_Ah = std::max(throughput_Ah, 0.0);
+  ageing_pending_s_ = duration_s;
+  ageing_pending_soc_time_ = mean_soc * duration_s;
+  ageing_pending_temperature_time_ = mean_temperature_degC * duration_s;
+  ageing_pending_throughput_Ah_ = moved_Ah;
+  crate_weighted_ = moved_Ah * c_rate * chemistry_->parameters().nominal_capacity_Ah;
+  dod_weighted_ = moved_Ah * depth_of_discharge;
+  advance_ageing(duration_s);
+}
+
+void Cell::refresh_parameters(double dt_s) {
+  const LfpChemistry& chemistry = *chemistry_;
+  const LfpCellParameters& p = chemistry.parameters();
+  const double capacity_As = capacity_Ah() * kSecondsPerHour;
+  const double resistance_factor = chemistry.resistance_soc_factor(soc_) *
+                                   chemistry.resistance_temperature_factor(temperature_degC_) *
+                                   spread_.resistance_factor * (1.0 + ageing_.resistance_growth);
+  r0_Ohm_ = p.r0_Ohm * resistance_factor;
+  // Exact zero-order hold of an RC branch: v <- a*v + R*(1-a)*i, a = exp(-dt/tau).
+  const double rc1_fall = -std::expm1(-dt_s / p.tau1_s);
+  const double rc2_fall = -std::expm1(-dt_s / p.tau2_s);
+  rc1_decay_ = 1.0 - rc1_fall;
+  rc1_gain_Ohm_ = p.r1_Ohm * resistance_factor * rc1_fall;
+  rc2_decay_ = 1.0 - rc2_fall;
+  rc2_gain_Ohm_ = p.r2_Ohm * resistance_factor * rc2_fall;
+  // Lumped thermal node: exact step response, stable for any dt.
+  const double conductance = p.conductance_to_module_W_per_K;
+  if (conductance > 0.0 && p.heat_capacity_J_per_K > 0.0) {
+    const double thermal_fall = -std::expm1(-conductance * dt_s / p.heat_capacity_J_per_K);
+    thermal_decay_ = 1.0 - thermal_fall;
+    thermal_gain_K_per_W_ = thermal_fall / conductance;
+  } else {  // adiabatic cell
+    thermal_decay_ = 1.0;
+    thermal_gain_K_per_W_ = p.heat_capacity_J_per_K > 0.0 ? dt_s / p.heat_capacity_J_per_K : 0.0;
+  }
+  self_discharge_A_ = capacity_Ah() * p.self_discharge_per_month * kSecondsPerHour /
+                      kSecondsPerMonth *
+                      chemistry.self_discharge_temperature_factor(temperature_degC_) *
+                      spread_.self_discharge_factor;
+  entropic_V_per_K_ = chemistry.entropic_coefficient_V_per_K(soc_);
+  soc_per_A_ = capacity_As > 0.0 ? dt_s / capacity_As : 0.0;
+  hysteresis_per_A_ = capacity_As > 0.0 ? p.hysteresis_rate * dt_s / capacity_As : 0.0;
+  direction_threshold_A_ = kDirectionThresholdCRate * p.nominal_capacity_Ah;
+  cached_dt_s_ = dt_s;
+  cached_refresh_soc_ = soc_;
+  cached_refresh_temperature_degC_ = temperature_degC_;
+}
+
+void Cell::track_half_cycles(double cell_current_A) {
+  const int direction =
+      (cell_current_A > direction_threshold_A_) - (cell_current_A < -direction_threshold_A_);
+  if (direction == 0 || direction == last_current_sign_) return;
+  if (last_current_sign_ != 0) last_half_cycle_depth_ = std::fabs(soc_ - last_reversal_soc_);
+  last_reversal_soc_ = soc_;
+  last_current_sign_ = direction;
+}
+
+void Cell::step(double current_A, double dt_s, double surroundings_degC) {
+  if (dt_s != cached_dt_s_ || std::fabs(soc_ - cached_refresh_soc_) > kRefreshSocStep ||
+      std::fabs(temperature_degC_ - cached_refresh_temperature_degC_) > kRefreshTemperatureStep_K) {
+    refresh_parameters(dt_s);
+  }
+
+  // An internal short sits across the electrodes: it carries V_terminal / R_short, solved through
+  // R0 with the RC voltages at the start of the step, and its current flows through the cell.
+  double cell_current_A = current_A;
+  short_current_A_ = 0.0;
+  if (internal_short_Ohm_ > 0.0) {
+    const double source_V = open_circuit_voltage_V() - v_rc1_V_ - v_rc2_V_;
+    short_current_A_ = (source_V - r0_Ohm_ * current_A) / (internal_short_Ohm_ + r0_Ohm_);
+    cell_current_A += short_current_A_;
+  }
+  track_half_cycles(cell_current_A);
+
+  // Charge: SOC is not clamped; the OCV falls or rises steeply past the table ends instead.
+  soc_ -= (cell_current_A + self_discharge_A_) * soc_per_A_;
+
+  // Plett one-state hysteresis: h <- A*h - (1-A)*sgn(i), written as h -= (1-A)*(h + sgn(i)).
+  if (cell_current_A != 0.0) {
+    const double sign = cell_current_A > 0.0 ? 1.0 : -1.0;
+    const double fall = one_minus_exp_negative(std::fabs(cell_current_A) * hysteresis_per_A_);
+    hysteresis_ -= fall * (hysteresis_ + sign);
+  }
+
+  v_rc1_V_ = rc1_decay_ * v_rc1_V_ + rc1_gain_Ohm_ * cell_current_A;
+  v_rc2_V_ = rc2_decay_ * v_rc2_V_ + rc2_gain_Ohm_ * cell_current_A;
+
+  const LfpChemistry::OcvPoint ocv = chemistry_->ocv_point(soc_);
+  terminal_voltage_V_ =
+      ocv.mean_V + ocv.half_gap_V * hysteresis_ - r0_Ohm_ * cell_current_A - v_rc1_V_ - v_rc2_V_;
+
+  // Bernardi heat (i > 0 discharges): irreversible against the mean OCV, reversible entropic
+  // part, and everything the short dissipates inside the can.
+  const double temperature_K = temperature_degC_ + ageing::kZeroCelsius_K;
+  heat_W_ = cell_current_A * (ocv.mean_V - terminal_voltage_V_) -
+            cell_current_A * temperature_K * entropic_V_per_K_ +
+            short_current_A_ * terminal_voltage_V_;
+  temperature_degC_ = surroundings_degC + (temperature_degC_ - surroundings_degC) * thermal_decay_ +
+                      thermal_gain_K_per_W_ * (heat_W_ + external_heat_W_);
+
+  // Ageing accumulators; the ageing state advances every update_interval_s of simulated time.
+  const double moved_Ah = std::fabs(cell_current_A) * dt_s * (1.0 / kSecondsPerHour);
+  const double half_cycle_depth =
+      std::max(std::fabs(soc_ - last_reversal_soc_), last_half_cycle_depth_);
+  ageing_pending_s_ += dt_s;
+  ageing_pending_soc_time_ += soc_ * dt_s;
+  ageing_pending_temperature_time_ += temperature_degC_ * dt_s;
+  ageing_pending_throughput_Ah_ += moved_Ah;
+  crate_weighted_ += moved_Ah * std::fabs(cell_current_A);
+  dod_weighted_ += moved_Ah * half_cycle_depth;
+  if (ageing_pending_s_ >= chemistry_->ageing().update_interval_s) {
+    advance_ageing(ageing_pending_s_);
+  }
+}
+
+// dt_s is the simulated time covered by the accumulators. Between updates, crate_weighted_ holds
+// sum(|i| * dAh) and dod_weighted_ sum(depth * dAh): dividing by the throughput gives the
+// throughput-weighted C-rate and depth of discharge of the interval.
+void Cell::advance_ageing(double dt_s) {
+  const AgeingParameters& p = chemistry_->ageing();
+  const double nominal_Ah = chemistry_->parameters().nominal_capacity_Ah;
+  const double throughput_Ah = ageing_pending_throughput_Ah_;
+  const double cycles = nominal_Ah > 0.0 ? throughput_Ah / (2.0 * nominal_Ah) : 0.0;
+  ageing_.calendar_time_s += dt_s;
+  ageing_.throughput_Ah += throughput_Ah;
+  ageing_.equivalent_full_cycles += cycles;
+
+  if (p.enabled && dt_s > 0.0) {
+    const double mean_soc = std::clamp(ageing_pending_soc_time_ / dt_s, 0.0, 1.0);
+    const double mean_temperature_K =
+        ageing_pending_temperature_time_ / dt_s + ageing::kZeroCelsius_K;
+    ageing_.calendar_fade = ageing::continue_power_law(
+        ageing_.calendar_fade, ageing::calendar_fade_coefficient(p, mean_temperature_K, mean_soc),
+        p.cal_exponent, dt_s / ageing::kSecondsPerDay);
+    ageing_.resistance_growth +=
+        ageing::calendar_resistance_rate_per_s(p, mean_temperature_K, mean_soc) * dt_s;
+    if (throughput_Ah > 0.0) {
+      const double depth = std::clamp(dod_weighted_ / throughput_Ah, 0.0, 1.0);
+      const double c_rate = crate_weighted_ / throughput_Ah / nominal_Ah;
+      ageing_.cycle_fade = ageing::continue_power_law(
+          ageing_.cycle_fade, ageing::cycle_fade_coefficient(p, mean_temperature_K, depth, c_rate),
+          p.cyc_exponent, cycles);
+      ageing_.resistance_growth +=
+          ageing::cycle_resistance_rate_per_cycle(p, depth, c_rate) * cycles;
+    }
+    cached_dt_s_ = -1.0;  // capacity and resistances changed: refresh on the next step
+  }
+
+  ageing_pending_s_ = 0.0;
+  ageing_pending_soc_time_ = 0.0;
+  ageing_pending_temperature_time_ = 0.0;
+  ageing_pending_throughput_Ah_ = 0.0;
+  crate_weighted_ = 0.0;
+  dod_weighted_ = 0.0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Spread
+
+namespace {
+
+// A normal draw limited to +-4 standard deviations, so no factor lands at an absurd value.
+double bounded_normal(Rng& rng) { return std::clamp(rng.normal(), -4.0, 4.0); }
+
+double positive_factor(double relative_sd, Rng& rng) {
+  return std::max(0.05, 1.0 + relative_sd * bounded_normal(rng));
+}
+
+}  // namespace
+
+CellSpread draw_cell_spread(const CellSpreadParameters& parameters, Rng& rng) {
+  CellSpread spread;
+  spread.capacity_factor = positive_factor(parameters.capacity_relative_sd, rng);
+  spread.resistance_factor = positive_factor(parameters.resistance_relative_sd, rng);
+  spread.self_discharge_factor = positive_factor(parameters.self_discharge_relative_sd, rng);
+  spread.initial_soc_offset = parameters.initial_soc_sd * bounded_normal(rng);
+  return spread;
+}
+
+}  // namespace bts::plant

@@ -1,0 +1,456 @@
+// The LFP cell: OCV and hysteresis, RC relaxation, capacity and energy, temperature dependence,
+// heat, self-discharge, internal short, determinism and the production spread.
+#include "plant/cell.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "plant/cell_parameters.hpp"
+#include "plant/random.hpp"
+
+namespace bts::plant {
+namespace {
+
+constexpr double kGasConstant = 8.314462618;
+
+AgeingParameters no_ageing() {
+  AgeingParameters a;
+  a.enabled = false;
+  return a;
+}
+
+// Default tables, but the cell's temperature pinned to its surroundings and no self-discharge,
+// so electrical behaviour can be checked against closed forms.
+LfpCellParameters isothermal_parameters() {
+  LfpCellParameters p = LfpCellParameters::lfp_default();
+  p.conductance_to_module_W_per_K = 1.0e6;
+  p.self_discharge_per_month = 0.0;
+  return p;
+}
+
+// Run a cell at a constant current for a duration.
+void run(Cell& cell, double current_A, double duration_s, double dt_s, double surroundings_degC) {
+  const long steps = std::lround(duration_s / dt_s);
+  for (long k = 0; k < steps; ++k) cell.step(current_A, dt_s, surroundings_degC);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tables
+
+TEST(CellChemistry, OcvGridReproducesTablePoints) {
+  const LfpChemistry chemistry(LfpCellParameters::lfp_default(), AgeingParameters{});
+  EXPECT_NEAR(chemistry.ocv_mean_V(0.00), 2.2862, 1e-12);
+  EXPECT_NEAR(chemistry.ocv_mean_V(0.10), 3.1967, 1e-12);
+  EXPECT_NEAR(chemistry.ocv_mean_V(0.50), 3.2995, 1e-12);
+  EXPECT_NEAR(chemistry.ocv_mean_V(0.90), 3.3425, 1e-12);
+  EXPECT_NEAR(chemistry.ocv_mean_V(1.00), 3.5305, 1e-12);
+  // Between grid points the curve is linear: halfway between 50 % and 55 %.
+  EXPECT_NEAR(chemistry.ocv_mean_V(0.525), 0.5 * (3.2995 + 3.3014), 1e-4);
+}
+
+TEST(CellChemistry, HysteresisGapMatchesTable) {
+  const LfpChemistry chemistry(LfpCellParameters::lfp_default(), AgeingParameters{});
+  const double gap_at_half_V =
+      chemistry.ocv_charge_branch_V(0.5) - chemistry.ocv_discharge_branch_V(0.5);
+  EXPECT_NEAR(gap_at_half_V, 18.7e-3, 1e-6);
+  for (double soc = 0.10; soc <= 0.90 + 1e-9; soc += 0.01) {
+    const double gap_V = chemistry.ocv_charge_branch_V(soc) - chemistry.ocv_discharge_branch_V(soc);
+    EXPECT_GE(gap_V, 15e-3) << "soc " << soc;
+    EXPECT_LE(gap_V, 30e-3) << "soc " << soc;
+  }
+}
+
+TEST(CellChemistry, OcvFallsAndRisesSteeplyBeyondTheTable) {
+  const LfpChemistry chemistry(LfpCellParameters::lfp_default(), AgeingParameters{});
+  // End slopes of the 1 % segments: ~50 V per unit SOC at empty, ~17 V at full.
+  EXPECT_LT(chemistry.ocv_mean_V(-0.01), chemistry.ocv_mean_V(0.0) - 0.4);
+  EXPECT_GT(chemistry.ocv_mean_V(1.01), chemistry.ocv_mean_V(1.0) + 0.15);
+  // Held beyond 4 % past either end.
+  EXPECT_DOUBLE_EQ(chemistry.ocv_mean_V(-0.5), chemistry.ocv_mean_V(-0.04));
+  EXPECT_DOUBLE_EQ(chemistry.ocv_mean_V(1.5), chemistry.ocv_mean_V(1.04));
+}
+
+TEST(CellChemistry, ResistanceFollowsArrhenius) {
+  const LfpChemistry chemistry(LfpCellParameters::lfp_default(), AgeingParameters{});
+  const double expected = std::exp(20000.0 / kGasConstant * (1.0 / 283.15 - 1.0 / 298.15));
+  EXPECT_NEAR(expected, 1.533, 0.002);
+  EXPECT_NEAR(chemistry.resistance_temperature_factor(10.0), expected, 1e-9);
+  EXPECT_NEAR(chemistry.resistance_temperature_factor(25.0), 1.0, 1e-12);
+
+  Cell cold(chemistry, CellSpread{}, 0.5, 10.0);
+  Cell warm(chemistry, CellSpread{}, 0.5, 25.0);
+  EXPECT_NEAR(cold.resistance_dc_Ohm() / warm.resistance_dc_Ohm(), expected, 1e-9);
+  // DC resistance at 25 degC in the plateau: R0 + R1 + R2 = 0.75 mOhm.
+  EXPECT_NEAR(warm.resistance_dc_Ohm(), 0.75e-3, 1e-9);
+}
+
+TEST(CellChemistry, StoredEnergyIntegratesTheMeanOcv) {
+  const LfpCellParameters parameters = LfpCellParameters::lfp_default();
+  const LfpChemistry chemistry(parameters, AgeingParameters{});
+  // Trapezoid over the original (non-uniform) table: the same curve, integrated independently.
+  double integral_V = 0.0;
+  const auto& table = parameters.ocv_mean_V;
+  for (std::size_t i = 1; i < table.size(); ++i) {
+    integral_V += 0.5 * (table[i - 1].value + table[i].value) * (table[i].soc - table[i - 1].soc);
+  }
+  EXPECT_NEAR(chemistry.ocv_integral_V(1.0), integral_V, 0.002 * integral_V);
+  EXPECT_DOUBLE_EQ(chemistry.ocv_integral_V(0.0), 0.0);
+
+  Cell full(chemistry, CellSpread{}, 1.0, 25.0);
+  Cell half(chemistry, CellSpread{}, 0.5, 25.0);
+  Cell empty(chemistry, CellSpread{}, 0.0, 25.0);
+  EXPECT_NEAR(full.stored_energy_Wh(), 100.0 * integral_V, 0.002 * 100.0 * integral_V);
+  EXPECT_NEAR(full.stored_energy_Wh(), 320.0, 12.0);  // 5120 Wh / 16 cells
+  EXPECT_DOUBLE_EQ(empty.stored_energy_Wh(), 0.0);
+  // The upper half holds more energy than the lower half (higher voltage).
+  EXPECT_GT(full.stored_energy_Wh() - half.stored_energy_Wh(), half.stored_energy_Wh());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hysteresis and relaxation
+
+TEST(CellHysteresis, DischargeThenChargeMovesBetweenBranches) {
+  const LfpChemistry chemistry(LfpCellParameters::lfp_default(), AgeingParameters{});
+  Cell cell(chemistry, CellSpread{}, 0.9, 25.0);
+  run(cell, 50.0, 60.0 * 0.01 * 3600.0 / 0.5, 1.0, 25.0);  // 60 % of capacity at 0.5C
+  ASSERT_NEAR(cell.soc(), 0.3, 0.002);
+  EXPECT_LT(cell.hysteresis_state(), -0.999);
+  EXPECT_NEAR(cell.open_circuit_voltage_V(), chemistry.ocv_discharge_branch_V(cell.soc()), 1e-4);
+
+  // Resting four hours: the terminal voltage settles on the discharge branch.
+  run(cell, 0.0, 4 * 3600.0, 10.0, 25.0);
+  EXPECT_NEAR(cell.terminal_voltage_V(), chemistry.ocv_discharge_branch_V(cell.soc()), 1e-3);
+
+  // Charging 20 % moves it to the charge branch; the gap then equals the table.
+  run(cell, -50.0, 0.2 * 3600.0 / 0.5, 1.0, 25.0);
+  EXPECT_GT(cell.hysteresis_state(), 0.99);
+  const double gap_V = cell.open_circuit_voltage_V() - chemistry.ocv_discharge_branch_V(cell.soc());
+  const double table_gap_V =
+      chemistry.ocv_charge_branch_V(cell.soc()) - chemistry.ocv_discharge_branch_V(cell.soc());
+  EXPECT_NEAR(gap_V, table_gap_V, 0.5e-3);
+  EXPECT_NEAR(gap_V, 18.7e-3, 0.7e-3);  // at ~50 % SOC
+  run(cell, 0.0, 4 * 3600.0, 10.0, 25.0);
+  EXPECT_NEAR(cell.terminal_voltage_V(), chemistry.ocv_charge_branch_V(cell.soc()), 1e-3);
+}
+
+TEST(CellHysteresis, SmallSwingMovesOnlyPartWay) {
+  const LfpChemistry chemistry(LfpCellParameters::lfp_default(), AgeingParameters{});
+  Cell cell(chemistry, CellSpread{}, 0.5, 25.0);
+  cell.set_hysteresis_state(-1.0);
+  // Charging 1/gamma of capacity (3.33 %) moves h 63 % of the way from -1 to +1.
+  const double swing = 1.0 / chemistry.parameters().hysteresis_rate;
+  run(cell, -10.0, swing * 100.0 * 3600.0 / 10.0, 0.1, 25.0);
+  EXPECT_NEAR(cell.hysteresis_state(), -1.0 + 2.0 * (1.0 - std::exp(-1.0)), 0.01);
+}
+
+TEST(CellRelaxation, VoltageRelaxesWithTheRcTimeConstants) {
+  const LfpCellParameters p = isothermal_parameters();
+  const LfpChemistry chemistry(p, no_ageing());
+  Cell cell(chemistry, CellSpread{}, 0.5, 25.0);
+  cell.set_hysteresis_state(-1.0);
+  const double current_A = 100.0;
+  const double pulse_s = 300.0;
+  run(cell, current_A, pulse_s, 1.0, 25.0);  // SOC 0.5 -> 0.417: plateau, factor 1
+  const double loaded_V = cell.terminal_voltage_V();
+
+  const double v1_0 = current_A * p.r1_Ohm * (1.0 - std::exp(-pulse_s / p.tau1_s));
+  const double v2_0 = current_A * p.r2_Ohm * (1.0 - std::exp(-pulse_s / p.tau2_s));
+  EXPECT_NEAR(loaded_V, cell.open_circuit_voltage_V() - current_A * p.r0_Ohm - v1_0 - v2_0, 1e-6);
+
+  // Overpotential while resting: v1(0) e^(-t/tau1) + v2(0) e^(-t/tau2).
+  auto overpotential = [&]() { return cell.open_circuit_voltage_V() - cell.terminal_voltage_V(); };
+  cell.step(0.0, 1.0, 25.0);
+  EXPECT_NEAR(cell.terminal_voltage_V() - loaded_V,
+              current_A * p.r0_Ohm + v1_0 * (1.0 - std::exp(-1.0 / p.tau1_s)) +
+                  v2_0 * (1.0 - std::exp(-1.0 / p.tau2_s)),
+              1e-7);
+  run(cell, 0.0, p.tau1_s - 1.0, 1.0, 25.0);
+  const double at_tau1 = v1_0 * std::exp(-1.0) + v2_0 * std::exp(-p.tau1_s / p.tau2_s);
+  EXPECT_NEAR(overpotential(), at_tau1, 0.01 * at_tau1);
+  run(cell, 0.0, p.tau2_s - p.tau1_s, 1.0, 25.0);
+  const double at_tau2 = v1_0 * std::exp(-p.tau2_s / p.tau1_s) + v2_0 * std::exp(-1.0);
+  EXPECT_NEAR(overpotential(), at_tau2, 0.01 * at_tau2);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Capacity, energy and the voltage ends
+
+TEST(CellDischarge, HalfCRateStringDeliversRatedChargeAndEnergy) {
+  const LfpChemistry chemistry(LfpCellParameters::lfp_default(), AgeingParameters{});
+  std::vector<Cell> cells;
+  for (int i = 0; i < 16; ++i) {
+    cells.emplace_back(chemistry, CellSpread{}, 1.0, 25.0);
+    cells.back().set_hysteresis_state(-1.0);
+  }
+  const double current_A = 50.0;
+  const double dt_s = 1.0;
+  double charge_Ah = 0.0;
+  double energy_Wh = 0.0;
+  double min_V = 10.0;
+  while (min_V > 2.5 && charge_Ah < 120.0) {
+    min_V = 10.0;
+    for (Cell& cell : cells) {
+      cell.step(current_A, dt_s, 25.0);
+      energy_Wh += cell.terminal_voltage_V() * current_A * dt_s / 3600.0;
+      min_V = std::min(min_V, cell.terminal_voltage_V());
+    }
+    charge_Ah += current_A * dt_s / 3600.0;
+  }
+  EXPECT_NEAR(charge_Ah, 100.0, 2.0);
+  EXPECT_NEAR(energy_Wh, 5120.0, 0.03 * 5120.0);
+  EXPECT_LT(min_V, 2.5);
+  EXPECT_GT(cells.front().soc(), -0.01);  // it got there by the steep end, not by running far
+}
+
+TEST(CellDischarge, ChargeEndRisesAbove365V) {
+  const LfpChemistry chemistry(LfpCellParameters::lfp_default(), AgeingParameters{});
+  Cell cell(chemistry, CellSpread{}, 0.9, 25.0);
+  cell.set_hysteresis_state(1.0);
+  while (cell.terminal_voltage_V() <= 3.65 && cell.soc() < 1.05) cell.step(-50.0, 1.0, 25.0);
+  EXPECT_GT(cell.terminal_voltage_V(), 3.65);
+  EXPECT_GT(cell.soc(), 0.98);
+  EXPECT_LT(cell.soc(), 1.01);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Heat and temperature
+
+TEST(CellThermal, ApproachesSteadyStateWithTimeConstant) {
+  // Constant heat: no entropic term, no hysteresis, temperature-independent resistance, and a
+  // cell so large that SOC barely moves.
+  LfpCellParameters p = LfpCellParameters::lfp_default();
+  p.nominal_capacity_Ah = 1.0e4;
+  p.entropic_coefficient_V_per_K = {{0.0, 0.0}, {1.0, 0.0}};
+  p.hysteresis_half_gap_V = {{0.0, 0.0}, {1.0, 0.0}};
+  p.resistance_soc_factor = {{0.0, 1.0}, {1.0, 1.0}};
+  p.resistance_activation_energy_J_per_mol = 0.0;
+  p.tau2_s = 10.0;
+  p.self_discharge_per_month = 0.0;
+  const LfpChemistry chemistry(p, no_ageing());
+  Cell cell(chemistry, CellSpread{}, 0.5, 20.0);
+  const double current_A = 100.0;
+  const double heat_W = current_A * current_A * (p.r0_Ohm + p.r1_Ohm + p.r2_Ohm);
+  const double rise_K = heat_W / p.conductance_to_module_W_per_K;
+  const double tau_s = p.heat_capacity_J_per_K / p.conductance_to_module_W_per_K;
+
+  run(cell, current_A, tau_s, 1.0, 20.0);
+  EXPECT_NEAR(cell.heat_W(), heat_W, 1e-3 * heat_W);
+  EXPECT_NEAR(cell.temperature_degC() - 20.0, rise_K * (1.0 - std::exp(-1.0)), 0.02 * rise_K);
+  run(cell, current_A, 5.0 * tau_s, 1.0, 20.0);
+  EXPECT_NEAR(cell.temperature_degC() - 20.0, rise_K, 0.01 * rise_K);
+}
+
+TEST(CellThermal, BernardiHeatIncludesHysteresisAndEntropicTerms) {
+  const LfpCellParameters p = isothermal_parameters();
+  const LfpChemistry chemistry(p, no_ageing());
+  Cell cell(chemistry, CellSpread{}, 0.5, 25.0);
+  cell.set_hysteresis_state(-1.0);
+  const double current_A = 50.0;
+  const double duration_s = 600.0;
+  run(cell, current_A, duration_s, 1.0, 25.0);
+  const double soc = cell.soc();
+  const double joule_W = current_A * current_A *
+                         (p.r0_Ohm + p.r1_Ohm * (1.0 - std::exp(-duration_s / p.tau1_s)) +
+                          p.r2_Ohm * (1.0 - std::exp(-duration_s / p.tau2_s)));
+  const double hysteresis_W = current_A * chemistry.hysteresis_half_gap_V(soc);
+  const double entropic_W = -current_A * 298.15 * chemistry.entropic_coefficient_V_per_K(soc);
+  ASSERT_LT(entropic_W, -1.0);  // endothermic discharge in the plateau (dU/dT > 0)
+  EXPECT_NEAR(cell.heat_W(), joule_W + hysteresis_W + entropic_W, 0.05);
+}
+
+TEST(CellThermal, HourLongStepsFollowTheExactExponential) {
+  const LfpCellParameters p = LfpCellParameters::lfp_default();
+  const LfpChemistry chemistry(p, no_ageing());
+  Cell cell(chemistry, CellSpread{}, 0.5, 25.0);
+  cell.set_external_heat_W(10.0);
+  const double tau_s = p.heat_capacity_J_per_K / p.conductance_to_module_W_per_K;
+  const double rise_K = 10.0 / p.conductance_to_module_W_per_K;
+  cell.step(0.0, 3600.0, 25.0);
+  EXPECT_NEAR(cell.temperature_degC(), 25.0 + rise_K * (1.0 - std::exp(-3600.0 / tau_s)), 1e-9);
+  for (int hour = 0; hour < 10; ++hour) {
+    cell.step(0.0, 3600.0, 25.0);
+    EXPECT_LE(cell.temperature_degC(), 25.0 + rise_K + 1e-9);  // no overshoot
+  }
+  EXPECT_NEAR(cell.temperature_degC(), 25.0 + rise_K, 1e-3);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Self-discharge and the internal short
+
+double soc_lost_in_a_month(double temperature_degC) {
+  const LfpChemistry chemistry(LfpCellParameters::lfp_default(), AgeingParameters{});
+  Cell cell(chemistry, CellSpread{}, 0.5, temperature_degC);
+  run(cell, 0.0, 30.0 * 86400.0, 60.0, temperature_degC);
+  return 0.5 - cell.soc();
+}
+
+TEST(CellSelfDischarge, LosesOnePercentPerMonthAt25C) {
+  EXPECT_NEAR(soc_lost_in_a_month(25.0), 0.01, 0.0005);
+}
+
+TEST(CellSelfDischarge, LosesMoreWhenWarm) {
+  const double factor = std::exp(50000.0 / kGasConstant * (1.0 / 298.15 - 1.0 / 318.15));
+  EXPECT_NEAR(soc_lost_in_a_month(45.0), 0.01 * factor, 0.03 * 0.01 * factor);
+  EXPECT_GT(soc_lost_in_a_month(45.0), 3.0 * soc_lost_in_a_month(25.0));
+}
+
+TEST(CellSelfDischarge, SpreadFactorScalesTheLeak) {
+  const LfpChemistry chemistry(LfpCellParameters::lfp_default(), no_ageing());
+  CellSpread leaky;
+  leaky.self_discharge_factor = 2.0;
+  Cell normal(chemistry, CellSpread{}, 0.5, 25.0);
+  Cell fast(chemistry, leaky, 0.5, 25.0);
+  run(normal, 0.0, 30.0 * 86400.0, 600.0, 25.0);
+  run(fast, 0.0, 30.0 * 86400.0, 600.0, 25.0);
+  EXPECT_NEAR((0.5 - fast.soc()) / (0.5 - normal.soc()), 2.0, 1e-6);
+}
+
+TEST(CellInternalShort, DrainsAtVoltageOverResistanceAndHeats) {
+  const LfpChemistry chemistry(LfpCellParameters::lfp_default(), no_ageing());
+  Cell shorted(chemistry, CellSpread{}, 0.5, 25.0);
+  Cell healthy(chemistry, CellSpread{}, 0.5, 25.0);
+  const double short_Ohm = 10.0;
+  shorted.set_internal_short_Ohm(short_Ohm);
+  const double voltage_V = shorted.terminal_voltage_V();
+  run(shorted, 0.0, 3600.0, 1.0, 25.0);
+  run(healthy, 0.0, 3600.0, 1.0, 25.0);
+
+  const double expected_drain = voltage_V / short_Ohm * 3600.0 / (100.0 * 3600.0);
+  EXPECT_NEAR(healthy.soc() - shorted.soc(), expected_drain, 0.02 * expected_drain);
+  EXPECT_NEAR(shorted.internal_short_current_A(), shorted.terminal_voltage_V() / short_Ohm, 1e-6);
+  // Heat ~ V^2/R, and the cell warms toward surroundings + heat / G.
+  EXPECT_NEAR(shorted.heat_W(), voltage_V * voltage_V / short_Ohm,
+              0.03 * voltage_V * voltage_V / short_Ohm);
+  EXPECT_GT(shorted.temperature_degC(), 25.7);
+  EXPECT_DOUBLE_EQ(healthy.temperature_degC(), 25.0);
+  // The short draws charge through the cell: the terminal sags below the rested healthy cell.
+  EXPECT_LT(shorted.terminal_voltage_V(), healthy.terminal_voltage_V());
+}
+
+TEST(CellInternalShort, HardShortCollapsesTheVoltage) {
+  const LfpChemistry chemistry(LfpCellParameters::lfp_default(), no_ageing());
+  Cell cell(chemistry, CellSpread{}, 0.5, 25.0);
+  cell.set_internal_short_Ohm(2.0e-3);
+  run(cell, 0.0, 10.0, 0.01, 25.0);
+  // ~3.3 V over 2 mOhm + 0.3 mOhm R0 (plus RC building up): over 1 kA and a deep sag.
+  EXPECT_GT(cell.internal_short_current_A(), 1000.0);
+  EXPECT_LT(cell.terminal_voltage_V(), 3.0);
+  EXPECT_GT(cell.heat_W(), 2000.0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Determinism, spread and initial state
+
+TEST(CellDeterminism, SameInputsGiveBitIdenticalResults) {
+  const LfpChemistry chemistry(LfpCellParameters::lfp_default(), AgeingParameters{});
+  Rng rng_a(42);
+  Rng rng_b(42);
+  const CellSpread spread_a = draw_cell_spread(CellSpreadParameters{}, rng_a);
+  const CellSpread spread_b = draw_cell_spread(CellSpreadParameters{}, rng_b);
+  Cell a(chemistry, spread_a, 0.6, 20.0);
+  Cell b(chemistry, spread_b, 0.6, 20.0);
+  for (int k = 0; k < 20000; ++k) {
+    const double current_A = 60.0 * std::sin(k * 0.001) + 15.0 * std::sin(k * 0.037);
+    const double dt_s = (k % 3 == 0) ? 0.5 : 1.0;
+    a.step(current_A, dt_s, 22.0);
+    b.step(current_A, dt_s, 22.0);
+  }
+  EXPECT_EQ(a.terminal_voltage_V(), b.terminal_voltage_V());
+  EXPECT_EQ(a.soc(), b.soc());
+  EXPECT_EQ(a.temperature_degC(), b.temperature_degC());
+  EXPECT_EQ(a.hysteresis_state(), b.hysteresis_state());
+  EXPECT_EQ(a.ageing().calendar_fade, b.ageing().calendar_fade);
+  EXPECT_EQ(a.ageing().cycle_fade, b.ageing().cycle_fade);
+  EXPECT_EQ(a.ageing().resistance_growth, b.ageing().resistance_growth);
+  EXPECT_GT(a.ageing().cycle_fade, 0.0);
+}
+
+TEST(CellSpreadDraw, SameSeedSameSpread) {
+  Rng a(7);
+  Rng b(7);
+  Rng c(8);
+  const CellSpreadParameters parameters;
+  for (int i = 0; i < 16; ++i) {
+    const CellSpread x = draw_cell_spread(parameters, a);
+    const CellSpread y = draw_cell_spread(parameters, b);
+    const CellSpread z = draw_cell_spread(parameters, c);
+    EXPECT_EQ(x.capacity_factor, y.capacity_factor);
+    EXPECT_EQ(x.resistance_factor, y.resistance_factor);
+    EXPECT_EQ(x.self_discharge_factor, y.self_discharge_factor);
+    EXPECT_EQ(x.initial_soc_offset, y.initial_soc_offset);
+    EXPECT_NE(x.capacity_factor, z.capacity_factor);
+  }
+}
+
+TEST(CellSpreadDraw, StandardDeviationsMatchParameters) {
+  const CellSpreadParameters parameters;
+  Rng rng(2024);
+  const int n = 20000;
+  double sums[4] = {0, 0, 0, 0};
+  double squares[4] = {0, 0, 0, 0};
+  for (int i = 0; i < n; ++i) {
+    const CellSpread s = draw_cell_spread(parameters, rng);
+    const double values[4] = {s.capacity_factor, s.resistance_factor, s.self_discharge_factor,
+                              s.initial_soc_offset};
+    for (int j = 0; j < 4; ++j) {
+      sums[j] += values[j];
+      squares[j] += values[j] * values[j];
+    }
+  }
+  const double expected_mean[4] = {1.0, 1.0, 1.0, 0.0};
+  const double expected_sd[4] = {parameters.capacity_relative_sd, parameters.resistance_relative_sd,
+                                 parameters.self_discharge_relative_sd, parameters.initial_soc_sd};
+  for (int j = 0; j < 4; ++j) {
+    const double mean = sums[j] / n;
+    const double sd = std::sqrt(squares[j] / n - mean * mean);
+    EXPECT_NEAR(mean, expected_mean[j], 4.0 * expected_sd[j] / std::sqrt(n)) << "field " << j;
+    EXPECT_NEAR(sd, expected_sd[j], 0.03 * expected_sd[j]) << "field " << j;
+  }
+}
+
+TEST(CellSpreadDraw, FactorsStayPositiveAndBounded) {
+  CellSpreadParameters wide;
+  wide.capacity_relative_sd = 1.0;
+  wide.resistance_relative_sd = 1.0;
+  wide.self_discharge_relative_sd = 1.0;
+  wide.initial_soc_sd = 0.1;
+  Rng rng(3);
+  for (int i = 0; i < 5000; ++i) {
+    const CellSpread s = draw_cell_spread(wide, rng);
+    EXPECT_GE(s.capacity_factor, 0.05);
+    EXPECT_GE(s.resistance_factor, 0.05);
+    EXPECT_GE(s.self_discharge_factor, 0.05);
+    EXPECT_LE(s.capacity_factor, 5.0);
+    EXPECT_LE(std::fabs(s.initial_soc_offset), 0.4 + 1e-12);
+  }
+}
+
+TEST(CellSoc, InitialOffsetAppliedAndClamped) {
+  const LfpChemistry chemistry(LfpCellParameters::lfp_default(), AgeingParameters{});
+  CellSpread spread;
+  spread.initial_soc_offset = 0.01;
+  EXPECT_NEAR(Cell(chemistry, spread, 0.5, 25.0).soc(), 0.51, 1e-12);
+  EXPECT_DOUBLE_EQ(Cell(chemistry, spread, 1.0, 25.0).soc(), 1.0);
+  spread.initial_soc_offset = -0.01;
+  EXPECT_DOUBLE_EQ(Cell(chemistry, spread, 0.0, 25.0).soc(), 0.0);
+}
+
+TEST(CellSoc, SpreadCapacityAndResistanceApply) {
+  const LfpChemistry chemistry(LfpCellParameters::lfp_default(), AgeingParameters{});
+  CellSpread spread;
+  spread.capacity_factor = 1.01;
+  spread.resistance_factor = 1.1;
+  Cell cell(chemistry, spread, 0.5, 25.0);
+  EXPECT_NEAR(cell.capacity_Ah(), 101.0, 1e-9);
+  EXPECT_NEAR(cell.resistance_dc_Ohm(), 1.1 * 0.75e-3, 1e-12);
+  EXPECT_NEAR(cell.state_of_health(), 1.0, 1e-12);
+  // 10 Ah out of a 101 Ah cell.
+  run(cell, 10.0, 3600.0, 1.0, 25.0);
+  EXPECT_NEAR(0.5 - cell.soc(), 10.0 / 101.0, 2e-4);
+}
+
+}  // namespace
+}  // namespace bts::plant
