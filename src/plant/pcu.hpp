@@ -13,7 +13,7 @@ struct PcuParameters {
   double max_bus_current_A = 7.5;
   double rated_bus_current_A = 7.0;
   double max_bus_power_W = 2500.0;
-  double min_bus_voltage_V = 300.0;   // regulating window on the bus side
+  double min_bus_voltage_V = 300.0;  // regulating window on the bus side
   double max_bus_voltage_V = 435.0;
   /// Below min_bus_voltage_V the converter only soft-starts the bus (discharge direction),
   /// limited to this current, so the BDU can bring BAT IN up from 0 V.
@@ -22,8 +22,8 @@ struct PcuParameters {
   double max_stack_voltage_V = 60.0;
   /// Efficiency against bus-side power as a share of max_bus_power_W (linear between points).
   std::vector<std::pair<double, double>> efficiency_by_load{
-      {0.02, 0.80}, {0.05, 0.90}, {0.10, 0.94}, {0.20, 0.96}, {0.40, 0.970},
-      {0.60, 0.970}, {0.80, 0.965}, {1.00, 0.960}};
+      {0.02, 0.80},  {0.05, 0.90},  {0.10, 0.94},  {0.20, 0.96},
+      {0.40, 0.970}, {0.60, 0.970}, {0.80, 0.965}, {1.00, 0.960}};
   /// Draw from the stack with the converter running at zero current (converter + BMS), and in
   /// energy-saving mode (converter off, BMS awake). ZCS figures: 20 W and 5 W per module.
   double running_no_load_draw_W = 20.0;
@@ -36,6 +36,9 @@ struct PcuParameters {
   /// The converter stops itself above this heatsink temperature and reports it.
   double over_temperature_shutdown_degC = 95.0;
   double over_temperature_restart_degC = 80.0;
+  /// A bus more negative than this is a reversed connection (PCU fault "BUS reverse connection"):
+  /// the converter gives no output into a negative bus and reports it.
+  double reverse_bus_detect_V = 10.0;
 };
 
 enum class PcuMode {
@@ -47,9 +50,9 @@ enum class PcuMode {
 /// Physical failures of the converter (fault injection acts here, never on firmware flags).
 enum class PcuFailure {
   None,
-  Dead,              // power stage failed: no output; its self-test reports an internal fault
-  IgnoresCommand,    // control loop failed silently: output stays at zero whatever is commanded
-  CoolingBlocked,    // heatsink conductance falls to 10 %: it overheats under load
+  Dead,            // power stage failed: no output; its self-test reports an internal fault
+  IgnoresCommand,  // control loop failed silently: output stays at zero whatever is commanded
+  CoolingBlocked,  // heatsink conductance falls to 10 %: it overheats under load
 };
 
 class Pcu {
@@ -74,9 +77,21 @@ class Pcu {
   /// What the converter itself reports to its BMS: an internal fault or its over-temperature stop.
   bool reports_internal_fault() const { return failure_ == PcuFailure::Dead; }
   bool reports_over_temperature() const { return over_temperature_stop_; }
+  /// The bus side saw less than -reverse_bus_detect_V during the last step.
+  bool reports_bus_reversed() const { return bus_reversed_; }
   /// Efficiency at a bus-side power (W), for tests and docs.
   double efficiency_at(double bus_power_W) const;
   const PcuParameters& parameters() const { return parameters_; }
+
+  /// Power on each side during the last step; stack_power_W = bus_power_W + loss_W.
+  double bus_power_W() const { return bus_power_W_; }
+  double stack_power_W() const { return stack_power_W_; }
+  /// True while the power stage switched during the last step (Running, healthy or ignoring its
+  /// command, stack above the lock-out, not stopped for over-temperature).
+  bool power_stage_running() const { return power_stage_running_; }
+  /// Bus-side current window {min, max} the converter allows at a bus voltage (A), from the
+  /// current and power limits and the regulating window; independent of mode and failures.
+  std::pair<double, double> bus_current_window_A(double bus_voltage_V) const;
 
  private:
   PcuParameters parameters_;
@@ -86,8 +101,19 @@ class Pcu {
   double bus_current_A_ = 0.0;
   double stack_current_A_ = 0.0;
   double loss_W_ = 0.0;
+  double bus_power_W_ = 0.0;
+  double stack_power_W_ = 0.0;
   double temperature_degC_;
   bool over_temperature_stop_ = false;
+  bool power_stage_running_ = false;
+  bool bus_reversed_ = false;
+
+  void update_over_temperature_stop();
+  bool power_stage_can_run(double stack_voltage_V) const;
+  double standing_draw_W(bool power_stage_running) const;
+  double follow_command_A(double dt_s, double bus_voltage_V) const;
+  void update_power_balance(double stack_voltage_V, double bus_voltage_V, double standing_W);
+  void update_heatsink(double dt_s, double surroundings_degC);
 };
 
 }  // namespace bts::plant

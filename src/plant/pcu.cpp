@@ -1,0 +1,118 @@
+#include "plant/pcu.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+// Equations, defaults and decisions: docs/plant-power.md.
+namespace bts::plant {
+
+namespace {
+
+// Below this stack voltage there is nothing to draw from (cells disconnected): no draw at all.
+constexpr double kNoStackVoltage_V = 1.0;
+// Below this bus voltage the power limit is not evaluated (avoids P/V blowing up at 0 V).
+constexpr double kNoBusVoltage_V = 1e-6;
+
+}  // namespace
+
+Pcu::Pcu(const PcuParameters& parameters, double initial_temperature_degC)
+    : parameters_(parameters), temperature_degC_(initial_temperature_degC) {}
+
+double Pcu::efficiency_at(double bus_power_W) const {
+  const auto& curve = parameters_.efficiency_by_load;
+  if (curve.empty()) return 1.0;
+  const double load = std::abs(bus_power_W) / parameters_.max_bus_power_W;
+  if (load <= curve.front().first) return curve.front().second;
+  if (load >= curve.back().first) return curve.back().second;
+  const auto upper = std::upper_bound(curve.begin(), curve.end(), load,
+                                      [](double x, const auto& point) { return x < point.first; });
+  const auto lower = upper - 1;
+  const double share = (load - lower->first) / (upper->first - lower->first);
+  return lower->second + share * (upper->second - lower->second);
+}
+
+std::pair<double, double> Pcu::bus_current_window_A(double bus_voltage_V) const {
+  double limit_A = parameters_.max_bus_current_A;
+  if (bus_voltage_V > kNoBusVoltage_V) {
+    limit_A = std::min(limit_A, parameters_.max_bus_power_W / bus_voltage_V);
+  }
+  if (bus_voltage_V < 0.0) return {0.0, 0.0};  // never push into a reversed bus
+  if (bus_voltage_V < parameters_.min_bus_voltage_V) {
+    // Soft start only: it can raise a dead bus but never charge the module from it.
+    return {0.0, std::min(limit_A, parameters_.soft_start_current_A)};
+  }
+  if (bus_voltage_V > parameters_.max_bus_voltage_V) {
+    // Over the window it stops pushing, but still accepts charge that pulls the bus down.
+    return {-limit_A, 0.0};
+  }
+  return {-limit_A, limit_A};
+}
+
+void Pcu::update_over_temperature_stop() {
+  if (temperature_degC_ > parameters_.over_temperature_shutdown_degC) {
+    over_temperature_stop_ = true;
+  } else if (temperature_degC_ < parameters_.over_temperature_restart_degC) {
+    over_temperature_stop_ = false;
+  }
+}
+
+bool Pcu::power_stage_can_run(double stack_voltage_V) const {
+  return mode_ == PcuMode::Running && failure_ != PcuFailure::Dead &&
+         stack_voltage_V >= parameters_.min_stack_voltage_V && !over_temperature_stop_;
+}
+
+double Pcu::standing_draw_W(bool power_stage_running) const {
+  if (mode_ == PcuMode::Off) return 0.0;
+  // With the power stage stopped (energy saving, lock-out, over-temperature, dead stage) only
+  // the BMS side stays awake.
+  return power_stage_running ? parameters_.running_no_load_draw_W
+                             : parameters_.energy_saving_draw_W;
+}
+
+double Pcu::follow_command_A(double dt_s, double bus_voltage_V) const {
+  const auto [min_A, max_A] = bus_current_window_A(bus_voltage_V);
+  const double target_A =
+      failure_ == PcuFailure::IgnoresCommand ? 0.0 : std::clamp(command_A_, min_A, max_A);
+  // Exact discretisation of the first-order lag; the window then acts at once (hardware limit).
+  const double decay = std::exp(-dt_s / parameters_.current_time_constant_s);
+  const double lagged_A = target_A + (bus_current_A_ - target_A) * decay;
+  return std::clamp(lagged_A, min_A, max_A);
+}
+
+void Pcu::update_power_balance(double stack_voltage_V, double bus_voltage_V, double standing_W) {
+  bus_power_W_ = bus_voltage_V * bus_current_A_;
+  const double efficiency = efficiency_at(bus_power_W_);
+  const double converted_W =
+      bus_power_W_ >= 0.0 ? bus_power_W_ / efficiency : bus_power_W_ * efficiency;
+  stack_power_W_ = converted_W + standing_W;
+  loss_W_ = stack_power_W_ - bus_power_W_;
+  stack_current_A_ = stack_power_W_ / stack_voltage_V;  // caller guarantees a live stack
+}
+
+void Pcu::update_heatsink(double dt_s, double surroundings_degC) {
+  double conductance_W_per_K = parameters_.conductance_to_module_W_per_K;
+  if (failure_ == PcuFailure::CoolingBlocked) conductance_W_per_K *= 0.1;
+  const double steady_degC = surroundings_degC + loss_W_ / conductance_W_per_K;
+  const double decay = std::exp(-dt_s * conductance_W_per_K / parameters_.heat_capacity_J_per_K);
+  temperature_degC_ = steady_degC + (temperature_degC_ - steady_degC) * decay;
+}
+
+void Pcu::step(double dt_s, double stack_voltage_V, double bus_voltage_V,
+               double surroundings_degC) {
+  const bool stack_alive = stack_voltage_V > kNoStackVoltage_V;
+  bus_reversed_ =
+      stack_alive && mode_ != PcuMode::Off && bus_voltage_V < -parameters_.reverse_bus_detect_V;
+  power_stage_running_ = stack_alive && power_stage_can_run(stack_voltage_V);
+  // A stopped power stage stops its output at once (gates off); restarts ramp through the lag.
+  bus_current_A_ = power_stage_running_ ? follow_command_A(dt_s, bus_voltage_V) : 0.0;
+  if (stack_alive) {
+    update_power_balance(stack_voltage_V, bus_voltage_V, standing_draw_W(power_stage_running_));
+  } else {
+    bus_current_A_ = bus_power_W_ = stack_power_W_ = loss_W_ = stack_current_A_ = 0.0;
+  }
+  update_heatsink(dt_s, surroundings_degC);
+  // Reported as soon as the heatsink crosses the threshold; acts on the next step's output.
+  update_over_temperature_stop();
+}
+
+}  // namespace bts::plant
