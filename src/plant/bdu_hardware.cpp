@@ -178,9 +178,47 @@ BduHardware::Branches BduHardware::branch_conductances() const {
   return branches;
 }
 
+namespace {
+
+/// BAT IN voltage where v = a + b * (sum of source currents at v), with b > 0 and every source
+/// non-increasing in v, so the root is unique. Active-set iteration: sources that hit their window
+/// are held at the limit, the rest solved together; it ends when no source changes side.
+double solve_bat_in_voltage(double a, double b, std::span<const PcuBusSource> sources) {
+  enum class Side { Free, AtMin, AtMax };
+  std::array<Side, BduHardware::kMaxSources> side{};
+  double v = a;
+  for (std::size_t iteration = 0; iteration < 2 * sources.size() + 2; ++iteration) {
+    double fixed_A = 0.0, free_I0_A = 0.0, free_G_S = 0.0;
+    for (std::size_t i = 0; i < sources.size(); ++i) {
+      if (side[i] == Side::AtMin) fixed_A += sources[i].min_A;
+      if (side[i] == Side::AtMax) fixed_A += sources[i].max_A;
+      if (side[i] == Side::Free) {
+        free_I0_A += sources[i].current_at_zero_V_A;
+        free_G_S += sources[i].conductance_S;
+      }
+    }
+    v = (a + b * (fixed_A + free_I0_A)) / (1.0 + b * free_G_S);
+    bool changed = false;
+    for (std::size_t i = 0; i < sources.size(); ++i) {
+      const double unclamped_A = sources[i].current_at_zero_V_A - sources[i].conductance_S * v;
+      Side wanted = Side::Free;
+      if (unclamped_A > sources[i].max_A) wanted = Side::AtMax;
+      if (unclamped_A < sources[i].min_A) wanted = Side::AtMin;
+      if (wanted != side[i]) {
+        side[i] = wanted;
+        changed = true;
+      }
+    }
+    if (!changed) break;
+  }
+  return v;
+}
+
+}  // namespace
+
 void BduHardware::solve_network(double dt_s, const Branches& branches,
-                                double inverter_capacitance_F, double pcu_bus_current_A,
-                                double inverter_current_A) {
+                                double inverter_capacitance_F,
+                                std::span<const PcuBusSource> sources, double inverter_current_A) {
   const double c_in_S = parameters_.bat_in_capacitance_F / dt_s;
   const double c_link_S = parameters_.dc_link_capacitance_F / dt_s;
   const double c_inv_S = inverter_capacitance_F / dt_s;
@@ -199,13 +237,25 @@ void BduHardware::solve_network(double dt_s, const Branches& branches,
   const double housekeeping_A = v_in_V_ > parameters_.housekeeping_min_voltage_V
                                     ? parameters_.housekeeping_draw_W / v_in_V_
                                     : 0.0;
-  double net_in_A = pcu_bus_current_A - housekeeping_A;
   double inverter_A = inverter_current_A;
+  // The sources depend on the BAT IN voltage they produce: solve for it first.
+  const double v_in_solved = solve_bat_in_voltage(
+      base[0] + (inverter_A * draw[0]) - housekeeping_A * inject[0], inject[0], sources);
+  double sources_A = 0.0;
+  for (std::size_t i = 0; i < sources.size(); ++i) {
+    source_current_A_[i] = sources[i].current_at(v_in_solved);
+    sources_A += source_current_A_[i];
+  }
+  double net_in_A = sources_A - housekeeping_A;
   // A known current cannot take more charge than its node holds: limit it to bring the node to
   // exactly 0 V. Lowering a draw raises every node voltage (the inverse nodal matrix is >= 0).
   const double v_in_unlimited = base[0] + net_in_A * inject[0] + inverter_A * draw[0];
   if (net_in_A < 0.0 && v_in_unlimited < 0.0) {
     net_in_A = std::min(0.0, -(base[0] + inverter_A * draw[0]) / inject[0]);
+    // The charging sources carry only what the node could give: share it out in proportion.
+    const double carried_A = net_in_A + housekeeping_A;
+    const double scale = sources_A < 0.0 ? std::clamp(carried_A / sources_A, 0.0, 1.0) : 0.0;
+    for (std::size_t i = 0; i < sources.size(); ++i) source_current_A_[i] *= scale;
   }
   const double v_inv_unlimited = base[2] + net_in_A * inject[2] + inverter_A * draw[2];
   if (inverter_A > 0.0 && v_inv_unlimited < 0.0) {
@@ -279,12 +329,19 @@ void BduHardware::update_truth() {
 
 void BduHardware::step(double dt_s, double pcu_bus_current_A, double inverter_current_A,
                        double inverter_capacitance_F) {
+  const PcuBusSource fixed{pcu_bus_current_A, 0.0, pcu_bus_current_A, pcu_bus_current_A};
+  step(dt_s, std::span<const PcuBusSource>(&fixed, 1), inverter_current_A, inverter_capacitance_F);
+}
+
+void BduHardware::step(double dt_s, std::span<const PcuBusSource> sources,
+                       double inverter_current_A, double inverter_capacitance_F) {
   if (dt_s <= 0.0) return;
+  if (sources.size() > kMaxSources) sources = sources.first(kMaxSources);
   advance_relays(dt_s);
   inverter_capacitance_F_ =
       std::max(inverter_capacitance_F, parameters_.min_inverter_capacitance_F);
   const Branches branches = branch_conductances();
-  solve_network(dt_s, branches, inverter_capacitance_F_, pcu_bus_current_A, inverter_current_A);
+  solve_network(dt_s, branches, inverter_capacitance_F_, sources, inverter_current_A);
   const double precharge_A = relay_current_A_[index_of(RelayId::Precharge)];
   truth_.precharge_resistor_energy_J +=
       precharge_A * precharge_A * parameters_.precharge_resistance_Ohm * dt_s;

@@ -9,8 +9,11 @@
 //     --DC switch+cable--> inverter (C_inv)
 // Sign convention: currents > 0 flow from the battery towards the inverter (discharge).
 #include <array>
+#include <span>
 #include <utility>
 #include <vector>
+
+#include "plant/pcu.hpp"
 
 namespace bts::plant {
 
@@ -111,6 +114,13 @@ class BduHardware {
   /// inverter_capacitance_F the inverter's own input capacitance.
   void step(double dt_s, double pcu_bus_current_A, double inverter_current_A,
             double inverter_capacitance_F);
+  /// The same with each converter as a source that depends on the BAT IN voltage (droop mode):
+  /// the network finds the BAT IN voltage where all sources and loads balance, implicitly.
+  static constexpr std::size_t kMaxSources = 8;
+  void step(double dt_s, std::span<const PcuBusSource> sources, double inverter_current_A,
+            double inverter_capacitance_F);
+  /// Current each source delivered during the last multi-source step (> 0 into BAT IN).
+  double source_current_A(std::size_t index) const { return source_current_A_[index]; }
 
   const BduTruth& truth() const { return truth_; }
   const BduParameters& parameters() const { return parameters_; }
@@ -144,7 +154,7 @@ class BduHardware {
   void advance_fuse(double dt_s, double current_A);
   Branches branch_conductances() const;
   void solve_network(double dt_s, const Branches& branches, double inverter_capacitance_F,
-                     double pcu_bus_current_A, double inverter_current_A);
+                     std::span<const PcuBusSource> sources, double inverter_current_A);
   void record_branch_currents(const Branches& branches);
   void account_losses(double housekeeping_current_A);
   double terminal_resistance_Ohm() const;  // healthy contact plus the loose-terminal fault
@@ -161,6 +171,7 @@ class BduHardware {
   double inverter_capacitance_F_ = 0.0;
   double inverter_current_drawn_A_ = 0.0;
   double pcu_current_accepted_A_ = 0.0;
+  std::array<double, kMaxSources> source_current_A_{};
   double output_current_A_ = 0.0;  // BAT IN -> DC link (fuse, negative main)
   double cable_current_A_ = 0.0;   // DC link -> inverter node
   std::array<double, 3> relay_current_A_{};

@@ -69,7 +69,8 @@ struct AgeingParameters {
   double cyc_p7_K = 2.19e3;
   double cyc_p8_K = 1.55e5;
   double cyc_exponent = 0.828;
-  /// Naumann calendar resistance increase per second: k_ref*exp(-Ea/R(1/T-1/298.15))*(c(SOC-0.5)^2+d).
+  /// Naumann calendar resistance increase per second:
+  /// k_ref*exp(-Ea/R(1/T-1/298.15))*(c(SOC-0.5)^2+d).
   double res_cal_k_ref_per_s = 3.4194e-10;
   double res_cal_activation_energy_J_per_mol = 71827.0;
   double res_cal_c = -3.3903;

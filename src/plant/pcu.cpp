@@ -99,12 +99,40 @@ void Pcu::update_heatsink(double dt_s, double surroundings_degC) {
 
 void Pcu::step(double dt_s, double stack_voltage_V, double bus_voltage_V,
                double surroundings_degC) {
+  const PcuBusSource source = prepare_step(dt_s, stack_voltage_V, bus_voltage_V);
+  complete_step(dt_s, source.current_at(bus_voltage_V), bus_voltage_V, stack_voltage_V,
+                surroundings_degC);
+}
+
+PcuBusSource Pcu::prepare_step(double dt_s, double stack_voltage_V, double bus_voltage_estimate_V) {
   const bool stack_alive = stack_voltage_V > kNoStackVoltage_V;
-  bus_reversed_ =
-      stack_alive && mode_ != PcuMode::Off && bus_voltage_V < -parameters_.reverse_bus_detect_V;
+  bus_reversed_ = stack_alive && mode_ != PcuMode::Off &&
+                  bus_voltage_estimate_V < -parameters_.reverse_bus_detect_V;
   power_stage_running_ = stack_alive && power_stage_can_run(stack_voltage_V);
   // A stopped power stage stops its output at once (gates off); restarts ramp through the lag.
-  bus_current_A_ = power_stage_running_ ? follow_command_A(dt_s, bus_voltage_V) : 0.0;
+  if (!power_stage_running_) {
+    offset_lagged_A_ = 0.0;
+    return PcuBusSource{};
+  }
+  // Current mode, or a failed control loop that lets the output fall to zero whatever is asked.
+  if (voltage_reference_V_ <= 0.0 || failure_ == PcuFailure::IgnoresCommand) {
+    const double current_A = follow_command_A(dt_s, bus_voltage_estimate_V);
+    return PcuBusSource{current_A, 0.0, current_A, current_A};
+  }
+  const auto [min_A, max_A] = bus_current_window_A(bus_voltage_estimate_V);
+  const double decay = std::exp(-dt_s / parameters_.current_time_constant_s);
+  offset_lagged_A_ = command_A_ + (offset_lagged_A_ - command_A_) * decay;
+  const double conductance_S = parameters_.droop_conductance_S;
+  // I = offset + G * (V_ref - (V + sense_offset)) = [offset + G*(V_ref - sense_offset)] - G*V
+  return PcuBusSource{
+      offset_lagged_A_ + conductance_S * (voltage_reference_V_ - voltage_sense_offset_V_),
+      conductance_S, min_A, max_A};
+}
+
+void Pcu::complete_step(double dt_s, double bus_current_A, double bus_voltage_V,
+                        double stack_voltage_V, double surroundings_degC) {
+  const bool stack_alive = stack_voltage_V > kNoStackVoltage_V;
+  bus_current_A_ = power_stage_running_ ? bus_current_A : 0.0;
   if (stack_alive) {
     update_power_balance(stack_voltage_V, bus_voltage_V, standing_draw_W(power_stage_running_));
   } else {

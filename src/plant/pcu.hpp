@@ -30,6 +30,9 @@ struct PcuParameters {
   double energy_saving_draw_W = 5.0;
   /// First-order response of the output current to its command.
   double current_time_constant_s = 0.02;
+  /// Droop mode: amps per volt of bus error (7.5 A over 15 V). Small enough that a 0.2 V sense
+  /// offset between converters shifts their shares by only 0.1 A.
+  double droop_conductance_S = 0.5;
   /// Heatsink thermal node and its conductance to the module's internal air.
   double heat_capacity_J_per_K = 1500.0;
   double conductance_to_module_W_per_K = 3.0;
@@ -39,6 +42,21 @@ struct PcuParameters {
   /// A bus more negative than this is a reversed connection (PCU fault "BUS reverse connection"):
   /// the converter gives no output into a negative bus and reports it.
   double reverse_bus_detect_V = 10.0;
+};
+
+/// The converter's output as the BDU network sees it for one step: a Norton source with its
+/// hardware window, I(V) = clamp(current_at_zero_V_A - conductance_S * V, min_A, max_A).
+/// In current mode conductance_S is 0; in droop mode the converter's own fast voltage loop
+/// (much faster than a simulation step) makes it a conductance towards its voltage reference.
+struct PcuBusSource {
+  double current_at_zero_V_A = 0.0;
+  double conductance_S = 0.0;
+  double min_A = 0.0;
+  double max_A = 0.0;
+  double current_at(double bus_voltage_V) const {
+    const double current_A = current_at_zero_V_A - conductance_S * bus_voltage_V;
+    return current_A < min_A ? min_A : (current_A > max_A ? max_A : current_A);
+  }
 };
 
 enum class PcuMode {
@@ -61,14 +79,30 @@ class Pcu {
 
   void set_mode(PcuMode mode) { mode_ = mode; }
   PcuMode mode() const { return mode_; }
+  /// Current mode: the bus-side current to deliver. Droop mode: the offset added to the droop.
   void set_current_command_A(double bus_current_A) { command_A_ = bus_current_A; }
   double current_command_A() const { return command_A_; }
+  /// Droop mode when > 0: the converter regulates its output towards this bus voltage with
+  /// droop_conductance_S amps per volt of error (what the BMS sets from the BDU's set point).
+  /// 0 selects pure current mode.
+  void set_voltage_reference_V(double voltage_V) { voltage_reference_V_ = voltage_V; }
+  double voltage_reference_V() const { return voltage_reference_V_; }
+  /// Offset of the converter's own bus-voltage sense (drawn per unit from the seed).
+  void set_voltage_sense_offset_V(double offset_V) { voltage_sense_offset_V_ = offset_V; }
   void set_failure(PcuFailure failure) { failure_ = failure; }
   PcuFailure failure() const { return failure_; }
 
   /// Advance: stack_voltage_V is the cell stack, bus_voltage_V the BAT IN bus as this converter's
   /// output sees it (0 when its power cable is cut), surroundings_degC the module's internal air.
   void step(double dt_s, double stack_voltage_V, double bus_voltage_V, double surroundings_degC);
+
+  /// Two-phase step for a network solve: prepare_step() gives the output source for this step
+  /// (bus_voltage_estimate_V is the bus of the last step, used for the power limit and the
+  /// regulating window); the network then finds the bus voltage and each converter's current, and
+  /// complete_step() books the power balance, losses and heatsink for that current.
+  PcuBusSource prepare_step(double dt_s, double stack_voltage_V, double bus_voltage_estimate_V);
+  void complete_step(double dt_s, double bus_current_A, double bus_voltage_V,
+                     double stack_voltage_V, double surroundings_degC);
 
   double bus_current_A() const { return bus_current_A_; }      // > 0 into the bus
   double stack_current_A() const { return stack_current_A_; }  // > 0 out of the cells
@@ -98,6 +132,9 @@ class Pcu {
   PcuMode mode_ = PcuMode::Off;
   PcuFailure failure_ = PcuFailure::None;
   double command_A_ = 0.0;
+  double voltage_reference_V_ = 0.0;
+  double voltage_sense_offset_V_ = 0.0;
+  double offset_lagged_A_ = 0.0;  // droop mode: the lagged current offset
   double bus_current_A_ = 0.0;
   double stack_current_A_ = 0.0;
   double loss_W_ = 0.0;

@@ -15,10 +15,10 @@
 namespace bts::plant {
 
 struct ModuleDescription {
-  double initial_soc = 0.5;               // 0..1, mean of the module's cells
-  double state_of_health = 1.0;           // remaining capacity share (pre-aged module), 0.5..1
+  double initial_soc = 0.5;      // 0..1, mean of the module's cells
+  double state_of_health = 1.0;  // remaining capacity share (pre-aged module), 0.5..1
   double initial_temperature_degC = 25.0;
-  bool power_cable_reversed = false;      // B+/B- swapped at BAT IN (REQ-TOP-5)
+  bool power_cable_reversed = false;  // B+/B- swapped at BAT IN (REQ-TOP-5)
   std::string serial_number;
 };
 
@@ -40,14 +40,14 @@ struct SystemDescription {
   InverterParameters inverter;
   HouseholdProfileParameters household;
   AmbientProfileParameters ambient;
-  std::vector<BduDescription> bdus;        // 1..2
+  std::vector<BduDescription> bdus;  // 1..2
 
   static constexpr int kMaxBdus = 2;
   static constexpr int kMaxModulesPerBdu = 4;
 
   int module_count() const {
     int count = 0;
-    for (const auto& bdu : bdus) count += static_cast<int>(bdu.modules.size());
+    for (const auto& one_bdu : bdus) count += static_cast<int>(one_bdu.modules.size());
     return count;
   }
 };

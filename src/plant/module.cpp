@@ -1,0 +1,291 @@
+#include "plant/module.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "plant/system_description.hpp"
+
+namespace bts::plant {
+
+namespace {
+
+constexpr double kOpenNtcReading_degC = -40.0;  // open NTC: the divider reads the cold rail
+constexpr double kShortedNtcReading_degC = 125.0;
+constexpr double kCurrentSensorRail_A = 300.0;  // a shorted current sensor reads full scale
+constexpr double kSecondsPerHour = 3600.0;
+
+double signed_draw(Rng& rng) { return rng.uniform() < 0.5 ? -1.0 : 1.0; }
+
+}  // namespace
+
+Module::Module(const LfpChemistry& chemistry, const CellSpreadParameters& spread,
+               const ModuleParameters& parameters, const PcuParameters& pcu,
+               const ModuleDescription& description, Rng rng)
+    : parameters_(parameters),
+      pcu_(pcu, description.initial_temperature_degC),
+      noise_rng_(rng.fork(1)),
+      terminal_resistance_Ohm_(parameters.terminal_resistance_Ohm),
+      cell_conductance_W_per_K_(chemistry.parameters().conductance_to_module_W_per_K),
+      internal_degC_(description.initial_temperature_degC),
+      terminal_degC_(description.initial_temperature_degC) {
+  Rng spread_rng = rng.fork(2);
+  Rng calibration_rng = rng.fork(3);
+  const int cell_count = std::clamp(parameters.cells_in_series, 1, kMaxCellsPerModule);
+  cells_.reserve(static_cast<std::size_t>(cell_count));
+  for (int index = 0; index < cell_count; ++index) {
+    const CellSpread cell_spread = draw_cell_spread(spread, spread_rng);
+    // Initial SOC is a starting condition, so keeping it inside 0..1 is not clamping physics.
+    const double soc =
+        std::clamp(description.initial_soc + cell_spread.initial_soc_offset, 0.0, 1.0);
+    cells_.emplace_back(chemistry, cell_spread, soc, description.initial_temperature_degC);
+    if (description.state_of_health < 1.0) {
+      cells_.back().preage_to_state_of_health(description.state_of_health);
+    }
+  }
+  reversed_ = description.power_cable_reversed;
+
+  const SensorErrorParameters& errors = parameters.sensors;
+  for (int index = 0; index < cell_count; ++index) {
+    cell_voltage_channels_.emplace_back(errors.cell_voltage_offset_sd_V * calibration_rng.normal(),
+                                        0.0, errors.cell_voltage_noise_sd_V,
+                                        errors.cell_voltage_quantum_V, 0.0, 0.0);
+  }
+  const int temperature_count =
+      std::clamp(parameters.cell_temperature_sensors, 1, kMaxTemperatureSensorsPerModule);
+  auto make_temperature_channel = [&]() {
+    return SensorChannel(errors.temperature_offset_sd_degC * calibration_rng.normal(), 0.0,
+                         errors.temperature_noise_sd_degC, errors.temperature_quantum_degC,
+                         kOpenNtcReading_degC, kShortedNtcReading_degC);
+  };
+  for (int index = 0; index < temperature_count; ++index) {
+    cell_temperature_channels_.push_back(make_temperature_channel());
+  }
+  terminal_temperature_channel_ = make_temperature_channel();
+  ambient_temperature_channel_ = make_temperature_channel();
+  pcu_temperature_channel_ = make_temperature_channel();
+  stack_voltage_channel_ =
+      SensorChannel(0.0, 0.002 * calibration_rng.normal(), 0.02, 0.01, 0.0, 0.0);
+  current_channel_ =
+      SensorChannel(errors.current_offset_A * signed_draw(calibration_rng),
+                    errors.current_gain_error * signed_draw(calibration_rng),
+                    errors.current_noise_sd_A, errors.current_quantum_A, 0.0, kCurrentSensorRail_A);
+  bus_voltage_channel_ = SensorChannel(0.0, 0.0, errors.bus_voltage_noise_sd_V,
+                                       errors.bus_voltage_quantum_V, 0.0, 0.0);
+  pcu_.set_voltage_sense_offset_V(errors.pcu_voltage_sense_offset_sd_V * calibration_rng.normal());
+
+  for (const Cell& cell : cells_) stack_voltage_V_ += cell.open_circuit_voltage_V();
+}
+
+void Module::set_balancing(int cell, bool on) {
+  if (cell >= 0 && cell < cell_count()) balancing_[static_cast<std::size_t>(cell)] = on;
+}
+
+void Module::set_cell_external_heat_W(int cell, double heat_W) {
+  if (cell >= 0 && cell < cell_count()) fault_heat_W_[static_cast<std::size_t>(cell)] = heat_W;
+}
+
+void Module::set_cell_internal_short_Ohm(int cell, double resistance_Ohm) {
+  if (cell >= 0 && cell < cell_count()) this->cell(cell).set_internal_short_Ohm(resistance_Ohm);
+}
+
+void Module::set_terminal_loose(bool loose, double resistance_Ohm) {
+  terminal_resistance_Ohm_ = loose ? resistance_Ohm : parameters_.terminal_resistance_Ohm;
+}
+
+PcuBusSource Module::prepare_converter(double dt_s, double bat_in_voltage_V, double ambient_degC) {
+  connected_ = connected_to_bdu();
+  if (connected_) {
+    // The converter sees the bus plus the drop across its own power terminal.
+    const double terminal_drop_V = pcu_.bus_current_A() * terminal_resistance_Ohm_;
+    return pcu_.prepare_step(dt_s, stack_voltage_V_, bat_in_voltage_V + terminal_drop_V);
+  }
+  // Not connected: whatever the converter pushes charges its own output capacitor, solved
+  // implicitly here like the BDU's network.
+  const PcuBusSource source = pcu_.prepare_step(dt_s, stack_voltage_V_, floating_output_V_);
+  const double capacitance_S = parameters_.pcu_output_capacitance_F / dt_s;
+  const double bleeder_S = 1.0 / parameters_.pcu_output_bleeder_Ohm;
+  double voltage_V = (capacitance_S * floating_output_V_ + source.current_at_zero_V_A) /
+                     (capacitance_S + source.conductance_S + bleeder_S);
+  const double current_A = source.current_at(voltage_V);
+  voltage_V =
+      std::max(0.0, (capacitance_S * floating_output_V_ + current_A) / (capacitance_S + bleeder_S));
+  floating_output_V_ = voltage_V;
+  pcu_.complete_step(dt_s, current_A, voltage_V, stack_voltage_V_, ambient_degC);
+  output_voltage_V_ = cut_ ? 0.0 : -floating_output_V_;
+  return PcuBusSource{};
+}
+
+void Module::complete_converter(double dt_s, double bus_current_A, double bat_in_voltage_V,
+                                double ambient_degC) {
+  if (!connected_) return;  // already booked in prepare_converter
+  const double terminal_drop_V = bus_current_A * terminal_resistance_Ohm_;
+  floating_output_V_ = bat_in_voltage_V + terminal_drop_V;
+  pcu_.complete_step(dt_s, bus_current_A, floating_output_V_, stack_voltage_V_, ambient_degC);
+  output_voltage_V_ = bat_in_voltage_V;
+}
+
+void Module::step_cells(double dt_s, double ambient_degC) {
+  const bool heating = heater_on() && stack_voltage_V_ > pcu_.parameters().min_stack_voltage_V;
+  const double heater_W = heating ? parameters_.heater_power_W : 0.0;
+  const double heater_into_cells_W = heater_W * parameters_.heater_share_into_cells;
+  const double heater_per_cell_W = heater_into_cells_W / static_cast<double>(cells_.size());
+  const double stack_voltage_before_V = std::max(stack_voltage_V_, 1.0);
+  stack_current_A_ = pcu_.stack_current_A() + heater_W / stack_voltage_before_V;
+
+  double stack_voltage_V = 0.0;
+  double balancing_heat_W = 0.0;
+  double cell_heat_flow_W = 0.0;  // sum of G*T_cell, for the implicit air-node update
+  const double cell_conductance_W_per_K = cell_conductance_W_per_K_;
+  for (std::size_t index = 0; index < cells_.size(); ++index) {
+    Cell& cell = cells_[index];
+    double cell_current_A = stack_current_A_;
+    if (balancing_[index]) {
+      const double bleed_A = cell.terminal_voltage_V() / parameters_.balancing_resistance_Ohm;
+      cell_current_A += bleed_A;
+      balancing_heat_W += bleed_A * bleed_A * parameters_.balancing_resistance_Ohm;
+    }
+    cell.set_external_heat_W(fault_heat_W_[index] + heater_per_cell_W);
+    cell.step(cell_current_A, dt_s, internal_degC_);
+    stack_voltage_V += cell.terminal_voltage_V();
+    cell_heat_flow_W += cell_conductance_W_per_K * cell.temperature_degC();
+  }
+  stack_voltage_V_ = stack_voltage_V;
+
+  // HV power terminal: I^2*R heat into a small node that leaks to the module air.
+  const double bus_current_A = pcu_.bus_current_A();
+  const double terminal_heat_W = bus_current_A * bus_current_A * terminal_resistance_Ohm_;
+  const double terminal_equilibrium_degC =
+      internal_degC_ + terminal_heat_W / parameters_.terminal_conductance_W_per_K;
+  const double terminal_decay = std::exp(-dt_s * parameters_.terminal_conductance_W_per_K /
+                                         parameters_.terminal_heat_capacity_J_per_K);
+  terminal_degC_ =
+      terminal_equilibrium_degC + (terminal_degC_ - terminal_equilibrium_degC) * terminal_decay;
+
+  // Module internal air node, backward Euler so that any step length is stable.
+  const double cells_conductance_W_per_K =
+      cell_conductance_W_per_K * static_cast<double>(cells_.size());
+  const double capacity_per_step = parameters_.internal_heat_capacity_J_per_K / dt_s;
+  const double numerator = capacity_per_step * internal_degC_ + cell_heat_flow_W +
+                           parameters_.terminal_conductance_W_per_K * terminal_degC_ +
+                           parameters_.enclosure_conductance_W_per_K * ambient_degC +
+                           balancing_heat_W + (heater_W - heater_into_cells_W);
+  const double denominator = capacity_per_step + cells_conductance_W_per_K +
+                             parameters_.terminal_conductance_W_per_K +
+                             parameters_.enclosure_conductance_W_per_K;
+  internal_degC_ = numerator / denominator;
+
+  heater_energy_Wh_ += heater_W * dt_s / kSecondsPerHour;
+  balancing_energy_Wh_ += balancing_heat_W * dt_s / kSecondsPerHour;
+  balancing_heat_W_ = balancing_heat_W;
+}
+
+double Module::temperature_of_sensor(int sensor) const {
+  // Each sensor sits between a group of neighbouring cells and reads their mean temperature.
+  const int sensors = static_cast<int>(cell_temperature_channels_.size());
+  const int cells = cell_count();
+  const int first = sensor * cells / sensors;
+  const int last = std::max(first + 1, (sensor + 1) * cells / sensors);
+  double sum_degC = 0.0;
+  for (int index = first; index < last; ++index) sum_degC += cell(index).temperature_degC();
+  return sum_degC / static_cast<double>(last - first);
+}
+
+ModuleSensorReadings Module::read_sensors() {
+  ModuleSensorReadings readings;
+  readings.cell_count = cell_count();
+  for (int index = 0; index < cell_count(); ++index) {
+    double sensed_V = cell(index).terminal_voltage_V();
+    // An open sense wire between cells k and k+1 makes channel k read ~0 and channel k+1 read
+    // across both cells, as a multiplexed cell-voltage front end does.
+    if (index > 0 && cell_voltage_channels_[static_cast<std::size_t>(index - 1)].failure() ==
+                         SensorFailure::Open) {
+      sensed_V += cell(index - 1).terminal_voltage_V();
+    }
+    readings.cell_voltage_V[static_cast<std::size_t>(index)] =
+        cell_voltage_channels_[static_cast<std::size_t>(index)].read(sensed_V, noise_rng_);
+  }
+  readings.cell_temperature_count = static_cast<int>(cell_temperature_channels_.size());
+  for (int sensor = 0; sensor < readings.cell_temperature_count; ++sensor) {
+    readings.cell_temperature_degC[static_cast<std::size_t>(sensor)] =
+        cell_temperature_channels_[static_cast<std::size_t>(sensor)].read(
+            temperature_of_sensor(sensor), noise_rng_);
+  }
+  readings.stack_voltage_V = stack_voltage_channel_.read(stack_voltage_V_, noise_rng_);
+  readings.current_A = current_channel_.read(stack_current_A_, noise_rng_);
+  readings.terminal_temperature_degC =
+      terminal_temperature_channel_.read(terminal_degC_, noise_rng_);
+  readings.ambient_temperature_degC = ambient_temperature_channel_.read(internal_degC_, noise_rng_);
+  readings.pcu_temperature_degC =
+      pcu_temperature_channel_.read(pcu_.heatsink_temperature_degC(), noise_rng_);
+  readings.bus_voltage_V = bus_voltage_channel_.read(floating_output_V_, noise_rng_);
+  readings.pcu_reports_internal_fault = pcu_.reports_internal_fault();
+  readings.pcu_reports_over_temperature = pcu_.reports_over_temperature();
+  return readings;
+}
+
+void Module::set_sensor_failure(ModuleSensor sensor, int index, SensorFailure failure) {
+  auto in_range = [](const std::vector<SensorChannel>& channels, int i) {
+    return i >= 0 && i < static_cast<int>(channels.size());
+  };
+  switch (sensor) {
+    case ModuleSensor::CellVoltage:
+      if (in_range(cell_voltage_channels_, index))
+        cell_voltage_channels_[static_cast<std::size_t>(index)].set_failure(failure);
+      break;
+    case ModuleSensor::CellTemperature:
+      if (in_range(cell_temperature_channels_, index))
+        cell_temperature_channels_[static_cast<std::size_t>(index)].set_failure(failure);
+      break;
+    case ModuleSensor::StackVoltage:
+      stack_voltage_channel_.set_failure(failure);
+      break;
+    case ModuleSensor::Current:
+      current_channel_.set_failure(failure);
+      break;
+    case ModuleSensor::TerminalTemperature:
+      terminal_temperature_channel_.set_failure(failure);
+      break;
+    case ModuleSensor::AmbientTemperature:
+      ambient_temperature_channel_.set_failure(failure);
+      break;
+    case ModuleSensor::PcuTemperature:
+      pcu_temperature_channel_.set_failure(failure);
+      break;
+    case ModuleSensor::BusVoltage:
+      bus_voltage_channel_.set_failure(failure);
+      break;
+  }
+}
+
+ModuleTruth Module::truth() const {
+  ModuleTruth truth;
+  truth.soc_min = std::numeric_limits<double>::max();
+  truth.soc_max = std::numeric_limits<double>::lowest();
+  truth.cell_voltage_min_V = truth.cell_temperature_min_degC = truth.capacity_Ah_min =
+      truth.soc_min;
+  truth.cell_voltage_max_V = truth.cell_temperature_max_degC = truth.soc_max;
+  double soc_sum = 0.0;
+  for (const Cell& cell : cells_) {
+    soc_sum += cell.soc();
+    truth.soc_min = std::min(truth.soc_min, cell.soc());
+    truth.soc_max = std::max(truth.soc_max, cell.soc());
+    truth.cell_voltage_min_V = std::min(truth.cell_voltage_min_V, cell.terminal_voltage_V());
+    truth.cell_voltage_max_V = std::max(truth.cell_voltage_max_V, cell.terminal_voltage_V());
+    truth.cell_temperature_min_degC =
+        std::min(truth.cell_temperature_min_degC, cell.temperature_degC());
+    truth.cell_temperature_max_degC =
+        std::max(truth.cell_temperature_max_degC, cell.temperature_degC());
+    truth.capacity_Ah_min = std::min(truth.capacity_Ah_min, cell.capacity_Ah());
+    truth.stored_energy_Wh += cell.stored_energy_Wh();
+  }
+  truth.soc_mean = soc_sum / static_cast<double>(cells_.size());
+  truth.stack_voltage_V = stack_voltage_V_;
+  truth.stack_current_A = stack_current_A_;
+  truth.bus_current_A = bus_current_into_bdu_A();
+  truth.internal_temperature_degC = internal_degC_;
+  truth.terminal_temperature_degC = terminal_degC_;
+  return truth;
+}
+
+}  // namespace bts::plant

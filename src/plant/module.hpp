@@ -1,0 +1,160 @@
+#pragma once
+// One battery module (BTS 5K, REQ-TOP-1): a series stack of LFP cells with their thermal network,
+// passive balancing resistors, a heater film, the PCU, the HV power terminal, and the sensors the
+// module BMS reads. The module BMS firmware acts on it only through set_* controls and sees it
+// only through read_sensors().
+#include <array>
+#include <cstdint>
+#include <vector>
+
+#include "plant/cell.hpp"
+#include "plant/module_parameters.hpp"
+#include "plant/pcu.hpp"
+#include "plant/random.hpp"
+#include "plant/sensors.hpp"
+
+namespace bts::plant {
+
+struct ModuleDescription;
+
+inline constexpr int kMaxCellsPerModule = 24;
+inline constexpr int kMaxTemperatureSensorsPerModule = 12;
+
+/// One sample of every module sensor, as the BMS's converters deliver it.
+struct ModuleSensorReadings {
+  int cell_count = 0;
+  int cell_temperature_count = 0;
+  std::array<double, kMaxCellsPerModule> cell_voltage_V{};
+  std::array<double, kMaxTemperatureSensorsPerModule> cell_temperature_degC{};
+  double stack_voltage_V = 0.0;            // separate divider across the whole stack
+  double current_A = 0.0;                  // LV side, > 0 discharging
+  double terminal_temperature_degC = 0.0;  // HV power terminal block
+  double ambient_temperature_degC = 0.0;   // module internal air
+  double pcu_temperature_degC = 0.0;       // PCU heatsink
+  double bus_voltage_V = 0.0;              // PCU HV side, at the module's power terminal
+  bool pcu_reports_internal_fault = false;
+  bool pcu_reports_over_temperature = false;
+};
+
+/// Which physical channel a sensor failure is injected on.
+enum class ModuleSensor : std::uint8_t {
+  CellVoltage,      // index = cell (an open sense wire also corrupts the next channel)
+  CellTemperature,  // index = temperature sensor
+  StackVoltage,
+  Current,
+  TerminalTemperature,
+  AmbientTemperature,
+  PcuTemperature,
+  BusVoltage,
+};
+
+/// Ground truth of one module for scoring (never given to firmware).
+struct ModuleTruth {
+  double soc_mean = 0.0;
+  double soc_min = 0.0;
+  double soc_max = 0.0;
+  double cell_voltage_min_V = 0.0;
+  double cell_voltage_max_V = 0.0;
+  double cell_temperature_min_degC = 0.0;
+  double cell_temperature_max_degC = 0.0;
+  double stack_voltage_V = 0.0;
+  double stack_current_A = 0.0;  // > 0 discharging, all loads included
+  double bus_current_A = 0.0;    // PCU output into BAT IN
+  double capacity_Ah_min = 0.0;  // weakest cell
+  double stored_energy_Wh = 0.0;
+  double internal_temperature_degC = 0.0;
+  double terminal_temperature_degC = 0.0;
+};
+
+class Module {
+ public:
+  Module(const LfpChemistry& chemistry, const CellSpreadParameters& spread,
+         const ModuleParameters& parameters, const PcuParameters& pcu,
+         const ModuleDescription& description, Rng rng);
+
+  // --- Controls (what the module BMS drives through its HAL) ---
+  void set_balancing(int cell, bool on);
+  bool balancing(int cell) const { return balancing_[static_cast<std::size_t>(cell)]; }
+  void set_heater_command(bool on) { heater_command_ = on; }
+  bool heater_on() const { return heater_command_ || heater_stuck_on_; }
+  Pcu& pcu() { return pcu_; }
+  const Pcu& pcu() const { return pcu_; }
+
+  // --- Physics, called by the system plant each step ---
+  /// Two-phase converter step around the BDU's network solve. prepare_converter() gives the
+  /// PCU's output source at this module's power terminal (a zero source when the power cable is
+  /// cut or reversed: then the BDU input blocks it and the output floats on the PCU's own
+  /// capacitor, solved here); complete_converter() books the current the network settled on.
+  /// The PCU heatsink sits on the enclosure and sheds its losses to the outside air (ambient_degC).
+  PcuBusSource prepare_converter(double dt_s, double bat_in_voltage_V, double ambient_degC);
+  void complete_converter(double dt_s, double bus_current_A, double bat_in_voltage_V,
+                          double ambient_degC);
+  bool connected_to_bdu() const { return !cut_ && !reversed_; }
+  /// Current this module's PCU pushes into BAT IN this step (0 when not connected).
+  double bus_current_into_bdu_A() const { return connected_ ? pcu_.bus_current_A() : 0.0; }
+  /// Voltage the module's output terminal shows to the BDU input (negative when reversed).
+  double output_voltage_V() const { return output_voltage_V_; }
+  /// Cells, balancing, heater and thermal network.
+  void step_cells(double dt_s, double ambient_degC);
+
+  // --- Sensors ---
+  ModuleSensorReadings read_sensors();
+  void set_sensor_failure(ModuleSensor sensor, int index, SensorFailure failure);
+
+  // --- Physical faults (fault injection) ---
+  void set_cell_external_heat_W(int cell, double heat_W);
+  void set_cell_internal_short_Ohm(int cell, double resistance_Ohm);
+  void set_heater_stuck_on(bool stuck) { heater_stuck_on_ = stuck; }
+  void set_terminal_loose(bool loose, double resistance_Ohm);
+  void set_power_cable_reversed(bool reversed) { reversed_ = reversed; }
+  bool power_cable_reversed() const { return reversed_; }
+  void set_power_cable_cut(bool cut) { cut_ = cut; }
+  bool power_cable_cut() const { return cut_; }
+
+  // --- Ground truth ---
+  int cell_count() const { return static_cast<int>(cells_.size()); }
+  const Cell& cell(int index) const { return cells_[static_cast<std::size_t>(index)]; }
+  Cell& cell(int index) { return cells_[static_cast<std::size_t>(index)]; }
+  ModuleTruth truth() const;
+  double stack_voltage_V() const { return stack_voltage_V_; }
+  double internal_temperature_degC() const { return internal_degC_; }
+  double terminal_temperature_degC() const { return terminal_degC_; }
+  double heater_energy_Wh() const { return heater_energy_Wh_; }
+  double balancing_energy_Wh() const { return balancing_energy_Wh_; }
+
+ private:
+  double temperature_of_sensor(int sensor) const;
+
+  ModuleParameters parameters_;
+  std::vector<Cell> cells_;
+  Pcu pcu_;
+  Rng noise_rng_;
+  std::array<bool, kMaxCellsPerModule> balancing_{};
+  bool heater_command_ = false;
+  bool heater_stuck_on_ = false;
+  bool reversed_ = false;
+  bool cut_ = false;
+  bool connected_ = false;
+  double floating_output_V_ = 0.0;  // PCU output capacitor when not connected to BAT IN
+  std::array<double, kMaxCellsPerModule> fault_heat_W_{};
+  double terminal_resistance_Ohm_;
+  double cell_conductance_W_per_K_;
+  double output_voltage_V_ = 0.0;
+  double stack_voltage_V_ = 0.0;
+  double stack_current_A_ = 0.0;
+  double internal_degC_;
+  double terminal_degC_;
+  double heater_energy_Wh_ = 0.0;
+  double balancing_energy_Wh_ = 0.0;
+  double balancing_heat_W_ = 0.0;
+  std::vector<SensorChannel> cell_voltage_channels_;
+  std::vector<SensorChannel> cell_temperature_channels_;
+  SensorChannel stack_voltage_channel_;
+  SensorChannel current_channel_;
+  SensorChannel terminal_temperature_channel_;
+  SensorChannel ambient_temperature_channel_;
+  SensorChannel pcu_temperature_channel_;
+  SensorChannel bus_voltage_channel_;
+};
+
+}  // namespace bts::plant

@@ -1,0 +1,47 @@
+#pragma once
+// Sensors as a BMS sees them: each channel has a fixed offset and gain error drawn from the
+// seed, noise per reading, quantisation, and a physical failure mode. Fault injection sets the
+// failure mode; nothing here tells the firmware that a channel is broken.
+#include <cstdint>
+
+#include "plant/random.hpp"
+
+namespace bts::plant {
+
+enum class SensorFailure : std::uint8_t {
+  None,
+  Open,   // the wire or element is open: the channel reads its open-circuit value
+  Short,  // the element or input is shorted: the channel reads its short-circuit value
+  Stuck,  // the converter freezes: the channel repeats its last good reading
+};
+
+/// One analogue channel: reading = quantise((true * (1 + gain_error) + offset + noise)).
+class SensorChannel {
+ public:
+  SensorChannel() = default;
+  SensorChannel(double offset, double gain_error, double noise_sd, double quantum,
+                double open_reading, double short_reading)
+      : offset_(offset),
+        gain_error_(gain_error),
+        noise_sd_(noise_sd),
+        quantum_(quantum),
+        open_reading_(open_reading),
+        short_reading_(short_reading) {}
+
+  double read(double true_value, Rng& noise);
+  void set_failure(SensorFailure failure) { failure_ = failure; }
+  SensorFailure failure() const { return failure_; }
+  double last_reading() const { return last_reading_; }
+
+ private:
+  double offset_ = 0.0;
+  double gain_error_ = 0.0;
+  double noise_sd_ = 0.0;
+  double quantum_ = 0.0;
+  double open_reading_ = 0.0;
+  double short_reading_ = 0.0;
+  SensorFailure failure_ = SensorFailure::None;
+  double last_reading_ = 0.0;
+};
+
+}  // namespace bts::plant

@@ -1,0 +1,117 @@
+// The bts program as a user runs it: exit codes, messages and the files it writes.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+
+namespace {
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr together
+};
+
+CommandResult run_bts(const std::string& arguments) {
+  const std::string command = std::string(BTS_BINARY) + " " + arguments + " 2>&1";
+  CommandResult result;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return result;
+  std::array<char, 4096> buffer{};
+  while (fgets(buffer.data(), buffer.size(), pipe) != nullptr) result.output += buffer.data();
+  const int status = pclose(pipe);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return result;
+}
+
+std::filesystem::path fresh_directory(const std::string& name) {
+  const auto path = std::filesystem::temp_directory_path() /
+                    ("bts-test-" + name + "-" + std::to_string(getpid()));
+  std::filesystem::remove_all(path);
+  return path;
+}
+
+TEST(BtsCommand, HelpAndVersion) {
+  const CommandResult help = run_bts("--help");
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_NE(help.output.find("simulate"), std::string::npos);
+  const CommandResult version = run_bts("--version");
+  EXPECT_EQ(version.exit_code, 0);
+  EXPECT_NE(version.output.find("bts 0."), std::string::npos);
+}
+
+TEST(BtsCommand, SimulateWritesTimeSeriesAndSummary) {
+  const auto out = fresh_directory("simulate");
+  const CommandResult result =
+      run_bts("simulate --system e20 --duration 30m --seed 7 --quiet --out " + out.string());
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_NE(result.output.find("real time"), std::string::npos);
+  std::ifstream csv(out / "timeseries.csv");
+  ASSERT_TRUE(csv);
+  std::string header;
+  std::getline(csv, header);
+  EXPECT_EQ(header.rfind("time_s,bdu,", 0), 0u) << header;
+  int rows = 0;
+  for (std::string line; std::getline(csv, line);) ++rows;
+  EXPECT_EQ(rows, 31);  // every minute from 0 to 30, one BDU
+  std::ifstream summary_file(out / "summary.json");
+  const nlohmann::json summary = nlohmann::json::parse(summary_file);
+  EXPECT_EQ(summary["system"], "e20");
+  EXPECT_EQ(summary["seed"], 7);
+  EXPECT_EQ(summary["modules"], 4);
+  EXPECT_DOUBLE_EQ(summary["simulated_s"].get<double>(), 1800.0);
+  EXPECT_GT(summary["real_time_factor"].get<double>(), 1.0);
+  EXPECT_LT(summary["ground_truth_extremes"]["cell_voltage_max_V"].get<double>(), 3.65);
+  // Nothing half-written is left behind.
+  for (const auto& entry : std::filesystem::directory_iterator(out)) {
+    EXPECT_EQ(entry.path().filename().string().find(".partial"), std::string::npos);
+  }
+  std::filesystem::remove_all(out);
+}
+
+TEST(BtsCommand, SameSeedSameBytes) {
+  const auto first = fresh_directory("seed-a"), second = fresh_directory("seed-b");
+  ASSERT_EQ(
+      run_bts("simulate --system e10 --duration 20m --quiet --out " + first.string()).exit_code, 0);
+  ASSERT_EQ(
+      run_bts("simulate --system e10 --duration 20m --quiet --out " + second.string()).exit_code,
+      0);
+  auto read = [](const std::filesystem::path& path) {
+    std::ifstream stream(path);
+    std::stringstream text;
+    text << stream.rdbuf();
+    return text.str();
+  };
+  EXPECT_EQ(read(first / "timeseries.csv"), read(second / "timeseries.csv"));
+  std::filesystem::remove_all(first);
+  std::filesystem::remove_all(second);
+}
+
+TEST(BtsCommand, BadInputExitsWithTwoAndSaysWhy) {
+  const CommandResult duration = run_bts("simulate --duration soon --quiet");
+  EXPECT_EQ(duration.exit_code, 2);
+  EXPECT_NE(duration.output.find("--duration"), std::string::npos) << duration.output;
+  const CommandResult system = run_bts("simulate --system e99 --duration 1m --quiet");
+  EXPECT_EQ(system.exit_code, 2);
+  EXPECT_NE(system.output.find("e99"), std::string::npos) << system.output;
+
+  const auto dir = fresh_directory("bad-yaml");
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "five.yaml") << "bdus:\n  - modules: [{}, {}, {}, {}, {}]\n";
+  const CommandResult five =
+      run_bts("simulate --system " + (dir / "five.yaml").string() + " --duration 1m --quiet");
+  EXPECT_EQ(five.exit_code, 2);
+  EXPECT_NE(five.output.find("at most 4 modules per BDU"), std::string::npos) << five.output;
+  EXPECT_FALSE(std::filesystem::exists("out/simulate-should-not-exist"));
+  std::filesystem::remove_all(dir);
+
+  const CommandResult unknown = run_bts("simulate --frobnicate");
+  EXPECT_EQ(unknown.exit_code, 2);
+}
+
+}  // namespace
