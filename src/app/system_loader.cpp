@@ -164,7 +164,7 @@ void read_pcu(MapReader r, plant::PcuParameters& p) {
   r.number("current_time_constant_s", p.current_time_constant_s, Range::above(0.0, 10.0));
   r.number("droop_conductance_S", p.droop_conductance_S, Range::closed(0.0, 100.0));
   r.number("heat_capacity_J_per_K", p.heat_capacity_J_per_K, Range::above(0.0, 1e6));
-  r.number("conductance_to_module_W_per_K", p.conductance_to_module_W_per_K,
+  r.number("conductance_to_ambient_W_per_K", p.conductance_to_ambient_W_per_K,
            Range::closed(0.0, 1000.0));
   r.number("over_temperature_shutdown_degC", p.over_temperature_shutdown_degC,
            Range::closed(40.0, 150.0));

@@ -2,7 +2,7 @@
 
 namespace bts::plant {
 
-// Tables: see docs/plant-model.md for the sources. The OCV and hysteresis columns are the
+// Tables: see docs/plant-cell.md for the sources. The OCV and hysteresis columns are the
 // Sony/Murata US26650FTC1 LFP measurements (M. Naumann, TU Munich 2018), read as the mean curve
 // and the full charge/discharge gap; the entropic column is from the same cell.
 LfpCellParameters LfpCellParameters::lfp_default() {

@@ -1,6 +1,6 @@
 #pragma once
 // Parameters of one LFP cell (decision D-CELL: 3.2 V nominal, 100 Ah prismatic).
-// Every default is documented with its source in docs/plant-model.md.
+// Every default is documented with its source in docs/plant-cell.md.
 #include <cstddef>
 #include <vector>
 
@@ -54,7 +54,7 @@ struct LfpCellParameters {
 };
 
 /// Ageing model: NREL BLAST-Lite large-format LFP|graphite prismatic (capacity, calendar and
-/// cycle) and Naumann et al. (resistance growth, calendar and cycle). See docs/plant-model.md.
+/// cycle) and Naumann et al. (resistance growth, calendar and cycle). See docs/plant-cell.md.
 struct AgeingParameters {
   bool enabled = true;
   /// Calendar capacity fade: q_t = p1*exp(p2/T)*exp(p3*Ua/T) * t_days^p_cal.

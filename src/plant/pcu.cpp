@@ -90,7 +90,7 @@ void Pcu::update_power_balance(double stack_voltage_V, double bus_voltage_V, dou
 }
 
 void Pcu::update_heatsink(double dt_s, double surroundings_degC) {
-  double conductance_W_per_K = parameters_.conductance_to_module_W_per_K;
+  double conductance_W_per_K = parameters_.conductance_to_ambient_W_per_K;
   if (failure_ == PcuFailure::CoolingBlocked) conductance_W_per_K *= 0.1;
   const double steady_degC = surroundings_degC + loss_W_ / conductance_W_per_K;
   const double decay = std::exp(-dt_s * conductance_W_per_K / parameters_.heat_capacity_J_per_K);

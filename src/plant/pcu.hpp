@@ -33,9 +33,10 @@ struct PcuParameters {
   /// Droop mode: amps per volt of bus error (7.5 A over 15 V). Small enough that a 0.2 V sense
   /// offset between converters shifts their shares by only 0.1 A.
   double droop_conductance_S = 0.5;
-  /// Heatsink thermal node and its conductance to the module's internal air.
+  /// Heatsink thermal node and its conductance to the outside air: the heatsink sits on the
+  /// enclosure so the converter's losses do not heat the cells.
   double heat_capacity_J_per_K = 1500.0;
-  double conductance_to_module_W_per_K = 3.0;
+  double conductance_to_ambient_W_per_K = 3.0;
   /// The converter stops itself above this heatsink temperature and reports it.
   double over_temperature_shutdown_degC = 95.0;
   double over_temperature_restart_degC = 80.0;
