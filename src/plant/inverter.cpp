@@ -20,7 +20,7 @@ double taper(double distance_V, double band_V) {
 
 Inverter::Inverter(const InverterParameters& parameters,
                    const HouseholdProfileParameters& household, std::uint64_t seed)
-    : parameters_(parameters), household_(household, seed) {
+    : parameters_(parameters), household_(household, seed), seed_(seed) {
   parameters_.battery_inputs = std::clamp(parameters_.battery_inputs, 1, kMaxInputs);
 }
 

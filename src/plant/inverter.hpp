@@ -68,6 +68,8 @@ class Inverter {
   int battery_inputs() const { return parameters_.battery_inputs; }
   const InverterParameters& parameters() const { return parameters_; }
   const HouseholdProfile& household() const { return household_; }
+  /// Replaces the household's profile from now on (a scenario changing what the house asks).
+  void set_household(const HouseholdProfileParameters& household) { household_ = HouseholdProfile(household, seed_); }
 
  private:
   /// The current window an input allows right now: {most charge (<= 0), most discharge (>= 0)}.
@@ -80,6 +82,7 @@ class Inverter {
 
   InverterParameters parameters_;
   HouseholdProfile household_;
+  std::uint64_t seed_ = 1;
   std::array<BatteryLimits, kMaxInputs> limits_{};
   std::array<double, kMaxInputs> current_A_{};
   std::array<double, kMaxInputs> power_W_{};

@@ -39,13 +39,13 @@ std::pair<double, double> Pcu::bus_current_window_A(double bus_voltage_V) const 
   if (bus_voltage_V < 0.0) return {0.0, 0.0};  // never push into a reversed bus
   if (bus_voltage_V < parameters_.min_bus_voltage_V) {
     // Soft start only: it can raise a dead bus but never charge the module from it.
-    return {0.0, std::min(limit_A, parameters_.soft_start_current_A)};
+    return {0.0, std::min({limit_A, parameters_.soft_start_current_A, discharge_limit_A_})};
   }
   if (bus_voltage_V > parameters_.max_bus_voltage_V) {
     // Over the window it stops pushing, but still accepts charge that pulls the bus down.
-    return {-limit_A, 0.0};
+    return {-std::min(limit_A, charge_limit_A_), 0.0};
   }
-  return {-limit_A, limit_A};
+  return {-std::min(limit_A, charge_limit_A_), std::min(limit_A, discharge_limit_A_)};
 }
 
 void Pcu::update_over_temperature_stop() {

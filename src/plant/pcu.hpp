@@ -88,6 +88,12 @@ class Pcu {
   /// 0 selects pure current mode.
   void set_voltage_reference_V(double voltage_V) { voltage_reference_V_ = voltage_V; }
   double voltage_reference_V() const { return voltage_reference_V_; }
+  /// The window the BMS allows, bus side, both >= 0: charge (current into the module) and
+  /// discharge. Intersected with the hardware window every step (defaults: unlimited).
+  void set_current_limits_A(double charge_limit_A, double discharge_limit_A) {
+    charge_limit_A_ = charge_limit_A < 0.0 ? 0.0 : charge_limit_A;
+    discharge_limit_A_ = discharge_limit_A < 0.0 ? 0.0 : discharge_limit_A;
+  }
   /// Offset of the converter's own bus-voltage sense (drawn per unit from the seed).
   void set_voltage_sense_offset_V(double offset_V) { voltage_sense_offset_V_ = offset_V; }
   void set_failure(PcuFailure failure) { failure_ = failure; }
@@ -136,6 +142,8 @@ class Pcu {
   double voltage_reference_V_ = 0.0;
   double voltage_sense_offset_V_ = 0.0;
   double offset_lagged_A_ = 0.0;  // droop mode: the lagged current offset
+  double charge_limit_A_ = 1e9;
+  double discharge_limit_A_ = 1e9;
   double bus_current_A_ = 0.0;
   double stack_current_A_ = 0.0;
   double loss_W_ = 0.0;

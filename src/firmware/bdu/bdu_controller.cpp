@@ -1,0 +1,406 @@
+#include "firmware/bdu/bdu_controller.hpp"
+
+#include <algorithm>
+
+#include "firmware/diagnosis/diagnosis_tables.hpp"
+
+namespace bts::firmware {
+
+namespace {
+
+constexpr std::int32_t kFuseOpenDrop_dV = 200;      // 20 V across the fuse: it is open
+constexpr std::int32_t kFuseCheckMinBus_dV = 1000;  // ... judged only with the bus up
+constexpr std::int32_t kInputReversed_dV = -100;    // a BAT IN input below -10 V
+constexpr std::int32_t kSagGain_mA_per_dV = 5;      // slow integral trimming the droop sag
+constexpr std::uint8_t link_enumeration_done_after = 3;  // unanswered address requests end it
+
+/// The strongest reaction the module table gives for a module's active codes.
+ReactionSummary module_code_reactions(CodeSet codes) {
+  ReactionSummary summary;
+  for (const DiagnosisRow& row : kModuleDiagnosisTable) {
+    const bool active = codes.has(row.code) || (row.escalate_after_ms > 0 && codes.has(row.escalates_to));
+    if (!active || !codes.has(row.code)) continue;
+    if (row.reaction > summary.strongest) summary.strongest = row.reaction;
+    summary.derating |= row.reaction == Reaction::Derate;
+    summary.charging_blocked |= row.reaction == Reaction::StopCharging || row.reaction == Reaction::OpenRelays;
+    summary.discharging_blocked |= row.reaction == Reaction::StopDischarging || row.reaction == Reaction::OpenRelays;
+    summary.open_relays |= row.reaction == Reaction::OpenRelays;
+  }
+  return summary;
+}
+
+}  // namespace
+
+BduController::BduController(BduHal& hal, const BduConfig& config)
+    : hal_(hal), config_(config), diagnosis_(std::span<const DiagnosisRow>(kBduDiagnosisTable)) {}
+
+int BduController::modules_reporting() const {
+  int count = 0;
+  for (const ModuleEntry& entry : modules_) count += entry.reporting ? 1 : 0;
+  return count;
+}
+
+bool BduController::inverter_present() const { return inverter_seen_; }
+
+void BduController::tick(TimeMs now_ms) {
+  if (!started_) {
+    started_ = true;
+    next_100ms_ = now_ms;
+    next_1s_ = now_ms;
+    state_since_ms_ = now_ms;
+    enter(BduState::Shutdown, now_ms);
+  }
+  // Fast path: the button and the sequences that need 10 ms (precharge, opening) sample every
+  // tick; otherwise the 100 ms task samples.
+  const bool fast_state = state_ == BduState::Precharge || state_ == BduState::Opening;
+  if (fast_state) measurements_ = hal_.sample();
+  const ButtonPresses presses = button_.update(measurements_.black_start_pressed, now_ms);
+  if (state_ != BduState::Shutdown) {
+    receive_link(now_ms);
+    receive_com(now_ms);
+  }
+  if (presses.short_press && state_ != BduState::Shutdown) {
+    diagnosis_.request_reset(now_ms);
+    reset_requested_ = true;
+    reset_request_until_ms_ = now_ms + 2000;
+  }
+  const BduConditions now_conditions = conditions(now_ms, presses);
+  if (const auto transition = next_transition(state_, now_conditions, after_opening_)) {
+    if (transition->to == BduState::Opening) {
+      after_opening_ = transition->guard == Guard::ShutdownPressed   ? AfterOpening::Shutdown
+                       : transition->guard == Guard::DisconnectWanted ? AfterOpening::Standby
+                                                                      : AfterOpening::Fault;
+    }
+    if (transition->from == BduState::Shutdown) black_start_window_ = true, black_start_window_since_ms_ = now_ms;
+    enter(transition->to, now_ms);
+  }
+  run_state(now_ms);
+  if (now_ms >= next_100ms_) {
+    next_100ms_ += 100;
+    task_100ms(now_ms);
+  }
+  if (now_ms >= next_1s_) {
+    next_1s_ += 1000;
+    task_1s(now_ms);
+  }
+}
+
+BduConditions BduController::conditions(TimeMs now_ms, const ButtonPresses& presses) {
+  BduConditions c;
+  const TimeMs in_state_ms = now_ms - state_since_ms_;
+  c.activate_pressed = presses.activate;
+  c.shutdown_pressed = presses.shutdown;
+  const int reporting = modules_reporting();
+  c.self_test_failed = in_state_ms >= config_.self_test_max_ms && reporting == 0;
+  c.self_test_passed = in_state_ms >= config_.self_test_min_ms && reporting > 0 &&
+                       (unanswered_requests_ >= link_enumeration_done_after || next_address_ > kMaxModulesPerBdu);
+  c.fault_active = diagnosis_.reaction().open_relays || module_fault_opens_;
+  if (black_start_window_ && (inverter_seen_ || now_ms - black_start_window_since_ms_ > config_.black_start_window_ms)) {
+    black_start_window_ = false;
+  }
+  const bool inverter_ok = inverter_seen_ || black_start_window_;
+  c.connect_wanted = measurements_.dc_switch_closed && inverter_ok && reporting > 0;
+  c.disconnect_wanted = !measurements_.dc_switch_closed || !inverter_ok || reporting == 0;
+  c.bus_ready = std::abs(measurements_.bat_in_voltage_dV - bus_setpoint_dV_) < config_.bus_ready_window_dV;
+  c.precharge_done = precharge_phase_ == PrechargePhase::ChargeLink &&
+                     measurements_.relay_auxiliary_closed[static_cast<int>(BduRelay::Precharge)] &&
+                     measurements_.relay_auxiliary_closed[static_cast<int>(BduRelay::NegativeMain)] &&
+                     std::abs(measurements_.output_voltage_dV - measurements_.bat_in_voltage_dV) < config_.precharge_done_dV;
+  c.precharge_timed_out = precharge_timed_out_;
+  c.precharge_attempts_left = precharge_attempts_made_ < config_.precharge_attempts;
+  c.charging = direction_ == -1;
+  c.discharging = direction_ == 1;
+  c.idle_current = direction_ == 0;
+  c.below_break_current = std::abs(measurements_.output_current_dA) < config_.break_current_dA;
+  c.opening_timed_out = in_state_ms >= config_.opening_bound_ms;
+  if (!c.fault_active) {
+    if (!faults_clear_timing_) faults_clear_since_ms_ = now_ms;
+    faults_clear_timing_ = true;
+  } else {
+    faults_clear_timing_ = false;
+  }
+  c.fault_hold_elapsed = faults_clear_timing_ && now_ms - faults_clear_since_ms_ >= config_.fault_recovery_hold_ms;
+  return c;
+}
+
+void BduController::enter(BduState state, TimeMs now_ms) {
+  const BduState previous = state_;
+  state_ = state;
+  state_since_ms_ = now_ms;
+  switch (state) {
+    case BduState::Shutdown:
+      set_relays(false, false, false);
+      hal_.set_link_enable_out(false);
+      modules_ = ModuleTable{};
+      next_address_ = 1;
+      unanswered_requests_ = 0;
+      awaiting_claim_ = false;
+      last_address_request_ms_ = 0;
+      inverter_seen_ = false;
+      black_start_window_ = false;
+      break;
+    case BduState::SelfTest:
+      hal_.set_link_enable_out(true);
+      precharge_failures_ = 0;
+      break;
+    case BduState::Standby:
+    case BduState::Fault:
+    case BduState::Updating:
+      set_relays(false, false, false);
+      break;
+    case BduState::Precharge:
+      if (previous != BduState::Precharge) precharge_attempts_made_ = 0;
+      precharge_phase_ = previous == BduState::Precharge ? PrechargePhase::WaitRetry : PrechargePhase::RaiseBus;
+      phase_since_ms_ = now_ms;
+      precharge_timed_out_ = false;
+      set_relays(false, false, false);
+      break;
+    case BduState::Idle:
+      if (previous == BduState::Precharge) {
+        precharge_failures_ = 0;
+        set_relays(true, true, true);  // precharge drops once the main contact is closed
+      }
+      break;
+    case BduState::Opening:
+      break;
+    case BduState::Charge:
+    case BduState::Discharge:
+      break;
+  }
+}
+
+void BduController::run_state(TimeMs now_ms) {
+  switch (state_) {
+    case BduState::Precharge:
+      run_precharge(now_ms);
+      break;
+    case BduState::Idle:
+    case BduState::Charge:
+    case BduState::Discharge:
+      // Drop the precharge relay once the positive main relay reports closed.
+      if (relay_command_[static_cast<int>(BduRelay::Precharge)] &&
+          measurements_.relay_auxiliary_closed[static_cast<int>(BduRelay::PositiveMain)]) {
+        set_relays(true, true, false);
+      }
+      break;
+    case BduState::Opening:
+      // Limits are already zero; open once the current is below the break current or the bound passed.
+      if (std::abs(measurements_.output_current_dA) < config_.break_current_dA ||
+          now_ms - state_since_ms_ >= config_.opening_bound_ms) {
+        set_relays(false, false, false);
+      }
+      break;
+    default:
+      break;
+  }
+}
+
+void BduController::run_precharge(TimeMs now_ms) {
+  const TimeMs in_phase_ms = now_ms - phase_since_ms_;
+  switch (precharge_phase_) {
+    case PrechargePhase::WaitRetry:
+      // After a failed attempt the precharge resistor cools before the next try.
+      if (in_phase_ms >= config_.precharge_retry_wait_ms) {
+        precharge_phase_ = PrechargePhase::RaiseBus;
+        phase_since_ms_ = now_ms;
+      }
+      break;
+    case PrechargePhase::RaiseBus:
+      if (std::abs(measurements_.bat_in_voltage_dV - bus_setpoint_dV_) < config_.bus_ready_window_dV) {
+        set_relays(false, true, false);
+        precharge_phase_ = PrechargePhase::CloseNegative;
+        phase_since_ms_ = now_ms;
+      } else if (in_phase_ms >= config_.precharge_attempt_ms) {
+        ++precharge_attempts_made_;
+        ++precharge_failures_;
+        precharge_timed_out_ = true;
+      }
+      break;
+    case PrechargePhase::CloseNegative:
+      if (in_phase_ms >= 100) {
+        set_relays(false, true, true);
+        precharge_phase_ = PrechargePhase::ChargeLink;
+        phase_since_ms_ = now_ms;
+      }
+      break;
+    case PrechargePhase::ChargeLink:
+      if (in_phase_ms >= config_.precharge_attempt_ms) {
+        set_relays(false, false, false);
+        ++precharge_attempts_made_;
+        ++precharge_failures_;
+        precharge_timed_out_ = true;
+      }
+      break;
+  }
+}
+
+void BduController::set_relays(bool positive, bool negative, bool precharge) {
+  relay_command_ = {positive, negative, precharge};
+  hal_.set_relay(BduRelay::PositiveMain, positive);
+  hal_.set_relay(BduRelay::NegativeMain, negative);
+  hal_.set_relay(BduRelay::Precharge, precharge);
+}
+
+void BduController::task_100ms(TimeMs now_ms) {
+  if (state_ != BduState::Precharge && state_ != BduState::Opening) measurements_ = hal_.sample();
+  if (state_ == BduState::Shutdown) {
+    drive_lights(now_ms);
+    return;
+  }
+  update_direction(now_ms);
+  update_aggregates(now_ms);
+  update_relay_weld(now_ms);
+  update_diagnosis(now_ms);
+  update_limits();
+  // Bus voltage set point follows SOC so the inverter sees a battery-like voltage
+  // (D-BUS-VOLTAGE); a slow integral trims the converters' droop sag while connected.
+  bus_setpoint_dV_ = config_.bus_setpoint_empty_dV +
+                     (config_.bus_setpoint_full_dV - config_.bus_setpoint_empty_dV) * soc_permille_ / 1000;
+  const bool connected = state_ == BduState::Idle || state_ == BduState::Charge || state_ == BduState::Discharge;
+  if (connected) {
+    sag_offset_mA_ = std::clamp(sag_offset_mA_ + kSagGain_mA_per_dV * (bus_setpoint_dV_ - measurements_.bat_in_voltage_dV),
+                                -3000, 3000);
+  } else {
+    sag_offset_mA_ = 0;
+  }
+  if (reset_requested_ && now_ms > reset_request_until_ms_) reset_requested_ = false;
+  poll_addresses(now_ms);
+  send_module_commands(now_ms);
+  // A change of limits goes to the inverter at once, not at the next cyclic frame.
+  if (inverter_.charge_current_limit_dA != sent_charge_limit_dA_ ||
+      inverter_.discharge_current_limit_dA != sent_discharge_limit_dA_) {
+    send_limits_frame();
+  }
+  drive_lights(now_ms);
+}
+
+void BduController::task_1s(TimeMs now_ms) {
+  if (state_ == BduState::Shutdown) return;
+  send_inverter_frames(now_ms);
+  send_peer_status(now_ms);
+}
+
+void BduController::update_direction(TimeMs now_ms) {
+  const std::int32_t current_dA = measurements_.output_current_dA;
+  int candidate = 0;
+  if (current_dA > config_.direction_current_dA) candidate = 1;
+  if (current_dA < -config_.direction_current_dA) candidate = -1;
+  if (candidate != direction_candidate_) {
+    direction_candidate_ = candidate;
+    direction_since_ms_ = now_ms;
+  }
+  const TimeMs needed_ms = candidate == 0 ? config_.idle_debounce_ms : config_.direction_debounce_ms;
+  if (candidate != direction_ && now_ms - direction_since_ms_ >= needed_ms) direction_ = candidate;
+  const bool connected = state_ == BduState::Idle || state_ == BduState::Charge || state_ == BduState::Discharge;
+  if (!connected) direction_ = direction_candidate_ = 0;
+}
+
+void BduController::update_aggregates(TimeMs now_ms) {
+  module_codes_ = CodeSet{};
+  std::int64_t soc_sum = 0;
+  int reporting = 0;
+  for (ModuleEntry& entry : modules_) {
+    entry.reporting = entry.ever_reported && now_ms - entry.last_status_ms <= config_.module_timeout_ms;
+    if (!entry.reporting) continue;
+    module_codes_ = module_codes_ | entry.codes;
+    soc_sum += entry.soc_permille;
+    ++reporting;
+  }
+  if (reporting > 0) soc_permille_ = static_cast<std::int32_t>(soc_sum / reporting);
+  const ReactionSummary reactions = module_code_reactions(module_codes_);
+  module_fault_opens_ = reactions.open_relays;
+  module_blocks_charge_ = reactions.charging_blocked;
+  module_blocks_discharge_ = reactions.discharging_blocked;
+}
+
+void BduController::update_relay_weld(TimeMs now_ms) {
+  for (int relay = 0; relay < 3; ++relay) {
+    const bool disagree = !relay_command_[relay] && measurements_.relay_auxiliary_closed[relay];
+    if (!disagree) relay_disagree_since_ms_[relay] = now_ms;
+    if (now_ms - relay_disagree_since_ms_[relay] >= config_.relay_weld_detect_ms) relay_welded_ = true;
+  }
+}
+
+void BduController::update_diagnosis(TimeMs now_ms) {
+  auto set = [this](DiagnosisInput input, std::int32_t value) { diagnosis_.set_input(input, value); };
+  // A module the BDU addressed that has stopped reporting, or a Link with nobody on it.
+  bool module_lost = false;
+  for (const ModuleEntry& entry : modules_) module_lost |= entry.ever_reported && !entry.reporting;
+  const bool link_empty = state_ != BduState::SelfTest && modules_reporting() == 0;
+  set(DiagnosisInput::LinkTimeout, module_lost || link_empty ? 1 : 0);
+  const bool peer_lost = (config_.expect_peer || peer_seen_) && now_ms - last_peer_frame_ms_ > config_.peer_timeout_ms &&
+                         now_ms - state_since_ms_ > config_.peer_timeout_ms;
+  set(DiagnosisInput::NetworkTimeout, peer_lost ? 1 : 0);
+  // Inverter silence: after it was heard, or once the black start window has run out.
+  inverter_seen_ = last_inverter_frame_ms_ != 0 && now_ms - last_inverter_frame_ms_ <= config_.inverter_timeout_ms;
+  const bool inverter_missing = !inverter_seen_ && !black_start_window_ && state_ != BduState::SelfTest;
+  set(DiagnosisInput::InverterTimeout, inverter_missing ? 1 : 0);
+  const bool fuse_open = measurements_.bat_in_voltage_dV > kFuseCheckMinBus_dV &&
+                         measurements_.fuse_voltage_drop_dV > kFuseOpenDrop_dV;
+  set(DiagnosisInput::FuseOpen, fuse_open ? 1 : 0);
+  bool reversed = false;
+  for (std::int32_t voltage_dV : measurements_.input_voltage_dV) reversed |= voltage_dV < kInputReversed_dV;
+  set(DiagnosisInput::InputReversed, reversed ? 1 : 0);
+  set(DiagnosisInput::OutputTerminalTemperature_ddegC, measurements_.output_terminal_temperature_ddegC);
+  set(DiagnosisInput::AmbientTemperature_ddegC, measurements_.bdu_temperature_ddegC);
+  bool mismatch = peer_seen_ && !(peer_version_ == config_.firmware_version);
+  for (const ModuleEntry& entry : modules_) {
+    mismatch |= entry.version_known && !(entry.version == config_.firmware_version);
+  }
+  set(DiagnosisInput::VersionMismatch, mismatch ? 1 : 0);
+  set(DiagnosisInput::RelayWelded, relay_welded_ ? 1 : 0);
+  set(DiagnosisInput::PrechargeFailed, precharge_failures_ >= config_.precharge_attempts ? 1 : 0);
+  diagnosis_.evaluate(now_ms);
+}
+
+void BduController::update_limits() {
+  InverterFacingValues values;
+  const bool connected = state_ == BduState::Idle || state_ == BduState::Charge || state_ == BduState::Discharge;
+  values.valid = state_ != BduState::Shutdown;
+  values.charge_voltage_limit_dV = config_.charge_voltage_limit_dV;
+  values.discharge_voltage_limit_dV = config_.discharge_voltage_limit_dV;
+  std::int64_t charge_mA = 0, discharge_mA = 0;
+  std::int16_t max_temperature = -400;
+  for (const ModuleEntry& entry : modules_) {
+    if (!entry.reporting) continue;
+    charge_mA += entry.charge_limit_mA;
+    discharge_mA += entry.discharge_limit_mA;
+    max_temperature = std::max(max_temperature, entry.max_temperature_ddegC);
+  }
+  const ReactionSummary own = diagnosis_.reaction();
+  const bool charge_blocked = own.charging_blocked || module_blocks_charge_;
+  const bool discharge_blocked = own.discharging_blocked || module_blocks_discharge_;
+  // Zero unless connected; a fault, a blocked direction or the Opening state sets it to zero.
+  values.charge_current_limit_dA =
+      connected && !charge_blocked ? std::min<std::int32_t>(static_cast<std::int32_t>(charge_mA / 100), config_.max_output_current_dA) : 0;
+  values.discharge_current_limit_dA =
+      connected && !discharge_blocked
+          ? std::min<std::int32_t>(static_cast<std::int32_t>(discharge_mA / 100), config_.max_output_current_dA)
+          : 0;
+  if (own.derating) {
+    values.charge_current_limit_dA /= 2;
+    values.discharge_current_limit_dA /= 2;
+  }
+  values.voltage_dV = measurements_.output_voltage_dV;
+  values.current_dA = measurements_.output_current_dA;
+  values.soc_permille = soc_permille_;
+  values.max_temperature_ddegC = max_temperature;
+  values.codes = codes();
+  inverter_ = values;
+}
+
+LightPattern BduController::lights() const {
+  return compute_lights(display_state_of(state_), (soc_permille_ + 5) / 10, codes());
+}
+
+void BduController::drive_lights(TimeMs now_ms) {
+  const LightLevels levels = lights_at(lights(), now_ms);
+  LightOutputs outputs;
+  outputs.status_green = levels.status_lit && levels.status_colour == StatusColour::Green;
+  outputs.status_blue = levels.status_lit && levels.status_colour == StatusColour::Blue;
+  outputs.alarm = levels.alarm_lit;
+  outputs.soc = levels.soc_lit;
+  hal_.set_lights(outputs);
+}
+
+}  // namespace bts::firmware

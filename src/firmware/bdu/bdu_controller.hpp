@@ -1,0 +1,169 @@
+#pragma once
+// The BDU controller firmware: the system state machine, one-key activate/shutdown, precharge
+// with limited retries, relays opened only below their break current (or after a bound), module
+// aggregation over the Link bus, the bus voltage set point and current sharing, limits and values
+// for the inverter, the BDU network with a second BDU, diagnosis and the indicator lights.
+// Tasks: 10 ms (button, state machine, relays, Link/COM receive), 100 ms (diagnosis, module
+// commands, limits, lights), 1 s (inverter frames, peer status, address polling).
+#include <cstdint>
+
+#include "firmware/bdu/black_start_button.hpp"
+#include "firmware/bdu/bdu_state_machine.hpp"
+#include "firmware/bdu/module_table.hpp"
+#include "firmware/common/codes.hpp"
+#include "firmware/diagnosis/diagnosis.hpp"
+#include "firmware/hal/bdu_hal.hpp"
+#include "firmware/lights/indicator_lights.hpp"
+#include "firmware/version.hpp"
+
+namespace bts::firmware {
+
+struct BduConfig {
+  std::uint8_t bdu_index = 0;                 // 0 or 1: battery id on the inverter link
+  std::uint32_t serial_number = 0;
+  FirmwareVersion firmware_version{0, 1, 0};
+  bool expect_peer = false;                   // a second BDU is part of this system
+  std::int32_t bus_setpoint_empty_dV = 3600;  // BAT IN set point at 0 % SOC (D-BUS-VOLTAGE)
+  std::int32_t bus_setpoint_full_dV = 4200;   // ... and at 100 %
+  std::int32_t charge_voltage_limit_dV = 4250;
+  std::int32_t discharge_voltage_limit_dV = 3500;
+  std::int32_t max_output_current_dA = 280;   // 28 A nominal (REQ-RAT-5)
+  std::uint32_t inverter_timeout_ms = 60000;
+  std::uint32_t black_start_window_ms = 600000;  // connect without an inverter for 10 min
+  std::uint32_t peer_timeout_ms = 5000;
+  std::uint32_t module_timeout_ms = 1000;
+  std::uint32_t self_test_min_ms = 3000;
+  std::uint32_t self_test_max_ms = 10000;
+  std::int32_t bus_ready_window_dV = 150;     // BAT IN within 15 V of its set point
+  std::int32_t precharge_done_dV = 100;       // DC link within 10 V of BAT IN
+  std::uint32_t precharge_attempt_ms = 3000;
+  std::uint32_t precharge_retry_wait_ms = 3000;
+  std::uint8_t precharge_attempts = 3;
+  std::int32_t break_current_dA = 20;         // open the relays below 2 A ...
+  std::uint32_t opening_bound_ms = 3000;      // ... or after 3 s whatever flows (fuse-time bound)
+  std::int32_t direction_current_dA = 5;      // 0.5 A decides charge / discharge
+  std::uint32_t direction_debounce_ms = 3000;
+  std::uint32_t idle_debounce_ms = 30000;
+  std::uint32_t fault_recovery_hold_ms = 30000;
+  std::uint32_t relay_weld_detect_ms = 500;
+};
+
+/// What the BDU tells the inverter (the protocol codec turns it into frames).
+struct InverterFacingValues {
+  bool valid = false;
+  std::int32_t charge_voltage_limit_dV = 0;
+  std::int32_t discharge_voltage_limit_dV = 0;
+  std::int32_t charge_current_limit_dA = 0;
+  std::int32_t discharge_current_limit_dA = 0;
+  std::int32_t voltage_dV = 0;
+  std::int32_t current_dA = 0;                // > 0 discharging
+  std::int32_t soc_permille = 0;
+  std::int32_t soh_permille = 1000;
+  std::int16_t max_temperature_ddegC = 0;
+  CodeSet codes;
+};
+
+class BduController {
+ public:
+  BduController(BduHal& hal, const BduConfig& config);
+  void tick(TimeMs now_ms);
+
+  BduState state() const { return state_; }
+  /// The BDU's own codes and every module's, as the lights and interfaces show them.
+  CodeSet codes() const { return diagnosis_.active() | module_codes_; }
+  CodeSet own_codes() const { return diagnosis_.active(); }
+  LightPattern lights() const;
+  const InverterFacingValues& inverter_values() const { return inverter_; }
+  const ModuleTable& modules() const { return modules_; }
+  int modules_reporting() const;
+  std::int32_t soc_permille() const { return soc_permille_; }
+  std::int32_t bus_setpoint_dV() const { return bus_setpoint_dV_; }
+  const BduMeasurements& last_measurements() const { return measurements_; }
+  bool pop_event(DiagnosisEvent& event) { return diagnosis_.pop_event(event); }
+  std::uint8_t precharge_failures() const { return precharge_failures_; }
+  bool inverter_present() const;
+
+ private:
+  enum class PrechargePhase : std::uint8_t { RaiseBus, CloseNegative, ChargeLink, WaitRetry };
+
+  void task_100ms(TimeMs now_ms);
+  void task_1s(TimeMs now_ms);
+  BduConditions conditions(TimeMs now_ms, const ButtonPresses& presses);
+  void enter(BduState state, TimeMs now_ms);
+  void run_state(TimeMs now_ms);
+  void run_precharge(TimeMs now_ms);
+  void update_direction(TimeMs now_ms);
+  void update_aggregates(TimeMs now_ms);
+  void update_diagnosis(TimeMs now_ms);
+  void update_limits();
+  void update_relay_weld(TimeMs now_ms);
+  void set_relays(bool positive, bool negative, bool precharge);
+  void drive_lights(TimeMs now_ms);
+  // Link bus and COM (bdu_controller_bus.cpp)
+  void receive_link(TimeMs now_ms);
+  void receive_com(TimeMs now_ms);
+  void send_module_commands(TimeMs now_ms);
+  void poll_addresses(TimeMs now_ms);
+  void send_inverter_frames(TimeMs now_ms);
+  void send_peer_status(TimeMs now_ms);
+  void send_limits_frame();
+  std::uint8_t own_network_address() const;
+
+  BduHal& hal_;
+  BduConfig config_;
+  Diagnosis diagnosis_;
+  BlackStartButton button_;
+  BduState state_ = BduState::Shutdown;
+  AfterOpening after_opening_ = AfterOpening::Standby;
+  TimeMs state_since_ms_ = 0;
+  TimeMs next_100ms_ = 0;
+  TimeMs next_1s_ = 0;
+  bool started_ = false;
+  BduMeasurements measurements_{};
+  ModuleTable modules_{};
+  CodeSet module_codes_;
+  bool module_fault_opens_ = false;
+  bool module_blocks_charge_ = false;
+  bool module_blocks_discharge_ = false;
+  std::uint8_t next_address_ = 1;
+  TimeMs last_address_request_ms_ = 0;
+  bool awaiting_claim_ = false;
+  std::uint8_t unanswered_requests_ = 0;
+  // Precharge.
+  PrechargePhase precharge_phase_ = PrechargePhase::RaiseBus;
+  TimeMs phase_since_ms_ = 0;
+  std::uint8_t precharge_attempts_made_ = 0;
+  std::uint8_t precharge_failures_ = 0;
+  bool precharge_timed_out_ = false;
+  // Current direction (debounced).
+  int direction_ = 0;               // -1 charging, +1 discharging, 0 idle
+  int direction_candidate_ = 0;
+  TimeMs direction_since_ms_ = 0;
+  // Inverter and peer.
+  TimeMs last_inverter_frame_ms_ = 0;
+  bool inverter_seen_ = false;
+  bool black_start_window_ = false;
+  TimeMs black_start_window_since_ms_ = 0;
+  TimeMs last_peer_frame_ms_ = 0;
+  bool peer_seen_ = false;
+  FirmwareVersion peer_version_{0, 0, 0};
+  // Relay supervision.
+  std::array<bool, 3> relay_command_{};
+  std::array<TimeMs, 3> relay_disagree_since_ms_{};
+  bool relay_welded_ = false;
+  // Outputs.
+  std::int32_t soc_permille_ = 0;
+  std::int32_t bus_setpoint_dV_ = 3900;
+  std::int32_t sag_offset_mA_ = 0;
+  bool reset_requested_ = false;
+  TimeMs reset_request_until_ms_ = 0;
+  TimeMs faults_clear_since_ms_ = 0;
+  bool faults_clear_timing_ = false;
+  InverterFacingValues inverter_{};
+  std::uint8_t tx_counter_ = 0;
+  std::uint32_t last_alarm_bits_ = 0xFFFFFFFFu;
+  std::int32_t sent_charge_limit_dA_ = -1;
+  std::int32_t sent_discharge_limit_dA_ = -1;
+};
+
+}  // namespace bts::firmware

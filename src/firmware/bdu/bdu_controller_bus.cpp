@@ -1,0 +1,237 @@
+// The BDU controller on its buses: Link master (enumeration along the daisy chain, module
+// table, commands and shares) and COM (the inverter link in Sofar's protocol, and the BDU
+// network with a second BDU). Layouts: docs/protocols/link.md, docs/protocols/inverter.md.
+#include <algorithm>
+
+#include "firmware/bdu/bdu_controller.hpp"
+#include "firmware/estimation/current_limits.hpp"
+#include "firmware/inverter/sofar_protocol.hpp"
+#include "firmware/link/bdu_network_protocol.hpp"
+#include "firmware/link/link_protocol.hpp"
+
+namespace bts::firmware {
+
+namespace {
+
+constexpr std::int32_t kModuleFullCurrent_mA = 7500;  // PCU bus-side maximum (REQ-TOP-1)
+
+bdu_network::BduState wire_state(BduState state) {
+  switch (state) {
+    case BduState::Shutdown: return bdu_network::BduState::Init;
+    case BduState::SelfTest: return bdu_network::BduState::Init;
+    case BduState::Standby: return bdu_network::BduState::Standby;
+    case BduState::Precharge: return bdu_network::BduState::Precharge;
+    case BduState::Idle: return bdu_network::BduState::Idle;
+    case BduState::Charge: return bdu_network::BduState::Charge;
+    case BduState::Discharge: return bdu_network::BduState::Discharge;
+    case BduState::Opening: return bdu_network::BduState::ShuttingDown;
+    case BduState::Fault: return bdu_network::BduState::Fault;
+    case BduState::Updating: return bdu_network::BduState::Updating;
+  }
+  return bdu_network::BduState::Init;
+}
+
+link::RequestedMode requested_mode(BduState state) {
+  switch (state) {
+    case BduState::Precharge:
+    case BduState::Idle:
+    case BduState::Charge:
+    case BduState::Discharge:
+    case BduState::Opening: return link::RequestedMode::Run;
+    case BduState::Shutdown: return link::RequestedMode::Off;
+    default: return link::RequestedMode::Standby;
+  }
+}
+
+}  // namespace
+
+void BduController::receive_link(TimeMs now_ms) {
+  CanFrame frame;
+  while (hal_.link_receive(frame)) {
+    link::LinkId id;
+    if (!link::peek_id(frame, id)) continue;
+    if (id.type == link::MessageType::AddressClaim) {
+      link::AddressClaim claim;
+      if (!claim.decode(frame) || next_address_ > link::kMaxModules) continue;
+      // A module already known by serial keeps its place (it reset); otherwise the next one.
+      std::uint8_t address = next_address_;
+      for (std::uint8_t k = 0; k < link::kMaxModules; ++k) {
+        if (modules_[k].assigned && modules_[k].serial_number == claim.serial_number) address = static_cast<std::uint8_t>(k + 1);
+      }
+      link::AddressAssign assign;
+      assign.serial_number = claim.serial_number;
+      assign.address = address;
+      hal_.link_send(assign.encode());
+      ModuleEntry& entry = modules_[address - 1];
+      entry.assigned = true;
+      entry.serial_number = claim.serial_number;
+      if (address == next_address_) ++next_address_;
+      unanswered_requests_ = 0;
+      awaiting_claim_ = false;
+      continue;
+    }
+    if (!link::is_module_address(id.source)) continue;
+    ModuleEntry& entry = modules_[id.source - 1];
+    switch (id.type) {
+      case link::MessageType::ModuleStatus: {
+        link::ModuleStatus status;
+        if (!status.decode(frame)) break;
+        entry.state = static_cast<std::uint8_t>(status.state);
+        entry.codes = status.codes;
+        entry.last_status_ms = now_ms;
+        entry.ever_reported = true;
+        entry.reporting = true;
+        break;
+      }
+      case link::MessageType::ModuleMeasurements: {
+        link::ModuleMeasurements measurements;
+        if (!measurements.decode(frame)) break;
+        entry.stack_voltage_mV = measurements.stack_voltage_mV;
+        entry.current_mA = measurements.current_mA;
+        entry.bus_voltage_dV = measurements.bus_voltage_dV;
+        entry.soc_permille = measurements.soc_permille;
+        break;
+      }
+      case link::MessageType::ModuleExtremes: {
+        link::ModuleExtremes extremes;
+        if (!extremes.decode(frame)) break;
+        entry.min_cell_mV = extremes.min_cell_mV;
+        entry.max_cell_mV = extremes.max_cell_mV;
+        entry.min_temperature_ddegC = extremes.min_temperature_ddegC;
+        entry.max_temperature_ddegC = extremes.max_temperature_ddegC;
+        const CurrentLimits limits = module_current_limits(entry.min_cell_mV, entry.max_cell_mV, entry.min_temperature_ddegC,
+                                                           entry.max_temperature_ddegC, kModuleFullCurrent_mA);
+        entry.charge_limit_mA = limits.charge_mA;
+        entry.discharge_limit_mA = limits.discharge_mA;
+        break;
+      }
+      case link::MessageType::ModuleInfo: {
+        link::ModuleInfo info;
+        if (!info.decode(frame)) break;
+        entry.version = FirmwareVersion{info.firmware_major, info.firmware_minor, info.firmware_patch};
+        entry.version_known = true;
+        break;
+      }
+      default:
+        break;
+    }
+  }
+}
+
+void BduController::poll_addresses(TimeMs now_ms) {
+  // Enumeration: fast while starting up, then a slow poll that lets a module added later join.
+  const TimeMs period_ms = state_ == BduState::SelfTest ? link::kClaimWindow_ms : link::kExpansionPollPeriod_ms;
+  if (now_ms - last_address_request_ms_ < period_ms && last_address_request_ms_ != 0) return;
+  if (next_address_ > link::kMaxModules) return;
+  if (awaiting_claim_) ++unanswered_requests_;
+  link::AddressRequest request;
+  request.next_address = next_address_;
+  request.restart = false;
+  hal_.link_send(request.encode());
+  awaiting_claim_ = true;
+  last_address_request_ms_ = now_ms;
+}
+
+void BduController::send_module_commands(TimeMs now_ms) {
+  if (state_ == BduState::Shutdown) return;
+  link::BduCommand command;
+  command.mode = requested_mode(state_);
+  command.allow_balancing = state_ != BduState::Fault && state_ != BduState::Updating;
+  command.allow_heater = true;
+  command.fault_reset_request = reset_requested_;
+  command.bus_voltage_reference_dV = bus_setpoint_dV_;
+  command.counter = tx_counter_;
+  hal_.link_send(command.encode());
+  for (std::uint8_t k = 0; k < link::kMaxModules; ++k) {
+    const ModuleEntry& entry = modules_[k];
+    if (!entry.reporting) continue;
+    link::BduShare share;
+    share.module_address = static_cast<std::uint8_t>(k + 1);
+    share.current_offset_mA = sag_offset_mA_;
+    share.charge_limit_mA = std::clamp(entry.charge_limit_mA, 0, 10000);
+    share.discharge_limit_mA = std::clamp(entry.discharge_limit_mA, 0, 10000);
+    share.counter = tx_counter_;
+    hal_.link_send(share.encode());
+  }
+  ++tx_counter_;
+  (void)now_ms;
+}
+
+void BduController::receive_com(TimeMs now_ms) {
+  CanFrame frame;
+  while (hal_.com_receive(frame)) {
+    sofar::Inquiry inquiry;
+    if (sofar::decode_inquiry(frame, inquiry)) {
+      // The inverter is on the bus; an inquiry for this battery also asks for its data.
+      last_inverter_frame_ms_ = now_ms;
+      continue;
+    }
+    bdu_network::PeerStatus status;
+    if (status.decode(frame) && status.source != own_network_address()) {
+      last_peer_frame_ms_ = now_ms;
+      peer_seen_ = true;
+      continue;
+    }
+    bdu_network::PeerInfo info;
+    if (info.decode(frame) && info.source != own_network_address()) {
+      peer_version_ = FirmwareVersion{info.firmware_major, info.firmware_minor, info.firmware_patch};
+      last_peer_frame_ms_ = now_ms;
+      peer_seen_ = true;
+    }
+  }
+}
+
+std::uint8_t BduController::own_network_address() const {
+  return config_.bdu_index == 0 ? bdu_network::kAddressBdu1 : bdu_network::kAddressBdu2;
+}
+
+void BduController::send_limits_frame() {
+  sofar::Limits limits;
+  limits.charge_voltage_limit_dV = inverter_.charge_voltage_limit_dV;
+  limits.discharge_voltage_limit_dV = inverter_.discharge_voltage_limit_dV;
+  limits.charge_current_limit_dA = inverter_.charge_current_limit_dA;
+  limits.discharge_current_limit_dA = inverter_.discharge_current_limit_dA;
+  hal_.com_send(sofar::encode_limits(config_.bdu_index, limits));
+  sent_charge_limit_dA_ = limits.charge_current_limit_dA;
+  sent_discharge_limit_dA_ = limits.discharge_current_limit_dA;
+}
+
+void BduController::send_inverter_frames(TimeMs /*now_ms*/) {
+  const std::uint8_t id = config_.bdu_index;
+  send_limits_frame();
+  hal_.com_send(sofar::encode_soc_soh(id, {(inverter_.soc_permille + 5) / 10, inverter_.soh_permille / 10}));
+  // Sofar counts current positive when charging.
+  hal_.com_send(sofar::encode_measurements(id, {inverter_.voltage_dV, -inverter_.current_dA, inverter_.max_temperature_ddegC}));
+  sofar::Configuration configuration;
+  configuration.parallel_packs = static_cast<std::uint8_t>(modules_reporting());
+  hal_.com_send(sofar::encode_configuration(id, configuration));
+  hal_.com_send(sofar::encode_manufacturer(id, "BTS5K"));
+  hal_.com_send(sofar::encode_identity(id, {config_.firmware_version.major, config_.firmware_version.minor,
+                                            config_.firmware_version.patch,
+                                            static_cast<std::uint16_t>(100 * std::max(1, modules_reporting()))}));
+  const std::uint32_t bits = inverter_.codes.bits();
+  if (bits != last_alarm_bits_) {
+    hal_.com_send(sofar::encode_alarms(id, bits));
+    last_alarm_bits_ = bits;
+  }
+}
+
+void BduController::send_peer_status(TimeMs /*now_ms*/) {
+  bdu_network::PeerStatus status;
+  status.source = own_network_address();
+  status.state = wire_state(state_);
+  status.counter = tx_counter_;
+  status.codes = codes();
+  status.soc_permille = soc_permille_;
+  hal_.com_send(status.encode());
+  bdu_network::PeerInfo info;
+  info.source = own_network_address();
+  info.serial_number = config_.serial_number;
+  info.firmware_major = config_.firmware_version.major;
+  info.firmware_minor = config_.firmware_version.minor;
+  info.firmware_patch = config_.firmware_version.patch;
+  info.module_count = static_cast<std::uint8_t>(modules_reporting());
+  hal_.com_send(info.encode());
+}
+
+}  // namespace bts::firmware

@@ -1,0 +1,106 @@
+#pragma once
+// Table-driven diagnosis engine of one node (module BMS or BDU): each row debounces its condition
+// both ways, with hysteresis, optional latching and escalation; a code is active while any of its
+// rows is. Fixed capacities, no heap, time only as the tick passed to evaluate().
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include "firmware/common/codes.hpp"
+#include "firmware/common/types.hpp"
+#include "firmware/diagnosis/diagnosis_row.hpp"
+
+namespace bts::firmware {
+
+inline constexpr std::size_t kMaxDiagnosisRows = 64;
+inline constexpr std::size_t kDiagnosisEventCapacity = 64;
+
+/// A code became active (raised) or inactive (cleared).
+struct DiagnosisEvent {
+  TimeMs time_ms = 0;
+  Code code = Code::A1;
+  bool raised = false;
+  constexpr bool operator==(const DiagnosisEvent&) const = default;
+};
+
+/// What the active rows ask of the node, taken together.
+struct ReactionSummary {
+  Reaction strongest = Reaction::None;  // by the enum's order
+  bool derating = false;                // some active row asks for Derate
+  bool charging_blocked = false;        // StopCharging or OpenRelays active
+  bool discharging_blocked = false;     // StopDischarging or OpenRelays active
+  bool open_relays = false;
+};
+
+class Diagnosis {
+ public:
+  /// The table must outlive the engine (the default tables are constexpr). Rows beyond
+  /// kMaxDiagnosisRows are ignored and table_truncated() says so.
+  explicit Diagnosis(std::span<const DiagnosisRow> table);
+
+  bool table_truncated() const { return truncated_; }
+  /// False when a row fails row_is_consistent(); such a row is never evaluated.
+  bool table_consistent() const { return consistent_; }
+  std::size_t row_count() const { return rows_.size(); }
+
+  /// Latest value of an input. A row is evaluated only once its input has been set.
+  void set_input(DiagnosisInput input, std::int32_t value);
+
+  /// Advances every row's debounce to now_ms and queues an event for each code that changed.
+  void evaluate(TimeMs now_ms);
+
+  CodeSet active() const { return active_; }
+  bool row_active(std::size_t row) const;
+  bool row_escalated(std::size_t row) const;
+
+  ReactionSummary reaction() const;
+  Reaction strongest_reaction() const { return reaction().strongest; }
+  bool charging_blocked() const { return reaction().charging_blocked; }
+  bool discharging_blocked() const { return reaction().discharging_blocked; }
+
+  /// Reset (operator or interface command, or the node's restart): releases every latched row
+  /// whose condition has been gone for its clear delay, and every escalation whose alarm row is no
+  /// longer active. Returns false when something stays latched because its condition persists.
+  bool request_reset(TimeMs now_ms);
+
+  /// Oldest queued event first. When the queue is full the oldest event is dropped.
+  bool pop_event(DiagnosisEvent& event);
+  std::size_t queued_events() const { return event_count_; }
+  std::uint32_t events_dropped() const { return events_dropped_; }
+
+  /// How often each code was raised; the node's non-volatile record stores and restores these.
+  std::uint32_t raise_count(Code code) const;
+  const std::array<std::uint32_t, kCodeCount>& raise_counts() const { return raise_counts_; }
+  void restore_raise_counts(const std::array<std::uint32_t, kCodeCount>& counts);
+
+ private:
+  struct RowState {
+    bool active = false;
+    bool pending = false;         // set or clear condition held since pending_since_ms
+    bool condition_gone = false;  // latched row whose clear condition held for the clear delay
+    bool escalated = false;
+    TimeMs pending_since_ms = 0;
+    TimeMs active_since_ms = 0;
+  };
+
+  void evaluate_row(std::size_t index, TimeMs now_ms);
+  void publish(TimeMs now_ms);
+  void push_event(const DiagnosisEvent& event);
+
+  std::span<const DiagnosisRow> rows_;
+  std::array<bool, kMaxDiagnosisRows> row_ok_{};
+  std::array<RowState, kMaxDiagnosisRows> states_{};
+  std::array<std::int32_t, kDiagnosisInputCount> inputs_{};
+  std::array<bool, kDiagnosisInputCount> input_set_{};
+  bool truncated_ = false;
+  bool consistent_ = true;
+  CodeSet active_;
+  std::array<DiagnosisEvent, kDiagnosisEventCapacity> events_{};
+  std::size_t event_head_ = 0;  // index of the oldest event
+  std::size_t event_count_ = 0;
+  std::uint32_t events_dropped_ = 0;
+  std::array<std::uint32_t, kCodeCount> raise_counts_{};
+};
+
+}  // namespace bts::firmware

@@ -1,0 +1,37 @@
+#pragma once
+// The current a module may carry, bus side, from its extreme cells: full current inside the
+// comfortable window, tapering linearly to zero at the edges (cell voltage 3.45 -> 3.55 V when
+// charging and 3.05 -> 2.90 V when discharging; charging 10 -> 0 degC and 40 -> 50 degC;
+// discharging 0 -> -10 degC and 45 -> 55 degC). The module applies it to its own converter and
+// the BDU computes the same from the module's reported extremes. Reasons: docs/firmware.md.
+#include <algorithm>
+#include <cstdint>
+
+namespace bts::firmware {
+
+struct CurrentLimits {
+  std::int32_t charge_mA = 0;
+  std::int32_t discharge_mA = 0;
+};
+
+/// 1000 at or beyond `full`, 0 at or beyond `zero`, linear between, in permille.
+constexpr std::int32_t taper_permille(std::int32_t value, std::int32_t full, std::int32_t zero) {
+  if (full == zero) return value < zero ? 1000 : 0;
+  const std::int64_t share = static_cast<std::int64_t>(value - zero) * 1000 / (full - zero);
+  return static_cast<std::int32_t>(std::clamp<std::int64_t>(share, 0, 1000));
+}
+
+constexpr CurrentLimits module_current_limits(std::int32_t min_cell_mV, std::int32_t max_cell_mV,
+                                              std::int32_t min_temperature_ddegC,
+                                              std::int32_t max_temperature_ddegC, std::int32_t full_mA) {
+  const std::int32_t charge = std::min({taper_permille(max_cell_mV, 3450, 3550),
+                                        taper_permille(min_temperature_ddegC, 100, 0),
+                                        taper_permille(max_temperature_ddegC, 400, 500)});
+  const std::int32_t discharge = std::min({taper_permille(min_cell_mV, 3050, 2900),
+                                           taper_permille(min_temperature_ddegC, 0, -100),
+                                           taper_permille(max_temperature_ddegC, 450, 550)});
+  return {static_cast<std::int32_t>(static_cast<std::int64_t>(full_mA) * charge / 1000),
+          static_cast<std::int32_t>(static_cast<std::int64_t>(full_mA) * discharge / 1000)};
+}
+
+}  // namespace bts::firmware

@@ -1,0 +1,129 @@
+#pragma once
+// The module BMS firmware (one instance per BTS 5K module): samples its sensors, protects its
+// cells (diagnosis table), balances, heats, drives its PCU, keeps a non-volatile record, and is a
+// Link-bus slave of its BDU. Tasks: 10 ms (Link receive, PCU commands), 100 ms (sampling,
+// diagnosis, balancing, reports), 1 s (slow reports, SOC bookkeeping, record).
+#include <cstdint>
+
+#include "firmware/common/codes.hpp"
+#include "firmware/common/types.hpp"
+#include "firmware/diagnosis/diagnosis.hpp"
+#include "firmware/hal/module_hal.hpp"
+#include "firmware/lights/indicator_lights.hpp"
+#include "firmware/module_bms/balancing.hpp"
+#include "firmware/module_bms/cell_statistics.hpp"
+#include "firmware/module_bms/sample_checks.hpp"
+#include "firmware/version.hpp"
+
+namespace bts::firmware {
+
+enum class ModuleState : std::uint8_t { Sleep, Unaddressed, Standby, Run, Fault, Updating };
+const char* module_state_name(ModuleState state);
+
+/// What the BDU last asked of this module over the Link bus.
+enum class ModuleModeRequest : std::uint8_t { Off, Standby, Run };
+
+struct ModuleBmsConfig {
+  std::uint32_t serial_number = 0;
+  FirmwareVersion firmware_version{0, 1, 0};
+  std::uint8_t hardware_version = 1;
+  std::int32_t capacity_mAh = 100000;
+  std::int32_t max_pcu_current_mA = 7500;     // bus side (REQ-TOP-1)
+  std::uint32_t bdu_timeout_ms = 1000;        // no BDU command this long: safe state, F9
+  std::int16_t heater_on_below_ddegC = 0;     // heater film only below 0 degC
+  std::int16_t heater_off_above_ddegC = 50;
+};
+
+/// The module's persistent record (counters, SOC, event summary).
+struct ModuleRecord {
+  std::int32_t soc_permille = -1;             // -1: unknown, start from OCV
+  std::uint32_t charge_throughput_Ah = 0;
+  std::uint32_t discharge_throughput_Ah = 0;
+  std::uint32_t boots = 0;
+  std::array<std::uint16_t, kCodeCount> code_counts{};
+};
+
+class ModuleBms {
+ public:
+  ModuleBms(ModuleHal& hal, const ModuleBmsConfig& config);
+
+  /// Call every 10 ms with the node's own tick time.
+  void tick(TimeMs now_ms);
+
+  // What the BMS itself knows (the simulator records it; nothing here reads the plant).
+  ModuleState state() const { return state_; }
+  CodeSet codes() const { return diagnosis_.active(); }
+  std::uint8_t address() const { return address_; }
+  const ModuleMeasurements& last_sample() const { return sample_; }
+  const CellStatistics& statistics() const { return stats_; }
+  std::int32_t soc_permille() const { return soc_permille_; }
+  bool heater_on() const { return heater_on_; }
+  std::uint32_t balancing_mask() const { return balancing_mask_; }
+  std::int32_t charge_limit_mA() const { return charge_limit_mA_; }
+  std::int32_t discharge_limit_mA() const { return discharge_limit_mA_; }
+  LightPattern lights() const;
+  const ModuleRecord& record() const { return record_; }
+  const FirmwareVersion& firmware_version() const { return config_.firmware_version; }
+  /// Drained by the simulator for events.csv: codes raised and cleared on this node.
+  bool pop_event(DiagnosisEvent& event) { return diagnosis_.pop_event(event); }
+
+ private:
+  void task_100ms(TimeMs now_ms);
+  void task_1s(TimeMs now_ms);
+  void receive_link(TimeMs now_ms);
+  void send_cyclic_100ms(TimeMs now_ms);
+  void send_cyclic_1s(TimeMs now_ms);
+  void update_soc(TimeMs now_ms);
+  void update_diagnosis(TimeMs now_ms);
+  void update_limits();
+  void update_state(TimeMs now_ms);
+  void apply_outputs();
+  void update_heater();
+  void load_record();
+  void save_record();
+
+  ModuleHal& hal_;
+  ModuleBmsConfig config_;
+  Diagnosis diagnosis_;
+  SampleChecks sample_checks_;
+  Balancer balancer_;
+  ModuleState state_ = ModuleState::Sleep;
+  std::uint8_t address_ = 0;
+  bool claim_pending_ = false;
+  TimeMs next_100ms_ = 0;
+  TimeMs next_1s_ = 0;
+  TimeMs last_tick_ms_ = 0;
+  bool started_ = false;
+  ModuleMeasurements sample_{};
+  CellStatistics stats_{};
+  bool have_sample_ = false;
+  // The BDU's commands.
+  ModuleModeRequest mode_request_ = ModuleModeRequest::Off;
+  std::int32_t voltage_reference_dV_ = 0;
+  std::int32_t current_offset_mA_ = 0;
+  std::int32_t bdu_charge_limit_mA_ = 0;      // from BDU_SHARE
+  std::int32_t bdu_discharge_limit_mA_ = 0;
+  bool allow_balancing_ = false;
+  bool allow_heater_ = false;
+  TimeMs last_command_ms_ = 0;
+  bool command_seen_ = false;
+  std::uint8_t tx_counter_ = 0;
+  std::uint8_t slow_frame_index_ = 0;
+  // Outputs and estimates.
+  std::int32_t soc_permille_ = 500;
+  std::int64_t soc_charge_mAs_ = 0;   // residual of coulomb counting below one permille
+  std::int32_t charge_limit_mA_ = 0;
+  std::int32_t discharge_limit_mA_ = 0;
+  std::uint32_t balancing_mask_ = 0;
+  bool heater_on_ = false;
+  std::int16_t air_temperature_10min_ago_ddegC_ = 0;
+  TimeMs air_reference_ms_ = 0;
+  bool heater_fault_ = false;
+  ModuleRecord record_{};
+  bool record_dirty_ = false;
+  bool nvm_failed_ = false;
+  TimeMs pcu_error_since_ms_ = 0;
+  bool pcu_error_timing_ = false;
+};
+
+}  // namespace bts::firmware

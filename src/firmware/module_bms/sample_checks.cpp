@@ -1,0 +1,144 @@
+#include "firmware/module_bms/sample_checks.hpp"
+
+#include <algorithm>
+
+namespace bts::firmware {
+
+namespace {
+
+/// Mean of the cells, ignoring those being bled (their voltage sits lower on purpose).
+std::int32_t mean_cell_mV(const ModuleMeasurements& sample) {
+  std::int64_t sum = 0;
+  for (std::uint8_t cell = 0; cell < sample.cell_count; ++cell) sum += sample.cell_voltage_mV[cell];
+  return sample.cell_count > 0 ? static_cast<std::int32_t>(sum / sample.cell_count) : 0;
+}
+
+}  // namespace
+
+void SampleChecks::update(const ModuleMeasurements& sample, std::uint32_t balancing_mask, TimeMs now_ms) {
+  implausible_ = false;
+  implausible_channel_ = -1;
+  check_ranges(sample);
+  check_stuck(sample, now_ms);
+  check_rest_drift(sample, balancing_mask, now_ms);
+  previous_ = sample;
+  have_previous_ = true;
+}
+
+void SampleChecks::check_ranges(const ModuleMeasurements& sample) {
+  std::int64_t sum_mV = 0;
+  bool cells_plausible = true;
+  for (std::uint8_t cell = 0; cell < sample.cell_count; ++cell) {
+    const std::int32_t voltage_mV = sample.cell_voltage_mV[cell];
+    sum_mV += voltage_mV;
+    if (voltage_mV < limits_.min_plausible_cell_mV || voltage_mV > limits_.max_plausible_cell_mV) {
+      implausible_ = true;
+      cells_plausible = false;
+      implausible_channel_ = cell;
+    }
+  }
+  for (std::uint8_t sensor = 0; sensor < sample.temperature_count; ++sensor) {
+    const std::int16_t temperature = sample.cell_temperature_ddegC[sensor];
+    if (temperature < limits_.min_plausible_temperature_ddegC ||
+        temperature > limits_.max_plausible_temperature_ddegC) {
+      implausible_ = true;
+      implausible_channel_ = 100 + sensor;
+    }
+  }
+  for (std::int16_t temperature : {sample.terminal_temperature_ddegC, sample.ambient_temperature_ddegC,
+                                   sample.pcu_temperature_ddegC}) {
+    if (temperature < limits_.min_plausible_temperature_ddegC ||
+        temperature > limits_.max_plausible_temperature_ddegC) {
+      implausible_ = true;
+      implausible_channel_ = 200;
+    }
+  }
+  // The stack divider and the cell channels measure the same thing two ways.
+  const std::int64_t mismatch_mV = sample.stack_voltage_mV - sum_mV;
+  if (cells_plausible && (mismatch_mV > limits_.max_stack_mismatch_mV || -mismatch_mV > limits_.max_stack_mismatch_mV)) {
+    implausible_ = true;
+    implausible_channel_ = 300;
+  }
+  if (sample.current_mA > limits_.max_plausible_current_mA || -sample.current_mA > limits_.max_plausible_current_mA) {
+    implausible_ = true;
+    implausible_channel_ = 400;
+  }
+}
+
+void SampleChecks::check_stuck(const ModuleMeasurements& sample, TimeMs now_ms) {
+  if (!have_previous_) {
+    voltage_changed_ms_.fill(now_ms);
+    temperature_changed_ms_.fill(now_ms);
+    return;
+  }
+  // A channel is stuck when it has not moved for stuck_after_ms while most of its siblings have.
+  int voltages_moving = 0, temperatures_moving = 0;
+  for (std::uint8_t cell = 0; cell < sample.cell_count; ++cell) {
+    if (sample.cell_voltage_mV[cell] != previous_.cell_voltage_mV[cell]) voltage_changed_ms_[cell] = now_ms;
+    if (now_ms - voltage_changed_ms_[cell] < limits_.stuck_after_ms) ++voltages_moving;
+  }
+  for (std::uint8_t sensor = 0; sensor < sample.temperature_count; ++sensor) {
+    if (sample.cell_temperature_ddegC[sensor] != previous_.cell_temperature_ddegC[sensor]) {
+      temperature_changed_ms_[sensor] = now_ms;
+    }
+    if (now_ms - temperature_changed_ms_[sensor] < limits_.stuck_after_ms) ++temperatures_moving;
+  }
+  if (voltages_moving * 4 >= sample.cell_count * 3 && voltages_moving < sample.cell_count) {
+    implausible_ = true;
+    implausible_channel_ = 500;
+  }
+  if (temperatures_moving * 4 >= sample.temperature_count * 3 && temperatures_moving < sample.temperature_count) {
+    implausible_ = true;
+    implausible_channel_ = 600;
+  }
+}
+
+void SampleChecks::check_rest_drift(const ModuleMeasurements& sample, std::uint32_t balancing_mask, TimeMs now_ms) {
+  // A dead cell: far below the others while they are normal.
+  std::int32_t normal_cells = 0;
+  int lowest_cell = -1;
+  std::int32_t lowest_mV = 1 << 30;
+  for (std::uint8_t cell = 0; cell < sample.cell_count; ++cell) {
+    const std::int32_t voltage_mV = sample.cell_voltage_mV[cell];
+    if (voltage_mV >= limits_.normal_cell_mV) ++normal_cells;
+    if (voltage_mV < lowest_mV) {
+      lowest_mV = voltage_mV;
+      lowest_cell = cell;
+    }
+  }
+  if (lowest_mV >= limits_.min_plausible_cell_mV && lowest_mV < limits_.dead_cell_mV &&
+      normal_cells + 1 >= sample.cell_count) {
+    cell_abnormal_ = true;
+    abnormal_cell_ = lowest_cell;
+  }
+  // An internal short: at rest, after relaxation, one cell sinks below the others.
+  const bool at_rest = sample.current_mA < limits_.rest_current_mA && -sample.current_mA < limits_.rest_current_mA &&
+                       balancing_mask == 0;
+  if (!at_rest) {
+    resting_ = false;
+    rest_reference_taken_ = false;
+    return;
+  }
+  if (!resting_) {
+    resting_ = true;
+    rest_since_ms_ = now_ms;
+  }
+  if (now_ms - rest_since_ms_ < limits_.rest_settle_ms) return;
+  const std::int32_t mean_mV = mean_cell_mV(sample);
+  if (!rest_reference_taken_) {
+    for (std::uint8_t cell = 0; cell < sample.cell_count; ++cell) {
+      rest_reference_deviation_mV_[cell] = sample.cell_voltage_mV[cell] - mean_mV;
+    }
+    rest_reference_taken_ = true;
+    return;
+  }
+  for (std::uint8_t cell = 0; cell < sample.cell_count; ++cell) {
+    const std::int32_t drift_mV = rest_reference_deviation_mV_[cell] - (sample.cell_voltage_mV[cell] - mean_mV);
+    if (drift_mV > limits_.rest_drift_mV) {
+      cell_abnormal_ = true;
+      abnormal_cell_ = cell;
+    }
+  }
+}
+
+}  // namespace bts::firmware

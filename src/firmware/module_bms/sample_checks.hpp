@@ -1,0 +1,58 @@
+#pragma once
+// Plausibility of the module's samples (F10 sampling fault) and cells that no longer behave as
+// cells (F11 battery cell fault). Thresholds and reasons: docs/firmware.md.
+#include <array>
+#include <cstdint>
+
+#include "firmware/common/types.hpp"
+#include "firmware/hal/module_hal.hpp"
+
+namespace bts::firmware {
+
+struct SampleCheckLimits {
+  std::int32_t min_plausible_cell_mV = 1000;      // an open sense wire reads ~0 V
+  std::int32_t max_plausible_cell_mV = 4500;      // ... and the next channel ~2x a cell
+  std::int16_t min_plausible_temperature_ddegC = -350;  // an open NTC reads the cold rail
+  std::int16_t max_plausible_temperature_ddegC = 1100;  // a shorted NTC reads the hot rail
+  std::int32_t max_stack_mismatch_mV = 800;        // stack divider vs sum of cells
+  std::int32_t max_plausible_current_mA = 250000;  // a shorted current sensor reads its rail
+  std::uint32_t stuck_after_ms = 600000;           // unchanged 10 min while the others move
+  std::int32_t dead_cell_mV = 2000;                // one cell this low while others are normal
+  std::int32_t normal_cell_mV = 2800;
+  std::int32_t rest_current_mA = 1000;             // |I| below this counts as rest
+  std::uint32_t rest_settle_ms = 600000;           // relaxation before the reference is taken
+  std::int32_t rest_drift_mV = 10;                 // a cell sinking this far below the others at rest
+};
+
+class SampleChecks {
+ public:
+  explicit SampleChecks(const SampleCheckLimits& limits = {}) : limits_(limits) {}
+  /// Feed every sample (100 ms); balancing_mask tells which cells are being bled on purpose.
+  void update(const ModuleMeasurements& sample, std::uint32_t balancing_mask, TimeMs now_ms);
+  bool sampling_implausible() const { return implausible_; }
+  bool cell_behaviour_abnormal() const { return cell_abnormal_; }
+  /// Which channel made the last decision (for the event log), -1 when none.
+  int implausible_channel() const { return implausible_channel_; }
+  int abnormal_cell() const { return abnormal_cell_; }
+
+ private:
+  void check_ranges(const ModuleMeasurements& sample);
+  void check_stuck(const ModuleMeasurements& sample, TimeMs now_ms);
+  void check_rest_drift(const ModuleMeasurements& sample, std::uint32_t balancing_mask, TimeMs now_ms);
+
+  SampleCheckLimits limits_;
+  bool implausible_ = false;
+  bool cell_abnormal_ = false;
+  int implausible_channel_ = -1;
+  int abnormal_cell_ = -1;
+  bool have_previous_ = false;
+  ModuleMeasurements previous_{};
+  std::array<TimeMs, kMaxCellsPerModule> voltage_changed_ms_{};
+  std::array<TimeMs, kMaxTemperatureSensors> temperature_changed_ms_{};
+  TimeMs rest_since_ms_ = 0;
+  bool resting_ = false;
+  bool rest_reference_taken_ = false;
+  std::array<std::int32_t, kMaxCellsPerModule> rest_reference_deviation_mV_{};
+};
+
+}  // namespace bts::firmware
