@@ -18,8 +18,8 @@ double SensorChannel::read(double true_value, Rng& noise) {
       break;
   }
   double value = true_value * (1.0 + gain_error_) + offset_;
-  if (noise_sd_ > 0.0) value += noise_sd_ * noise.normal();
-  if (quantum_ > 0.0) value = std::round(value / quantum_) * quantum_;
+  if (noise_sd_ > 0.0) value += noise_sd_ * noise.normal_fast();
+  if (quantum_ > 0.0) value = std::floor(value / quantum_ + 0.5) * quantum_;
   last_reading_ = value;
   return value;
 }

@@ -60,7 +60,7 @@ void LockstepRunner::build_nodes() {
   module_hals_.resize(static_cast<std::size_t>(bdu_count));
   modules_.resize(static_cast<std::size_t>(bdu_count));
   module_ports_.resize(static_cast<std::size_t>(bdu_count));
-  module_state_names_.resize(static_cast<std::size_t>(bdu_count));
+  module_states_.resize(static_cast<std::size_t>(bdu_count));
   for (int b = 0; b < bdu_count; ++b) {
     link_buses_.push_back(std::make_unique<CanBus>("link" + std::to_string(b + 1), 500000,
                                                    description_.seed ^ (0x1100ull + static_cast<std::uint64_t>(b))));
@@ -73,8 +73,7 @@ void LockstepRunner::build_nodes() {
           *plant_, b, m, link, module_ports_[static_cast<std::size_t>(b)].back(), chains_[static_cast<std::size_t>(b)], now_us_));
       modules_[static_cast<std::size_t>(b)].push_back(nullptr);
       make_module(b, m, firmware::built_firmware_version());
-      module_state_names_[static_cast<std::size_t>(b)].push_back(
-          firmware::module_state_name(modules_[static_cast<std::size_t>(b)].back()->state()));
+      module_states_[static_cast<std::size_t>(b)].push_back(modules_[static_cast<std::size_t>(b)].back()->state());
     }
     bdu_hals_.push_back(std::make_unique<PlantBduHal>(*plant_, b, link, bdu_link_ports_.back(), *com_bus_,
                                                       bdu_com_ports_.back(), chains_[static_cast<std::size_t>(b)], now_us_));
@@ -84,7 +83,7 @@ void LockstepRunner::build_nodes() {
     config.firmware_version = firmware::built_firmware_version();
     config.expect_peer = bdu_count > 1;
     bdus_.push_back(std::make_unique<firmware::BduController>(*bdu_hals_.back(), config));
-    bdu_state_names_.push_back(firmware::bdu_state_name(bdus_.back()->state()));
+    bdu_states_.push_back(bdus_.back()->state());
   }
   inverter_link_ = std::make_unique<InverterLink>(*com_bus_, inverter_port_, plant_->inverter(), bdu_count);
 }
@@ -206,21 +205,22 @@ void LockstepRunner::collect_events() {
     while (bdus_[b]->pop_event(event)) {
       code_events_.push_back({static_cast<double>(event.time_ms) * 1e-3, bdu_node_name(static_cast<int>(b)), event.code, event.raised});
     }
-    const char* state = firmware::bdu_state_name(bdus_[b]->state());
-    if (bdu_state_names_[b] != state) {
-      state_events_.push_back({time_s, bdu_node_name(static_cast<int>(b)), bdu_state_names_[b], state});
-      bdu_state_names_[b] = state;
+    const firmware::BduState state = bdus_[b]->state();
+    if (bdu_states_[b] != state) {
+      state_events_.push_back({time_s, bdu_node_name(static_cast<int>(b)), firmware::bdu_state_name(bdu_states_[b]),
+                               firmware::bdu_state_name(state)});
+      bdu_states_[b] = state;
     }
     for (std::size_t m = 0; m < modules_[b].size(); ++m) {
       while (modules_[b][m]->pop_event(event)) {
         code_events_.push_back({static_cast<double>(event.time_ms) * 1e-3,
                                 module_node_name(static_cast<int>(b), static_cast<int>(m)), event.code, event.raised});
       }
-      const char* module_state = firmware::module_state_name(modules_[b][m]->state());
-      if (module_state_names_[b][m] != module_state) {
+      const firmware::ModuleState module_state = modules_[b][m]->state();
+      if (module_states_[b][m] != module_state) {
         state_events_.push_back({time_s, module_node_name(static_cast<int>(b), static_cast<int>(m)),
-                                 module_state_names_[b][m], module_state});
-        module_state_names_[b][m] = module_state;
+                                 firmware::module_state_name(module_states_[b][m]), firmware::module_state_name(module_state)});
+        module_states_[b][m] = module_state;
       }
     }
   }

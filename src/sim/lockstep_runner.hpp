@@ -104,8 +104,8 @@ class LockstepRunner {
     int bdu;
   };
   std::vector<PendingRelease> button_releases_;
-  std::vector<std::string> bdu_state_names_;
-  std::vector<std::vector<std::string>> module_state_names_;
+  std::vector<firmware::BduState> bdu_states_;
+  std::vector<std::vector<firmware::ModuleState>> module_states_;
   std::vector<CodeEvent> code_events_;
   std::vector<StateEvent> state_events_;
   bool protection_held_ = true;

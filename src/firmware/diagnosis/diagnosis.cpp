@@ -118,6 +118,7 @@ void Diagnosis::publish(TimeMs now_ms) {
     push_event(DiagnosisEvent{now_ms, code, raised});
   }
   active_ = now_active;
+  reaction_ = compute_reaction();
 }
 
 bool Diagnosis::row_active(std::size_t row) const {
@@ -128,7 +129,7 @@ bool Diagnosis::row_escalated(std::size_t row) const {
   return row < rows_.size() && states_[row].escalated;
 }
 
-ReactionSummary Diagnosis::reaction() const {
+ReactionSummary Diagnosis::compute_reaction() const {
   ReactionSummary summary;
   for (std::size_t index = 0; index < rows_.size(); ++index) {
     if (states_[index].active) add_reaction(summary, rows_[index].reaction);

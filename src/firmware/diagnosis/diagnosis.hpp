@@ -54,7 +54,8 @@ class Diagnosis {
   bool row_active(std::size_t row) const;
   bool row_escalated(std::size_t row) const;
 
-  ReactionSummary reaction() const;
+  /// What the active rows ask, as of the last evaluate() or reset (cached there).
+  ReactionSummary reaction() const { return reaction_; }
   Reaction strongest_reaction() const { return reaction().strongest; }
   bool charging_blocked() const { return reaction().charging_blocked; }
   bool discharging_blocked() const { return reaction().discharging_blocked; }
@@ -86,6 +87,7 @@ class Diagnosis {
 
   void evaluate_row(std::size_t index, TimeMs now_ms);
   void publish(TimeMs now_ms);
+  ReactionSummary compute_reaction() const;
   void push_event(const DiagnosisEvent& event);
 
   std::span<const DiagnosisRow> rows_;
@@ -96,6 +98,7 @@ class Diagnosis {
   bool truncated_ = false;
   bool consistent_ = true;
   CodeSet active_;
+  ReactionSummary reaction_{};
   std::array<DiagnosisEvent, kDiagnosisEventCapacity> events_{};
   std::size_t event_head_ = 0;  // index of the oldest event
   std::size_t event_count_ = 0;

@@ -1,0 +1,487 @@
+#include "sim/can_bus.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+#include <limits>
+#include <utility>
+
+namespace bts::sim {
+
+namespace {
+
+// Fields of a data frame, in bits (ISO 11898-1).
+constexpr std::uint32_t kIntermissionBits = 3;
+constexpr std::uint32_t kTrailerBits = 1 + 2 + 7;  // CRC delimiter, ACK slot + delimiter, EOF
+constexpr std::uint32_t kCrcBits = 15;
+constexpr std::uint32_t kExtendedHeaderBits = 1 + 11 + 1 + 1 + 18 + 1 + 2 + 4;  // SOF..DLC: 39
+constexpr std::uint32_t kStandardHeaderBits = 1 + 11 + 1 + 1 + 1 + 4;           // SOF..DLC: 19
+// A corrupted attempt: the frame up to the ACK delimiter, then an error flag (6), the other
+// nodes' superposed flags (up to 6), the error delimiter (8) and the intermission (3).
+constexpr std::uint32_t kErrorFrameBits = 6 + 6 + 8;
+
+constexpr std::uint32_t kTecBusOff = 256;
+constexpr std::uint32_t kErrorPassive = 128;
+
+constexpr std::uint64_t kNever = std::numeric_limits<std::uint64_t>::max();
+
+std::uint8_t clamped_dlc(const CanFrame& frame) { return frame.dlc > 8 ? 8 : frame.dlc; }
+
+/// The frame's bits SOF..data as sent (unstuffed), most significant first per field.
+struct BitStream {
+  std::array<std::uint8_t, 128> bit{};
+  std::uint32_t size = 0;
+  void push(std::uint32_t value, std::uint32_t count) {
+    for (std::uint32_t i = count; i-- > 0;)
+      bit[size++] = static_cast<std::uint8_t>((value >> i) & 1u);
+  }
+};
+
+BitStream header_and_data(const CanFrame& frame) {
+  BitStream s;
+  const std::uint8_t dlc = clamped_dlc(frame);
+  s.push(0, 1);  // SOF
+  if (frame.extended) {
+    s.push(frame.id >> 18, 11);  // base identifier
+    s.push(1, 1);                // SRR
+    s.push(1, 1);                // IDE
+    s.push(frame.id & 0x3FFFFu, 18);
+    s.push(0, 1);  // RTR (data frame)
+    s.push(0, 2);  // r1, r0
+  } else {
+    s.push(frame.id & 0x7FFu, 11);
+    s.push(0, 1);  // RTR
+    s.push(0, 1);  // IDE
+    s.push(0, 1);  // r0
+  }
+  s.push(frame.dlc & 0xFu, 4);
+  for (std::uint8_t i = 0; i < dlc; ++i) s.push(frame.data[i], 8);
+  return s;
+}
+
+std::uint16_t crc15_of(const BitStream& s) {
+  std::uint16_t crc = 0;
+  for (std::uint32_t i = 0; i < s.size; ++i) {
+    const bool next = (s.bit[i] ^ ((crc >> 14) & 1u)) != 0;
+    crc = static_cast<std::uint16_t>((crc << 1) & 0x7FFFu);
+    if (next) crc ^= 0x4599u;
+  }
+  return crc;
+}
+
+}  // namespace
+
+std::uint16_t can_crc15(const CanFrame& frame) { return crc15_of(header_and_data(frame)); }
+
+std::uint32_t can_frame_bits(const CanFrame& frame, StuffingModel stuffing) {
+  const std::uint32_t data_bits = 8u * clamped_dlc(frame);
+  const std::uint32_t stuffed_region =
+      (frame.extended ? kExtendedHeaderBits : kStandardHeaderBits) + data_bits + kCrcBits;
+  const std::uint32_t nominal = stuffed_region + kTrailerBits + kIntermissionBits;
+  switch (stuffing) {
+    case StuffingModel::None:
+      return nominal;
+    case StuffingModel::WorstCase:
+      return nominal + (stuffed_region - 1) / 4;
+    case StuffingModel::Exact: {
+      BitStream s = header_and_data(frame);
+      s.push(crc15_of(s), kCrcBits);
+      std::uint32_t stuff = 0;
+      std::uint32_t run = 0;
+      std::uint8_t last = 2;
+      for (std::uint32_t i = 0; i < s.size; ++i) {
+        if (s.bit[i] == last) {
+          ++run;
+        } else {
+          last = s.bit[i];
+          run = 1;
+        }
+        if (run == 5) {  // a complementary stuff bit follows and starts a new run
+          ++stuff;
+          last = static_cast<std::uint8_t>(1u - last);
+          run = 1;
+        }
+      }
+      return nominal + stuff;
+    }
+  }
+  return nominal;
+}
+
+std::uint32_t can_arbitration_key(const CanFrame& frame) {
+  // 31 bits in wire order: base identifier (11), SRR/RTR, IDE, extension (18); a standard data
+  // frame sends RTR and IDE dominant (0), an extended one SRR and IDE recessive (1).
+  if (frame.extended) {
+    const std::uint32_t id = frame.id & 0x1FFFFFFFu;
+    return ((id >> 18) << 20) | (1u << 19) | (1u << 18) | (id & 0x3FFFFu);
+  }
+  return (frame.id & 0x7FFu) << 20;
+}
+
+int format_candump(char* out, std::size_t size, std::uint64_t time_us,
+                   std::string_view interface_name, const CanFrame& frame) {
+  char data[17] = {};
+  const std::uint8_t dlc = clamped_dlc(frame);
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  for (std::uint8_t i = 0; i < dlc; ++i) {
+    data[2 * i] = kHex[frame.data[i] >> 4];
+    data[2 * i + 1] = kHex[frame.data[i] & 0xFu];
+  }
+  const auto seconds = static_cast<unsigned long long>(time_us / 1'000'000);
+  const auto micros = static_cast<unsigned long long>(time_us % 1'000'000);
+  const int name_length = static_cast<int>(interface_name.size());
+  if (frame.extended) {
+    return std::snprintf(out, size, "(%llu.%06llu) %.*s %08X#%s", seconds, micros, name_length,
+                         interface_name.data(), static_cast<unsigned>(frame.id & 0x1FFFFFFFu),
+                         data);
+  }
+  return std::snprintf(out, size, "(%llu.%06llu) %.*s %03X#%s", seconds, micros, name_length,
+                       interface_name.data(), static_cast<unsigned>(frame.id & 0x7FFu), data);
+}
+
+CanBus::CanBus(std::string name, std::uint32_t bitrate_bps, std::uint64_t seed)
+    : name_(std::move(name)),
+      bitrate_bps_(bitrate_bps == 0 ? 1 : bitrate_bps),
+      rng_(seed),
+      segments_(kMaxSegments),
+      bus_off_recovery_ns_(bits_to_ns(128 * 11)) {}
+
+int CanBus::attach(std::string node_name, std::size_t tx_capacity, std::size_t rx_capacity) {
+  Port port;
+  port.name = std::move(node_name);
+  port.tx.resize(std::max<std::size_t>(tx_capacity, 1));
+  port.rx.resize(std::max<std::size_t>(rx_capacity, 1));
+  ports_.push_back(std::move(port));
+  return static_cast<int>(ports_.size()) - 1;
+}
+
+void CanBus::set_segment(int port, int segment) {
+  if (port < 0 || port >= port_count()) return;
+  if (segment != kDisconnected && (segment < 0 || segment >= kMaxSegments)) return;
+  ports_[static_cast<std::size_t>(port)].segment = segment;
+  segments_used_ = std::max(segments_used_, segment + 1);
+}
+
+int CanBus::segment_of(int port) const { return ports_.at(static_cast<std::size_t>(port)).segment; }
+
+void CanBus::set_terminated(int segment, bool terminated) {
+  if (segment < 0 || segment >= kMaxSegments) return;
+  segments_[static_cast<std::size_t>(segment)].terminated = terminated;
+  segments_used_ = std::max(segments_used_, segment + 1);
+}
+
+bool CanBus::terminated(int segment) const {
+  return segments_.at(static_cast<std::size_t>(segment)).terminated;
+}
+
+void CanBus::set_unterminated_loss_probability(double probability) {
+  unterminated_loss_probability_ = std::clamp(probability, 0.0, 1.0);
+}
+
+void CanBus::set_loss_probability(double probability) {
+  loss_probability_ = std::clamp(probability, 0.0, 1.0);
+}
+
+void CanBus::set_automatic_retransmission(bool on) { retransmit_ = on; }
+
+void CanBus::set_stuffing_model(StuffingModel model) { stuffing_ = model; }
+
+void CanBus::set_bus_off_recovery_us(std::uint64_t recovery_us) {
+  bus_off_recovery_ns_ = recovery_us * 1000;
+}
+
+void CanBus::set_observer(std::function<void(const CanTraceEntry&)> observer) {
+  observer_ = std::move(observer);
+}
+
+std::uint64_t CanBus::bits_to_ns(std::uint64_t bits) const {
+  return bits * 1'000'000'000ull / bitrate_bps_;
+}
+
+std::uint64_t CanBus::frame_duration_ns(const CanFrame& frame) const {
+  return bits_to_ns(can_frame_bits(frame, stuffing_));
+}
+
+bool CanBus::send(int port_index, const CanFrame& frame, std::uint64_t now_us) {
+  if (port_index < 0 || port_index >= port_count()) return false;
+  Port& port = ports_[static_cast<std::size_t>(port_index)];
+  const std::uint32_t id_limit = frame.extended ? 0x1FFFFFFFu : 0x7FFu;
+  if (frame.dlc > 8 || frame.id > id_limit || port.segment == kDisconnected) {
+    ++port.stats.tx_rejected;
+    return false;
+  }
+  if (port.tx_count == port.tx.size()) {
+    ++port.stats.tx_queue_full;
+    ++stats_.tx_queue_full;
+    return false;
+  }
+  std::size_t slot = port.tx_head + port.tx_count;
+  if (slot >= port.tx.size()) slot -= port.tx.size();
+  TxEntry& entry = port.tx[slot];
+  entry.frame = frame;
+  entry.queued_ns = std::max(now_us * 1000, now_ns_);
+  entry.key = can_arbitration_key(frame);
+  ++port.tx_count;
+  return true;
+}
+
+bool CanBus::port_on_bus(const Port& port, std::uint64_t at_ns) const {
+  return port.segment != kDisconnected && (!port.bus_off || at_ns >= port.bus_off_until_ns);
+}
+
+void CanBus::recover_bus_off(std::uint64_t at_ns) {
+  if (bus_off_ports_ == 0) return;
+  for (Port& port : ports_) {
+    if (port.bus_off && at_ns >= port.bus_off_until_ns) {
+      port.bus_off = false;
+      port.tec = 0;
+      port.rec = 0;
+      --bus_off_ports_;
+    }
+  }
+}
+
+void CanBus::advance_to(std::uint64_t now_us) {
+  const std::uint64_t now = std::max(now_us * 1000, now_ns_);
+  std::array<std::uint64_t, kMaxSegments> next_start{};
+  for (;;) {
+    // The earliest event on any segment: a frame ending, or the next arbitration.
+    next_start.fill(kNever);
+    for (const Port& port : ports_) {
+      if (port.tx_count == 0 || port.segment == kDisconnected) continue;
+      const auto s = static_cast<std::size_t>(port.segment);
+      std::uint64_t t = std::max(port.tx[port.tx_head].queued_ns, segments_[s].free_ns);
+      if (port.bus_off) t = std::max(t, port.bus_off_until_ns);
+      next_start[s] = std::min(next_start[s], t);
+    }
+    int best = -1;
+    std::uint64_t best_time = kNever;
+    bool best_is_end = false;
+    for (int s = 0; s < segments_used_; ++s) {
+      const Segment& segment = segments_[static_cast<std::size_t>(s)];
+      if (segment.in_flight) {
+        if (segment.deliver_ns < best_time) {
+          best = s;
+          best_time = segment.deliver_ns;
+          best_is_end = true;
+        }
+      } else if (next_start[static_cast<std::size_t>(s)] < best_time) {
+        best = s;
+        best_time = next_start[static_cast<std::size_t>(s)];
+        best_is_end = false;
+      }
+    }
+    if (best < 0 || best_time > now) break;
+    if (best_is_end) {
+      complete(best);
+    } else if (!start_next(best, best_time)) {
+      break;  // cannot happen: every port counted above can compete at best_time
+    }
+  }
+  recover_bus_off(now);
+  now_ns_ = now;
+}
+
+bool CanBus::start_next(int segment_index, std::uint64_t at_ns) {
+  recover_bus_off(at_ns);
+  Segment& segment = segments_[static_cast<std::size_t>(segment_index)];
+  int winner = -1;
+  std::uint32_t winner_key = 0;
+  int listeners = 0;
+  for (int p = 0; p < port_count(); ++p) {
+    const Port& port = ports_[static_cast<std::size_t>(p)];
+    if (port.segment != segment_index || !port_on_bus(port, at_ns)) continue;
+    ++listeners;
+    if (port.tx_count == 0) continue;
+    const TxEntry& head = port.tx[port.tx_head];
+    if (head.queued_ns > at_ns) continue;
+    if (winner < 0 || head.key < winner_key) {
+      winner = p;
+      winner_key = head.key;
+    }
+  }
+  if (winner < 0) return false;
+  const Port& tx = ports_[static_cast<std::size_t>(winner)];
+  const std::uint32_t bits = can_frame_bits(tx.tx[tx.tx_head].frame, stuffing_);
+
+  double loss = loss_probability_;
+  if (!segment.terminated) loss = 1.0 - (1.0 - loss) * (1.0 - unterminated_loss_probability_);
+  segment.corrupted = loss > 0.0 && rng_.uniform() < loss;
+  segment.acknowledged = listeners > 1;
+  segment.in_flight = true;
+  segment.tx_port = winner;
+  segment.start_ns = at_ns;
+  if (segment.corrupted || !segment.acknowledged) {
+    segment.free_ns =
+        at_ns + bits_to_ns(bits - kIntermissionBits - 7 + kErrorFrameBits + kIntermissionBits);
+    segment.deliver_ns = segment.free_ns;
+  } else {
+    segment.deliver_ns = at_ns + bits_to_ns(bits - kIntermissionBits);
+    segment.free_ns = at_ns + bits_to_ns(bits);
+  }
+  return true;
+}
+
+void CanBus::transmit_error(Port& port, std::uint64_t at_ns) {
+  ++port.stats.tx_errors;
+  port.tec += 8;
+  if (port.tec >= kTecBusOff && !port.bus_off) {
+    port.bus_off = true;
+    port.bus_off_until_ns = at_ns + bus_off_recovery_ns_;
+    ++bus_off_ports_;
+    ++port.stats.bus_off_count;
+  }
+}
+
+void CanBus::complete(int segment_index) {
+  Segment& segment = segments_[static_cast<std::size_t>(segment_index)];
+  segment.in_flight = false;
+  const std::uint64_t duration = segment.free_ns - std::max(segment.start_ns, stats_start_ns_);
+  segment.busy_ns += duration;
+  stats_.busy_ns += duration;
+  Port& tx = ports_[static_cast<std::size_t>(segment.tx_port)];
+  const TxEntry& head = tx.tx[tx.tx_head];
+  const CanFrame frame = head.frame;
+  const std::uint64_t at = segment.deliver_ns;
+
+  auto pop_head = [&tx]() {
+    tx.tx_head = tx.tx_head + 1 == tx.tx.size() ? 0 : tx.tx_head + 1;
+    --tx.tx_count;
+  };
+
+  CanTraceEntry::Outcome outcome = CanTraceEntry::Outcome::Delivered;
+  if (!segment.corrupted && segment.acknowledged) {
+    pop_head();
+    ++tx.stats.frames_sent;
+    ++stats_.frames_transmitted;
+    if (tx.tec > 0) --tx.tec;
+    for (int p = 0; p < port_count(); ++p) {
+      Port& rx = ports_[static_cast<std::size_t>(p)];
+      if (p == segment.tx_port || rx.segment != segment_index || !port_on_bus(rx, at)) continue;
+      if (rx.rec > 0) rx.rec = rx.rec > 127 ? 120 : rx.rec - 1;
+      if (rx.rx_count == rx.rx.size()) {
+        ++rx.stats.rx_overflow;
+        ++stats_.rx_overflow;
+        continue;
+      }
+      std::size_t slot = rx.rx_head + rx.rx_count;
+      if (slot >= rx.rx.size()) slot -= rx.rx.size();
+      rx.rx[slot].frame = frame;
+      rx.rx[slot].time_ns = at;
+      ++rx.rx_count;
+      ++rx.stats.frames_received;
+      ++stats_.deliveries;
+    }
+  } else {
+    if (segment.corrupted) {
+      outcome = CanTraceEntry::Outcome::Corrupted;
+      ++stats_.frames_corrupted;
+      transmit_error(tx, at);
+      for (int p = 0; p < port_count(); ++p) {
+        Port& rx = ports_[static_cast<std::size_t>(p)];
+        if (p == segment.tx_port || rx.segment != segment_index || !port_on_bus(rx, at)) continue;
+        ++rx.stats.rx_errors;
+        if (rx.rec < 255) ++rx.rec;
+      }
+    } else {
+      // Nobody acknowledged: an error-passive transmitter's counter stops at the passive
+      // level for ACK errors, so a node alone on a segment never goes bus-off.
+      outcome = CanTraceEntry::Outcome::NotAcknowledged;
+      ++stats_.ack_errors;
+      if (tx.tec < kErrorPassive) {
+        transmit_error(tx, at);
+      } else {
+        ++tx.stats.tx_errors;
+      }
+    }
+    if (!retransmit_ || tx.bus_off) {
+      pop_head();
+      ++tx.stats.frames_lost;
+      ++stats_.frames_lost;
+    }
+  }
+  if (observer_) {
+    CanTraceEntry entry;
+    entry.time_us = at / 1000;
+    entry.port = segment.tx_port;
+    entry.segment = segment_index;
+    entry.frame = frame;
+    entry.outcome = outcome;
+    observer_(entry);
+  }
+}
+
+bool CanBus::receive(int port, CanFrame& frame) {
+  std::uint64_t time_us = 0;
+  return receive(port, frame, time_us);
+}
+
+bool CanBus::receive(int port_index, CanFrame& frame, std::uint64_t& time_us) {
+  if (port_index < 0 || port_index >= port_count()) return false;
+  Port& port = ports_[static_cast<std::size_t>(port_index)];
+  if (port.rx_count == 0) return false;
+  const RxEntry& entry = port.rx[port.rx_head];
+  frame = entry.frame;
+  time_us = entry.time_ns / 1000;
+  port.rx_head = port.rx_head + 1 == port.rx.size() ? 0 : port.rx_head + 1;
+  --port.rx_count;
+  return true;
+}
+
+std::size_t CanBus::tx_pending(int port) const {
+  return ports_.at(static_cast<std::size_t>(port)).tx_count;
+}
+
+std::size_t CanBus::rx_pending(int port) const {
+  return ports_.at(static_cast<std::size_t>(port)).rx_count;
+}
+
+const CanPortStats& CanBus::port_stats(int port) const {
+  return ports_.at(static_cast<std::size_t>(port)).stats;
+}
+
+double CanBus::bus_load_percent(int segment) const {
+  const std::uint64_t elapsed = now_ns_ > stats_start_ns_ ? now_ns_ - stats_start_ns_ : 0;
+  if (elapsed == 0) return 0.0;
+  auto busy_of = [this](const Segment& s) {
+    std::uint64_t busy = s.busy_ns;
+    const std::uint64_t from = std::max(s.start_ns, stats_start_ns_);
+    if (s.in_flight && now_ns_ > from) busy += std::min(now_ns_, s.free_ns) - from;
+    return busy;
+  };
+  std::uint64_t busy = 0;
+  if (segment >= 0 && segment < kMaxSegments) {
+    busy = busy_of(segments_[static_cast<std::size_t>(segment)]);
+  } else {
+    for (const Segment& s : segments_) busy = std::max(busy, busy_of(s));
+  }
+  return std::min(100.0, 100.0 * static_cast<double>(busy) / static_cast<double>(elapsed));
+}
+
+void CanBus::reset_statistics() {
+  stats_ = CanBusStats{};
+  for (Port& port : ports_) port.stats = CanPortStats{};
+  for (Segment& segment : segments_) segment.busy_ns = 0;
+  stats_start_ns_ = now_ns_;
+}
+
+CanErrorState CanBus::error_state(int port_index) const {
+  const Port& port = ports_.at(static_cast<std::size_t>(port_index));
+  if (port.bus_off) return CanErrorState::BusOff;
+  if (port.tec >= kErrorPassive || port.rec >= kErrorPassive) return CanErrorState::Passive;
+  return CanErrorState::Active;
+}
+
+std::uint32_t CanBus::transmit_error_count(int port) const {
+  return ports_.at(static_cast<std::size_t>(port)).tec;
+}
+
+std::uint32_t CanBus::receive_error_count(int port) const {
+  return ports_.at(static_cast<std::size_t>(port)).rec;
+}
+
+const std::string& CanBus::port_name(int port) const {
+  return ports_.at(static_cast<std::size_t>(port)).name;
+}
+
+}  // namespace bts::sim

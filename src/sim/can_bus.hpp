@@ -1,0 +1,233 @@
+#pragma once
+// A modelled CAN bus: nodes attach ports, queue frames, and receive what the bus delivered.
+//
+// What is modelled (docs/protocols/link.md, "The modelled bus"):
+//  - Timing: frames go out back to back at the bitrate; a frame occupies the bus for
+//    SOF..EOF plus the 3-bit intermission, with bit stuffing counted per StuffingModel
+//    (default: worst case, so a schedule that fits here fits on any bus). Delivery happens at
+//    the end of EOF; the next frame can start after the intermission.
+//  - Arbitration: when the bus is free, every port's oldest queued frame competes; the lowest
+//    identifier wins bit by bit as on the wire (an 11-bit frame beats a 29-bit frame with the
+//    same 11-bit base). Each port sends its own frames in the order queued (one-mailbox FIFO).
+//  - Segments: set_segment() groups ports; a cut cable splits the bus, each segment is then an
+//    independent bus with its own timing. kDisconnected takes a port off the bus.
+//  - Corruption: plain random loss (set_loss_probability) and, on a segment without its
+//    terminating resistor, reflections (set_terminated, unterminated_loss_probability, default
+//    0.5). A corrupted frame costs its full length plus an error frame and is delivered to
+//    nobody. By default the sender does not repeat it (one-shot), so the receivers see a
+//    missing frame; with automatic retransmission on, it re-arbitrates as a controller would.
+//  - Fault confinement: transmit and receive error counters per port (+8 per failed
+//    transmission, +1 per corrupted reception, -1 per success); at 256 the port goes bus-off
+//    (sends and hears nothing) and recovers after bus_off_recovery_us with counters cleared.
+//    A frame nobody else can acknowledge (alone on its segment) is an ACK error.
+//  - Queues: fixed capacity per port, preallocated at attach(); send() refuses when the TX
+//    queue is full, a full RX queue drops the newly delivered frame (overrun), both counted.
+// Deterministic: the same seed and the same calls give the same deliveries. No allocation
+// after attach()/set_segment()/set_observer().
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "firmware/common/types.hpp"
+#include "plant/random.hpp"
+
+namespace bts::sim {
+
+using firmware::CanFrame;
+
+enum class StuffingModel : std::uint8_t {
+  WorstCase,  // one stuff bit per 4 bits after the first of the stuffed region (upper bound)
+  Exact,      // the real stuff bits of this frame's bit stream (CRC-15 computed)
+  None,       // no stuff bits (lower bound)
+};
+
+/// Bits a data frame occupies on the bus, including the 3-bit intermission.
+/// Extended: 67 + 8 * dlc nominal, stuffed region 54 + 8 * dlc bits (SOF..CRC).
+/// Standard: 47 + 8 * dlc nominal, stuffed region 34 + 8 * dlc bits.
+std::uint32_t can_frame_bits(const CanFrame& frame, StuffingModel stuffing);
+
+/// The CAN CRC-15 (polynomial 0x4599) over the unstuffed bits SOF..data, as sent.
+std::uint16_t can_crc15(const CanFrame& frame);
+
+/// Arbitration key: lower wins. Orders frames as the identifier bits on the wire do.
+std::uint32_t can_arbitration_key(const CanFrame& frame);
+
+/// One line of candump -L style text: "(12.345678) link0 0210FF80#06A00F2A". Writes at most
+/// size bytes (NUL included); returns the length it would need without the NUL.
+int format_candump(char* out, std::size_t size, std::uint64_t time_us,
+                   std::string_view interface_name, const CanFrame& frame);
+
+enum class CanErrorState : std::uint8_t { Active, Passive, BusOff };
+
+struct CanPortStats {
+  std::uint64_t frames_sent = 0;      // transmitted successfully by this port
+  std::uint64_t frames_received = 0;  // placed in this port's RX queue
+  std::uint64_t frames_lost = 0;      // own frames dropped after a failed attempt or bus-off
+  std::uint64_t tx_queue_full = 0;    // send() refused: TX queue full
+  std::uint64_t tx_rejected = 0;      // send() refused: invalid frame or port off the bus
+  std::uint64_t rx_overflow = 0;      // deliveries dropped: RX queue full
+  std::uint64_t tx_errors = 0;        // failed transmission attempts (corrupted or no ACK)
+  std::uint64_t rx_errors = 0;        // corrupted frames seen while receiving
+  std::uint64_t bus_off_count = 0;
+};
+
+struct CanBusStats {
+  std::uint64_t frames_transmitted = 0;  // successful frames on the wire
+  std::uint64_t deliveries = 0;          // frames placed in RX queues (all ports)
+  std::uint64_t frames_corrupted = 0;    // attempts destroyed by loss or reflections
+  std::uint64_t ack_errors = 0;          // attempts nobody acknowledged
+  std::uint64_t frames_lost = 0;         // frames that never got through (sum over ports)
+  std::uint64_t tx_queue_full = 0;
+  std::uint64_t rx_overflow = 0;
+  std::uint64_t busy_ns = 0;  // bus time used, summed over segments
+};
+
+/// One completed attempt on the bus, for recorders (candump logs).
+struct CanTraceEntry {
+  std::uint64_t time_us = 0;  // end of the frame (delivery time)
+  int port = 0;               // transmitter
+  int segment = 0;
+  CanFrame frame;
+  enum class Outcome : std::uint8_t { Delivered, Corrupted, NotAcknowledged } outcome{};
+};
+
+class CanBus {
+ public:
+  static constexpr int kDisconnected = -1;
+  static constexpr int kMaxSegments = 16;
+  static constexpr std::size_t kDefaultTxCapacity = 32;
+  static constexpr std::size_t kDefaultRxCapacity = 128;
+  static constexpr double kDefaultUnterminatedLoss = 0.5;
+
+  CanBus(std::string name, std::uint32_t bitrate_bps, std::uint64_t seed);
+
+  /// A new port on segment 0, with preallocated queues. Returns its index (0, 1, ...).
+  int attach(std::string node_name, std::size_t tx_capacity = kDefaultTxCapacity,
+             std::size_t rx_capacity = kDefaultRxCapacity);
+
+  /// Which segment a port is on (0..kMaxSegments-1), or kDisconnected. A port taken off the bus
+  /// keeps its queues; its pending frames wait.
+  void set_segment(int port, int segment);
+  int segment_of(int port) const;
+
+  /// Whether a segment has its terminating resistors (default: yes). Frames on an unterminated
+  /// segment are corrupted with unterminated_loss_probability.
+  void set_terminated(int segment, bool terminated);
+  bool terminated(int segment) const;
+  void set_unterminated_loss_probability(double probability);
+
+  /// Plain random corruption of every attempt, anywhere on the bus.
+  void set_loss_probability(double probability);
+
+  /// Off (default): one-shot, a corrupted frame is dropped. On: repeated until it gets through
+  /// or the port goes bus-off.
+  void set_automatic_retransmission(bool on);
+
+  void set_stuffing_model(StuffingModel model);
+
+  /// Time a bus-off port stays off before it rejoins (default 128 x 11 bit times).
+  void set_bus_off_recovery_us(std::uint64_t recovery_us);
+
+  /// Called for every completed attempt, in time order. Set before the run.
+  void set_observer(std::function<void(const CanTraceEntry&)> observer);
+
+  /// Queues a frame for transmission at now_us. False when the TX queue is full, the frame is
+  /// invalid (dlc > 8, identifier too wide) or the port is disconnected.
+  bool send(int port, const CanFrame& frame, std::uint64_t now_us);
+
+  /// Runs the bus up to now_us: arbitration, transmissions, deliveries.
+  void advance_to(std::uint64_t now_us);
+
+  /// Takes the oldest delivered frame. False when none.
+  bool receive(int port, CanFrame& frame);
+  bool receive(int port, CanFrame& frame, std::uint64_t& time_us);
+
+  std::size_t tx_pending(int port) const;
+  std::size_t rx_pending(int port) const;
+
+  const CanPortStats& port_stats(int port) const;
+  const CanBusStats& stats() const { return stats_; }
+  /// Busy time over elapsed time since construction or reset_statistics(), in percent;
+  /// segment -1 = the busiest segment.
+  double bus_load_percent(int segment = -1) const;
+  void reset_statistics();
+
+  CanErrorState error_state(int port) const;
+  std::uint32_t transmit_error_count(int port) const;
+  std::uint32_t receive_error_count(int port) const;
+
+  const std::string& name() const { return name_; }
+  const std::string& port_name(int port) const;
+  int port_count() const { return static_cast<int>(ports_.size()); }
+  std::uint32_t bitrate_bps() const { return bitrate_bps_; }
+  std::uint64_t now_us() const { return now_ns_ / 1000; }
+  /// Duration of a frame on this bus with the current stuffing model, in nanoseconds.
+  std::uint64_t frame_duration_ns(const CanFrame& frame) const;
+
+ private:
+  struct TxEntry {
+    CanFrame frame;
+    std::uint64_t queued_ns = 0;
+    std::uint32_t key = 0;
+    std::uint32_t bits = 0;
+  };
+  struct RxEntry {
+    CanFrame frame;
+    std::uint64_t time_ns = 0;
+  };
+  struct Port {
+    std::string name;
+    int segment = 0;
+    std::vector<TxEntry> tx;
+    std::size_t tx_head = 0;
+    std::size_t tx_count = 0;
+    std::vector<RxEntry> rx;
+    std::size_t rx_head = 0;
+    std::size_t rx_count = 0;
+    std::uint32_t tec = 0;
+    std::uint32_t rec = 0;
+    bool bus_off = false;
+    std::uint64_t bus_off_until_ns = 0;
+    CanPortStats stats;
+  };
+  struct Segment {
+    bool terminated = true;
+    bool in_flight = false;
+    int tx_port = -1;
+    std::uint64_t start_ns = 0;
+    std::uint64_t deliver_ns = 0;  // end of EOF
+    std::uint64_t free_ns = 0;     // end of the intermission (or error frame)
+    bool corrupted = false;
+    bool acknowledged = false;
+    std::uint64_t busy_ns = 0;
+  };
+
+  bool port_on_bus(const Port& port, std::uint64_t at_ns) const;
+  void recover_bus_off(std::uint64_t at_ns);
+  bool start_next(int segment, std::uint64_t now_ns);
+  void complete(int segment);
+  void transmit_error(Port& port, std::uint64_t at_ns);
+  std::uint64_t bits_to_ns(std::uint64_t bits) const;
+
+  std::string name_;
+  std::uint32_t bitrate_bps_;
+  plant::Rng rng_;
+  std::vector<Port> ports_;
+  std::vector<Segment> segments_;
+  double loss_probability_ = 0.0;
+  double unterminated_loss_probability_ = kDefaultUnterminatedLoss;
+  bool retransmit_ = false;
+  StuffingModel stuffing_ = StuffingModel::WorstCase;
+  std::uint64_t bus_off_recovery_ns_;
+  std::function<void(const CanTraceEntry&)> observer_;
+  std::uint64_t now_ns_ = 0;
+  std::uint64_t stats_start_ns_ = 0;
+  int bus_off_ports_ = 0;
+  int segments_used_ = 1;  // segments 0..segments_used_-1 may carry traffic
+  CanBusStats stats_;
+};
+
+}  // namespace bts::sim
