@@ -270,6 +270,9 @@ std::string resolve_csv_path(const std::string& path, const std::string& csv_dir
   return (std::filesystem::path(csv_directory) / csv).lexically_normal().string();
 }
 
+}  // namespace
+
+// Shared with scenario files (declared in app/yaml_fields.hpp).
 void read_household(MapReader r, plant::HouseholdProfileParameters& p,
                     const std::string& csv_directory, std::uint64_t seed) {
   using Kind = plant::HouseholdProfileKind;
@@ -334,6 +337,8 @@ void read_ambient(MapReader r, plant::AmbientProfileParameters& p,
     r.fail("csv_path", e.what());
   }
 }
+
+namespace {
 
 bool is_serial_character(char c) { return c > ' ' && c < 127; }
 

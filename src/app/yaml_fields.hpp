@@ -131,6 +131,13 @@ class MapReader {
   std::vector<std::string> declared_;
 };
 
+/// The household and ambient sections of a system description, shared with scenario files
+/// (defined in system_loader.cpp). Relative CSV paths are taken from csv_directory.
+void read_household(MapReader r, plant::HouseholdProfileParameters& p,
+                    const std::string& csv_directory, std::uint64_t seed);
+void read_ambient(MapReader r, plant::AmbientProfileParameters& p,
+                  const std::string& csv_directory);
+
 template <class Enum>
 Enum read_choice(const YamlSource& source, const YAML::Node& node, const std::string& path,
                  const std::vector<std::pair<std::string, Enum>>& choices) {

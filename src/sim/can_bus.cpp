@@ -162,6 +162,16 @@ void CanBus::set_segment(int port, int segment) {
   segments_used_ = std::max(segments_used_, segment + 1);
 }
 
+bool CanBus::add_acceptance_filter(int port, std::uint32_t filter_id, std::uint32_t mask) {
+  if (port < 0 || port >= port_count()) return false;
+  Port& target = ports_[static_cast<std::size_t>(port)];
+  if (target.filter_count >= kMaxFilters) return false;
+  target.filter_id[static_cast<std::size_t>(target.filter_count)] = filter_id;
+  target.filter_mask[static_cast<std::size_t>(target.filter_count)] = mask;
+  ++target.filter_count;
+  return true;
+}
+
 int CanBus::segment_of(int port) const { return ports_.at(static_cast<std::size_t>(port)).segment; }
 
 void CanBus::set_terminated(int segment, bool terminated) {
@@ -359,6 +369,7 @@ void CanBus::complete(int segment_index) {
       Port& rx = ports_[static_cast<std::size_t>(p)];
       if (p == segment.tx_port || rx.segment != segment_index || !port_on_bus(rx, at)) continue;
       if (rx.rec > 0) rx.rec = rx.rec > 127 ? 120 : rx.rec - 1;
+      if (!rx.accepts(frame.id)) continue;
       if (rx.rx_count == rx.rx.size()) {
         ++rx.stats.rx_overflow;
         ++stats_.rx_overflow;

@@ -24,6 +24,7 @@
 //    queue is full, a full RX queue drops the newly delivered frame (overrun), both counted.
 // Deterministic: the same seed and the same calls give the same deliveries. No allocation
 // after attach()/set_segment()/set_observer().
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -111,6 +112,11 @@ class CanBus {
   /// Which segment a port is on (0..kMaxSegments-1), or kDisconnected. A port taken off the bus
   /// keeps its queues; its pending frames wait.
   void set_segment(int port, int segment);
+  /// Acceptance filters of a port's CAN controller: with filters set, a frame reaches the port's
+  /// RX queue only if (id & mask) == (filter_id & mask) for one of them (up to kMaxFilters).
+  /// Filtering happens after the protocol layer: the port still acknowledges every frame.
+  static constexpr int kMaxFilters = 4;
+  bool add_acceptance_filter(int port, std::uint32_t filter_id, std::uint32_t mask);
   int segment_of(int port) const;
 
   /// Whether a segment has its terminating resistors (default: yes). Frames on an unterminated
@@ -181,6 +187,18 @@ class CanBus {
   struct Port {
     std::string name;
     int segment = 0;
+    std::array<std::uint32_t, kMaxFilters> filter_id{};
+    std::array<std::uint32_t, kMaxFilters> filter_mask{};
+    int filter_count = 0;
+    bool accepts(std::uint32_t id) const {
+      if (filter_count == 0) return true;
+      for (int f = 0; f < filter_count; ++f) {
+        if ((id & filter_mask[static_cast<std::size_t>(f)]) ==
+            (filter_id[static_cast<std::size_t>(f)] & filter_mask[static_cast<std::size_t>(f)]))
+          return true;
+      }
+      return false;
+    }
     std::vector<TxEntry> tx;
     std::size_t tx_head = 0;
     std::size_t tx_count = 0;

@@ -34,7 +34,9 @@ void InverterLink::tick(std::uint64_t now_us) {
     }
   }
   for (std::size_t input = 0; input < static_cast<std::size_t>(inputs_); ++input) {
-    const bool stale = !limits_seen_[input] || now_us - last_limits_us_[input] > static_cast<std::uint64_t>(kLimitsTimeout_s * 1e6);
+    const bool stale =
+        !limits_seen_[input] ||
+        now_us - last_limits_us_[input] > static_cast<std::uint64_t>(kLimitsTimeout_s * 1e6);
     if (stale && inverter_.battery_limits(static_cast<int>(input)).valid) {
       inverter_.set_battery_limits(static_cast<int>(input), plant::BatteryLimits{});
     }
@@ -43,7 +45,10 @@ void InverterLink::tick(std::uint64_t now_us) {
     next_inquiry_us_ = now_us + 1000000;
     // Ask each battery in turn for its real-time data, as a Sofar inverter does.
     const auto battery = static_cast<std::uint8_t>(inquiry_counter_ % inputs_);
-    com_.send(port_, sofar::encode_inquiry({battery, 0x00, static_cast<std::uint8_t>(inquiry_counter_ / inputs_ % 4)}), now_us);
+    com_.send(port_,
+              sofar::encode_inquiry(
+                  {battery, 0x00, static_cast<std::uint8_t>(inquiry_counter_ / inputs_ % 4)}),
+              now_us);
     ++inquiry_counter_;
   }
 }

@@ -19,8 +19,12 @@ class InverterLink {
   void tick(std::uint64_t now_us);
   void set_silent(bool silent) { silent_ = silent; }
   bool silent() const { return silent_; }
-  double reported_soc_percent(int input) const { return soc_percent_[static_cast<std::size_t>(input)]; }
-  std::uint32_t reported_code_bits(int input) const { return code_bits_[static_cast<std::size_t>(input)]; }
+  double reported_soc_percent(int input) const {
+    return soc_percent_[static_cast<std::size_t>(input)];
+  }
+  std::uint32_t reported_code_bits(int input) const {
+    return code_bits_[static_cast<std::size_t>(input)];
+  }
 
  private:
   CanBus& com_;

@@ -25,16 +25,19 @@ std::string module_node_name(int bdu, int module) {
 }  // namespace
 
 bool RunResult::all_expectations_held() const {
-  return std::all_of(expectations.begin(), expectations.end(), [](const ExpectationResult& r) { return r.passed; });
+  return std::all_of(expectations.begin(), expectations.end(),
+                     [](const ExpectationResult& r) { return r.passed; });
 }
 
-LockstepRunner::LockstepRunner(const plant::SystemDescription& description, const Scenario& scenario,
-                               const RunnerOptions& options)
+LockstepRunner::LockstepRunner(const plant::SystemDescription& description,
+                               const Scenario& scenario, const RunnerOptions& options)
     : description_(description), scenario_(scenario), options_(options) {
-  plant_step_us_ = std::max<std::uint64_t>(kTick_us, static_cast<std::uint64_t>(std::llround(options.plant_step_s * 1e6)) /
-                                                         kTick_us * kTick_us);
-  std::stable_sort(scenario_.events.begin(), scenario_.events.end(),
-                   [](const ScenarioEvent& a, const ScenarioEvent& b) { return a.time_s < b.time_s; });
+  plant_step_us_ = std::max<std::uint64_t>(
+      kTick_us,
+      static_cast<std::uint64_t>(std::llround(options.plant_step_s * 1e6)) / kTick_us * kTick_us);
+  std::stable_sort(
+      scenario_.events.begin(), scenario_.events.end(),
+      [](const ScenarioEvent& a, const ScenarioEvent& b) { return a.time_s < b.time_s; });
   std::stable_sort(scenario_.expectations.begin(), scenario_.expectations.end(),
                    [](const Expectation& a, const Expectation& b) { return a.time_s < b.time_s; });
   plant_ = std::make_unique<plant::SystemPlant>(description_);
@@ -62,41 +65,53 @@ void LockstepRunner::build_nodes() {
   module_ports_.resize(static_cast<std::size_t>(bdu_count));
   module_states_.resize(static_cast<std::size_t>(bdu_count));
   for (int b = 0; b < bdu_count; ++b) {
-    link_buses_.push_back(std::make_unique<CanBus>("link" + std::to_string(b + 1), 500000,
-                                                   description_.seed ^ (0x1100ull + static_cast<std::uint64_t>(b))));
+    link_buses_.push_back(
+        std::make_unique<CanBus>("link" + std::to_string(b + 1), 500000,
+                                 description_.seed ^ (0x1100ull + static_cast<std::uint64_t>(b))));
     CanBus& link = *link_buses_.back();
     bdu_link_ports_.push_back(link.attach(bdu_node_name(b)));
     bdu_com_ports_.push_back(com_bus_->attach(bdu_node_name(b)));
     for (int m = 0; m < plant_->module_count(b); ++m) {
       module_ports_[static_cast<std::size_t>(b)].push_back(link.attach(module_node_name(b, m)));
+      // A module's CAN controller accepts only frames whose source is the BDU (0x80).
+      link.add_acceptance_filter(module_ports_[static_cast<std::size_t>(b)].back(), 0x80, 0xFF);
       module_hals_[static_cast<std::size_t>(b)].push_back(std::make_unique<PlantModuleHal>(
-          *plant_, b, m, link, module_ports_[static_cast<std::size_t>(b)].back(), chains_[static_cast<std::size_t>(b)], now_us_));
+          *plant_, b, m, link, module_ports_[static_cast<std::size_t>(b)].back(),
+          chains_[static_cast<std::size_t>(b)], now_us_));
       modules_[static_cast<std::size_t>(b)].push_back(nullptr);
       make_module(b, m, firmware::built_firmware_version());
-      module_states_[static_cast<std::size_t>(b)].push_back(modules_[static_cast<std::size_t>(b)].back()->state());
+      module_states_[static_cast<std::size_t>(b)].push_back(
+          modules_[static_cast<std::size_t>(b)].back()->state());
     }
-    bdu_hals_.push_back(std::make_unique<PlantBduHal>(*plant_, b, link, bdu_link_ports_.back(), *com_bus_,
-                                                      bdu_com_ports_.back(), chains_[static_cast<std::size_t>(b)], now_us_));
+    bdu_hals_.push_back(std::make_unique<PlantBduHal>(
+        *plant_, b, link, bdu_link_ports_.back(), *com_bus_, bdu_com_ports_.back(),
+        chains_[static_cast<std::size_t>(b)], now_us_));
     firmware::BduConfig config;
     config.bdu_index = static_cast<std::uint8_t>(b);
-    config.serial_number = serial_from_text(description_.bdus[static_cast<std::size_t>(b)].serial_number, 0xB0000000u + b);
+    config.serial_number = serial_from_text(
+        description_.bdus[static_cast<std::size_t>(b)].serial_number, 0xB0000000u + b);
     config.firmware_version = firmware::built_firmware_version();
     config.expect_peer = bdu_count > 1;
     bdus_.push_back(std::make_unique<firmware::BduController>(*bdu_hals_.back(), config));
     bdu_states_.push_back(bdus_.back()->state());
   }
-  inverter_link_ = std::make_unique<InverterLink>(*com_bus_, inverter_port_, plant_->inverter(), bdu_count);
+  inverter_link_ =
+      std::make_unique<InverterLink>(*com_bus_, inverter_port_, plant_->inverter(), bdu_count);
 }
 
 void LockstepRunner::make_module(int bdu, int module, const firmware::FirmwareVersion& version) {
   firmware::ModuleBmsConfig config;
-  config.serial_number = serial_from_text(
-      description_.bdus[static_cast<std::size_t>(bdu)].modules[static_cast<std::size_t>(module)].serial_number,
-      0x50000000u + static_cast<std::uint32_t>(bdu * 16 + module));
+  config.serial_number =
+      serial_from_text(description_.bdus[static_cast<std::size_t>(bdu)]
+                           .modules[static_cast<std::size_t>(module)]
+                           .serial_number,
+                       0x50000000u + static_cast<std::uint32_t>(bdu * 16 + module));
   config.firmware_version = version;
-  config.capacity_mAh = static_cast<std::int32_t>(std::lround(description_.cell.nominal_capacity_Ah * 1000.0));
+  config.capacity_mAh =
+      static_cast<std::int32_t>(std::lround(description_.cell.nominal_capacity_Ah * 1000.0));
   modules_[static_cast<std::size_t>(bdu)][static_cast<std::size_t>(module)] =
-      std::make_unique<firmware::ModuleBms>(*module_hals_[static_cast<std::size_t>(bdu)][static_cast<std::size_t>(module)], config);
+      std::make_unique<firmware::ModuleBms>(
+          *module_hals_[static_cast<std::size_t>(bdu)][static_cast<std::size_t>(module)], config);
 }
 
 void LockstepRunner::update_wiring() {
@@ -108,22 +123,27 @@ void LockstepRunner::update_wiring() {
     // to talk to anyway.
     link.set_terminated(0, wiring.terminal_resistor_present);
     for (int m = 0; m < plant_->module_count(b); ++m) {
-      const bool beyond_cut = wiring.link_cable_cut_before_module >= 0 && m >= wiring.link_cable_cut_before_module;
-      link.set_segment(module_ports_[static_cast<std::size_t>(b)][static_cast<std::size_t>(m)], beyond_cut ? 1 : 0);
+      const bool beyond_cut =
+          wiring.link_cable_cut_before_module >= 0 && m >= wiring.link_cable_cut_before_module;
+      link.set_segment(module_ports_[static_cast<std::size_t>(b)][static_cast<std::size_t>(m)],
+                       beyond_cut ? 1 : 0);
     }
   }
   // COM daisy chain: inverter - BDU1 - BDU2.
   bool inverter_cut = false;
-  for (int b = 0; b < plant_->bdu_count(); ++b) inverter_cut |= plant_->wiring(b).inverter_communication_cut;
+  for (int b = 0; b < plant_->bdu_count(); ++b)
+    inverter_cut |= plant_->wiring(b).inverter_communication_cut;
   com_bus_->set_segment(inverter_port_, inverter_cut ? 1 : 0);
-  if (plant_->bdu_count() > 1) com_bus_->set_segment(bdu_com_ports_[1], plant_->bdu_network_cable_cut() ? 2 : 0);
+  if (plant_->bdu_count() > 1)
+    com_bus_->set_segment(bdu_com_ports_[1], plant_->bdu_network_cable_cut() ? 2 : 0);
 }
 
 void LockstepRunner::apply_event(const ScenarioEvent& event) {
   switch (event.kind) {
     case ScenarioEventKind::PressBlackStart:
       plant_->bdu(event.bdu).set_black_start_pressed(true);
-      button_releases_.push_back({now_us_ + static_cast<std::uint64_t>(std::llround(event.duration_s * 1e6)), event.bdu});
+      button_releases_.push_back(
+          {now_us_ + static_cast<std::uint64_t>(std::llround(event.duration_s * 1e6)), event.bdu});
       break;
     case ScenarioEventKind::SetDcSwitch:
       plant_->bdu(event.bdu).set_dc_switch_closed(event.flag);
@@ -158,7 +178,8 @@ void LockstepRunner::apply_event(const ScenarioEvent& event) {
       const firmware::FirmwareVersion version{static_cast<std::uint8_t>(event.version.major),
                                               static_cast<std::uint8_t>(event.version.minor),
                                               static_cast<std::uint8_t>(event.version.patch)};
-      if (event.module >= 0) make_module(event.bdu, event.module, version);  // the module reboots on it
+      if (event.module >= 0)
+        make_module(event.bdu, event.module, version);  // the module reboots on it
       break;
     }
   }
@@ -166,7 +187,8 @@ void LockstepRunner::apply_event(const ScenarioEvent& event) {
 
 void LockstepRunner::apply_due_events() {
   while (next_event_ < scenario_.events.size() &&
-         static_cast<std::uint64_t>(std::llround(scenario_.events[next_event_].time_s * 1e6)) <= now_us_) {
+         static_cast<std::uint64_t>(std::llround(scenario_.events[next_event_].time_s * 1e6)) <=
+             now_us_) {
     apply_event(scenario_.events[next_event_]);
     ++next_event_;
   }
@@ -203,23 +225,27 @@ void LockstepRunner::collect_events() {
   for (std::size_t b = 0; b < bdus_.size(); ++b) {
     firmware::DiagnosisEvent event;
     while (bdus_[b]->pop_event(event)) {
-      code_events_.push_back({static_cast<double>(event.time_ms) * 1e-3, bdu_node_name(static_cast<int>(b)), event.code, event.raised});
+      code_events_.push_back({static_cast<double>(event.time_ms) * 1e-3,
+                              bdu_node_name(static_cast<int>(b)), event.code, event.raised});
     }
     const firmware::BduState state = bdus_[b]->state();
     if (bdu_states_[b] != state) {
-      state_events_.push_back({time_s, bdu_node_name(static_cast<int>(b)), firmware::bdu_state_name(bdu_states_[b]),
+      state_events_.push_back({time_s, bdu_node_name(static_cast<int>(b)),
+                               firmware::bdu_state_name(bdu_states_[b]),
                                firmware::bdu_state_name(state)});
       bdu_states_[b] = state;
     }
     for (std::size_t m = 0; m < modules_[b].size(); ++m) {
       while (modules_[b][m]->pop_event(event)) {
         code_events_.push_back({static_cast<double>(event.time_ms) * 1e-3,
-                                module_node_name(static_cast<int>(b), static_cast<int>(m)), event.code, event.raised});
+                                module_node_name(static_cast<int>(b), static_cast<int>(m)),
+                                event.code, event.raised});
       }
       const firmware::ModuleState module_state = modules_[b][m]->state();
       if (module_states_[b][m] != module_state) {
         state_events_.push_back({time_s, module_node_name(static_cast<int>(b), static_cast<int>(m)),
-                                 firmware::module_state_name(module_states_[b][m]), firmware::module_state_name(module_state)});
+                                 firmware::module_state_name(module_states_[b][m]),
+                                 firmware::module_state_name(module_state)});
         module_states_[b][m] = module_state;
       }
     }
@@ -231,14 +257,15 @@ void LockstepRunner::check_protection_limits() {
   const plant::PlantExtremes& extremes = plant_->extremes();
   char message[200];
   if (extremes.cell_voltage_max_V > scenario_.protection_max_cell_voltage_V) {
-    std::snprintf(message, sizeof message, "at %.1f s a cell reached %.3f V (limit %.2f V)", time_s(),
-                  extremes.cell_voltage_max_V, scenario_.protection_max_cell_voltage_V);
+    std::snprintf(message, sizeof message, "at %.1f s a cell reached %.3f V (limit %.2f V)",
+                  time_s(), extremes.cell_voltage_max_V, scenario_.protection_max_cell_voltage_V);
   } else if (extremes.cell_voltage_min_V < scenario_.protection_min_cell_voltage_V) {
-    std::snprintf(message, sizeof message, "at %.1f s a cell fell to %.3f V (limit %.2f V)", time_s(),
-                  extremes.cell_voltage_min_V, scenario_.protection_min_cell_voltage_V);
+    std::snprintf(message, sizeof message, "at %.1f s a cell fell to %.3f V (limit %.2f V)",
+                  time_s(), extremes.cell_voltage_min_V, scenario_.protection_min_cell_voltage_V);
   } else if (extremes.cell_temperature_max_degC > scenario_.protection_max_cell_temperature_degC) {
-    std::snprintf(message, sizeof message, "at %.1f s a cell reached %.1f degC (limit %.1f degC)", time_s(),
-                  extremes.cell_temperature_max_degC, scenario_.protection_max_cell_temperature_degC);
+    std::snprintf(message, sizeof message, "at %.1f s a cell reached %.1f degC (limit %.1f degC)",
+                  time_s(), extremes.cell_temperature_max_degC,
+                  scenario_.protection_max_cell_temperature_degC);
   } else {
     return;
   }
@@ -276,12 +303,14 @@ SystemSnapshot LockstepRunner::snapshot() const {
     out.discharge_voltage_limit_V = limits.discharge_voltage_limit_dV * 0.1;
     out.charge_current_limit_A = limits.charge_current_limit_dA * 0.1;
     out.discharge_current_limit_A = limits.discharge_current_limit_dA * 0.1;
-    out.inverter_current_A = plant_->inverter().input_current_A(std::min<int>(static_cast<int>(b), 1));
+    out.inverter_current_A =
+        plant_->inverter().input_current_A(std::min<int>(static_cast<int>(b), 1));
     std::vector<ModuleSnapshot> modules;
     double true_soc_sum = 0.0;
     for (std::size_t m = 0; m < modules_[b].size(); ++m) {
       const firmware::ModuleBms& bms = *modules_[b][m];
-      const plant::ModuleTruth truth = plant_->module(static_cast<int>(b), static_cast<int>(m)).truth();
+      const plant::ModuleTruth truth =
+          plant_->module(static_cast<int>(b), static_cast<int>(m)).truth();
       ModuleSnapshot module;
       module.state = firmware::module_state_name(bms.state());
       module.codes = bms.codes();
@@ -302,7 +331,8 @@ SystemSnapshot LockstepRunner::snapshot() const {
       true_soc_sum += module.true_soc_percent;
       modules.push_back(module);
     }
-    out.true_soc_percent = modules.empty() ? 0.0 : true_soc_sum / static_cast<double>(modules.size());
+    out.true_soc_percent =
+        modules.empty() ? 0.0 : true_soc_sum / static_cast<double>(modules.size());
     snapshot.bdus.push_back(out);
     snapshot.modules.push_back(std::move(modules));
   }
@@ -313,15 +343,19 @@ RunResult LockstepRunner::run(double duration_s) {
   RunResult result;
   const auto wall_start = std::chrono::steady_clock::now();
   const auto end_us = static_cast<std::uint64_t>(std::llround(duration_s * 1e6));
-  const auto record_us = std::max<std::uint64_t>(kTick_us, static_cast<std::uint64_t>(std::llround(options_.record_interval_s * 1e6)));
+  const auto record_us = std::max<std::uint64_t>(
+      kTick_us, static_cast<std::uint64_t>(std::llround(options_.record_interval_s * 1e6)));
   std::size_t next_expectation = 0;
   std::uint64_t next_record_us = 0;
-  const std::uint64_t progress_every_us = std::max<std::uint64_t>(kTick_us, end_us / 100 / kTick_us * kTick_us);
+  const std::uint64_t progress_every_us =
+      std::max<std::uint64_t>(kTick_us, end_us / 100 / kTick_us * kTick_us);
   while (now_us_ <= end_us) {
     // Expectations and records see the system as it is at this instant, before it moves on.
     while (next_expectation < scenario_.expectations.size() &&
-           static_cast<std::uint64_t>(std::llround(scenario_.expectations[next_expectation].time_s * 1e6)) <= now_us_) {
-      result.expectations.push_back(check_expectation(scenario_.expectations[next_expectation], snapshot()));
+           static_cast<std::uint64_t>(
+               std::llround(scenario_.expectations[next_expectation].time_s * 1e6)) <= now_us_) {
+      result.expectations.push_back(
+          check_expectation(scenario_.expectations[next_expectation], snapshot()));
       ++next_expectation;
     }
     if (now_us_ >= next_record_us) {
@@ -335,7 +369,8 @@ RunResult LockstepRunner::run(double duration_s) {
     ++result.ticks;
   }
   result.simulated_s = static_cast<double>(end_us) * 1e-6;
-  result.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  result.wall_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   result.code_events = code_events_;
   result.state_events = state_events_;
   result.extremes = plant_->extremes();

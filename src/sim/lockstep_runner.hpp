@@ -22,7 +22,7 @@
 namespace bts::sim {
 
 struct RunnerOptions {
-  double plant_step_s = 0.1;            // a multiple of the 10 ms firmware tick
+  double plant_step_s = 0.1;  // a multiple of the 10 ms firmware tick
   double record_interval_s = 60.0;
   std::function<void(double)> progress;  // share done, now and then
 };
@@ -38,7 +38,7 @@ struct RunResult {
   plant::PlantExtremes extremes;
   bool protection_limits_held = true;
   std::string protection_message;
-  double energy_discharged_Wh = 0.0;    // at BAT OUT, all BDUs
+  double energy_discharged_Wh = 0.0;  // at BAT OUT, all BDUs
   double energy_charged_Wh = 0.0;
   bool all_expectations_held() const;
 };
@@ -62,8 +62,12 @@ class LockstepRunner {
 
   plant::SystemPlant& plant() { return *plant_; }
   firmware::BduController& bdu(int index) { return *bdus_[static_cast<std::size_t>(index)]; }
-  firmware::ModuleBms& module(int bdu, int index) { return *modules_[static_cast<std::size_t>(bdu)][static_cast<std::size_t>(index)]; }
-  PlantModuleHal& module_hal(int bdu, int index) { return *module_hals_[static_cast<std::size_t>(bdu)][static_cast<std::size_t>(index)]; }
+  firmware::ModuleBms& module(int bdu, int index) {
+    return *modules_[static_cast<std::size_t>(bdu)][static_cast<std::size_t>(index)];
+  }
+  PlantModuleHal& module_hal(int bdu, int index) {
+    return *module_hals_[static_cast<std::size_t>(bdu)][static_cast<std::size_t>(index)];
+  }
   CanBus& link_bus(int bdu) { return *link_buses_[static_cast<std::size_t>(bdu)]; }
   CanBus& com_bus() { return *com_bus_; }
   InverterLink& inverter_link() { return *inverter_link_; }

@@ -8,26 +8,39 @@ namespace bts::sim {
 namespace {
 
 // Rounding to the nearest integer unit, as the converters' own scaling would.
-std::int32_t to_milli(double value) { return static_cast<std::int32_t>(std::floor(value * 1000.0 + 0.5)); }
-std::int32_t to_deci(double value) { return static_cast<std::int32_t>(std::floor(value * 10.0 + 0.5)); }
+std::int32_t to_milli(double value) {
+  return static_cast<std::int32_t>(std::floor(value * 1000.0 + 0.5));
+}
+std::int32_t to_deci(double value) {
+  return static_cast<std::int32_t>(std::floor(value * 10.0 + 0.5));
+}
 std::int16_t to_ddegC(double value_degC) {
-  return static_cast<std::int16_t>(std::clamp(std::floor(value_degC * 10.0 + 0.5), -32000.0, 32000.0));
+  return static_cast<std::int16_t>(
+      std::clamp(std::floor(value_degC * 10.0 + 0.5), -32000.0, 32000.0));
 }
 
 }  // namespace
 
-PlantModuleHal::PlantModuleHal(plant::SystemPlant& plant, int bdu, int module, CanBus& link, int port,
-                               LinkChain& chain, const std::uint64_t& now_us)
-    : plant_(plant), bdu_(bdu), module_(module), link_(link), port_(port), chain_(chain), now_us_(now_us) {}
+PlantModuleHal::PlantModuleHal(plant::SystemPlant& plant, int bdu, int module, CanBus& link,
+                               int port, LinkChain& chain, const std::uint64_t& now_us)
+    : plant_(plant),
+      bdu_(bdu),
+      module_(module),
+      link_(link),
+      port_(port),
+      chain_(chain),
+      now_us_(now_us) {}
 
 firmware::ModuleMeasurements PlantModuleHal::sample() {
   const plant::ModuleSensorReadings readings = plant_.module(bdu_, module_).read_sensors();
   firmware::ModuleMeasurements sample;
-  sample.cell_count = static_cast<std::uint8_t>(std::min(readings.cell_count, firmware::kMaxCellsPerModule));
-  sample.temperature_count =
-      static_cast<std::uint8_t>(std::min(readings.cell_temperature_count, firmware::kMaxTemperatureSensors));
+  sample.cell_count =
+      static_cast<std::uint8_t>(std::min(readings.cell_count, firmware::kMaxCellsPerModule));
+  sample.temperature_count = static_cast<std::uint8_t>(
+      std::min(readings.cell_temperature_count, firmware::kMaxTemperatureSensors));
   for (int cell = 0; cell < sample.cell_count; ++cell) {
-    sample.cell_voltage_mV[static_cast<std::size_t>(cell)] = to_milli(readings.cell_voltage_V[static_cast<std::size_t>(cell)]);
+    sample.cell_voltage_mV[static_cast<std::size_t>(cell)] =
+        to_milli(readings.cell_voltage_V[static_cast<std::size_t>(cell)]);
   }
   for (int sensor = 0; sensor < sample.temperature_count; ++sensor) {
     sample.cell_temperature_ddegC[static_cast<std::size_t>(sensor)] =
@@ -49,7 +62,8 @@ void PlantModuleHal::set_balancing_mask(std::uint32_t mask) {
   if (mask == balancing_mask_) return;
   balancing_mask_ = mask;
   plant::Module& module = plant_.module(bdu_, module_);
-  for (int cell = 0; cell < module.cell_count(); ++cell) module.set_balancing(cell, (mask >> cell) & 1u);
+  for (int cell = 0; cell < module.cell_count(); ++cell)
+    module.set_balancing(cell, (mask >> cell) & 1u);
 }
 
 void PlantModuleHal::set_heater(bool on) { plant_.module(bdu_, module_).set_heater_command(on); }
@@ -57,9 +71,15 @@ void PlantModuleHal::set_heater(bool on) { plant_.module(bdu_, module_).set_heat
 void PlantModuleHal::set_pcu_mode(firmware::PcuModeCommand mode) {
   plant::Pcu& pcu = plant_.module(bdu_, module_).pcu();
   switch (mode) {
-    case firmware::PcuModeCommand::Off: pcu.set_mode(plant::PcuMode::Off); break;
-    case firmware::PcuModeCommand::EnergySaving: pcu.set_mode(plant::PcuMode::EnergySaving); break;
-    case firmware::PcuModeCommand::Running: pcu.set_mode(plant::PcuMode::Running); break;
+    case firmware::PcuModeCommand::Off:
+      pcu.set_mode(plant::PcuMode::Off);
+      break;
+    case firmware::PcuModeCommand::EnergySaving:
+      pcu.set_mode(plant::PcuMode::EnergySaving);
+      break;
+    case firmware::PcuModeCommand::Running:
+      pcu.set_mode(plant::PcuMode::Running);
+      break;
   }
 }
 
@@ -71,21 +91,29 @@ void PlantModuleHal::set_pcu_current_command_mA(std::int32_t current_mA) {
   plant_.module(bdu_, module_).pcu().set_current_command_A(current_mA * 0.001);
 }
 
-void PlantModuleHal::set_pcu_current_limits_mA(std::int32_t charge_limit_mA, std::int32_t discharge_limit_mA) {
-  plant_.module(bdu_, module_).pcu().set_current_limits_A(charge_limit_mA * 0.001, discharge_limit_mA * 0.001);
+void PlantModuleHal::set_pcu_current_limits_mA(std::int32_t charge_limit_mA,
+                                               std::int32_t discharge_limit_mA) {
+  plant_.module(bdu_, module_)
+      .pcu()
+      .set_current_limits_A(charge_limit_mA * 0.001, discharge_limit_mA * 0.001);
 }
 
-bool PlantModuleHal::link_send(const firmware::CanFrame& frame) { return link_.send(port_, frame, now_us_); }
+bool PlantModuleHal::link_send(const firmware::CanFrame& frame) {
+  return link_.send(port_, frame, now_us_);
+}
 bool PlantModuleHal::link_receive(firmware::CanFrame& frame) { return link_.receive(port_, frame); }
 
 bool PlantModuleHal::link_enable_in() {
   // The enable wire runs inside the Link cable: a cut cable cuts it for every module after it.
   const int cut_before = plant_.wiring(bdu_).link_cable_cut_before_module;
   if (cut_before >= 0 && module_ >= cut_before) return false;
-  return module_ == 0 ? chain_.bdu_enable_out : chain_.module_enable_out[static_cast<std::size_t>(module_ - 1)];
+  return module_ == 0 ? chain_.bdu_enable_out
+                      : chain_.module_enable_out[static_cast<std::size_t>(module_ - 1)];
 }
 
-void PlantModuleHal::set_link_enable_out(bool enabled) { chain_.module_enable_out[static_cast<std::size_t>(module_)] = enabled; }
+void PlantModuleHal::set_link_enable_out(bool enabled) {
+  chain_.module_enable_out[static_cast<std::size_t>(module_)] = enabled;
+}
 
 std::size_t PlantModuleHal::nvm_read(std::span<std::uint8_t> destination) {
   const std::size_t length = std::min(destination.size(), nvm_.size());
@@ -99,9 +127,15 @@ bool PlantModuleHal::nvm_write(std::span<const std::uint8_t> source) {
   return true;
 }
 
-PlantBduHal::PlantBduHal(plant::SystemPlant& plant, int bdu, CanBus& link, int link_port, CanBus& com, int com_port,
-                         LinkChain& chain, const std::uint64_t& now_us)
-    : plant_(plant), bdu_(bdu), link_(link), link_port_(link_port), com_(com), com_port_(com_port), chain_(chain),
+PlantBduHal::PlantBduHal(plant::SystemPlant& plant, int bdu, CanBus& link, int link_port,
+                         CanBus& com, int com_port, LinkChain& chain, const std::uint64_t& now_us)
+    : plant_(plant),
+      bdu_(bdu),
+      link_(link),
+      link_port_(link_port),
+      com_(com),
+      com_port_(com_port),
+      chain_(chain),
       now_us_(now_us) {}
 
 firmware::BduMeasurements PlantBduHal::sample() {
@@ -126,10 +160,16 @@ void PlantBduHal::set_relay(firmware::BduRelay relay, bool energised) {
   plant_.bdu(bdu_).set_relay_coil(static_cast<plant::RelayId>(relay), energised);
 }
 
-bool PlantBduHal::link_send(const firmware::CanFrame& frame) { return link_.send(link_port_, frame, now_us_); }
-bool PlantBduHal::link_receive(firmware::CanFrame& frame) { return link_.receive(link_port_, frame); }
+bool PlantBduHal::link_send(const firmware::CanFrame& frame) {
+  return link_.send(link_port_, frame, now_us_);
+}
+bool PlantBduHal::link_receive(firmware::CanFrame& frame) {
+  return link_.receive(link_port_, frame);
+}
 void PlantBduHal::set_link_enable_out(bool enabled) { chain_.bdu_enable_out = enabled; }
-bool PlantBduHal::com_send(const firmware::CanFrame& frame) { return com_.send(com_port_, frame, now_us_); }
+bool PlantBduHal::com_send(const firmware::CanFrame& frame) {
+  return com_.send(com_port_, frame, now_us_);
+}
 bool PlantBduHal::com_receive(firmware::CanFrame& frame) { return com_.receive(com_port_, frame); }
 
 std::size_t PlantBduHal::nvm_read(std::span<std::uint8_t> destination) {

@@ -20,15 +20,16 @@ struct LinkChain {
 
 class PlantModuleHal final : public firmware::ModuleHal {
  public:
-  PlantModuleHal(plant::SystemPlant& plant, int bdu, int module, CanBus& link, int port, LinkChain& chain,
-                 const std::uint64_t& now_us);
+  PlantModuleHal(plant::SystemPlant& plant, int bdu, int module, CanBus& link, int port,
+                 LinkChain& chain, const std::uint64_t& now_us);
   firmware::ModuleMeasurements sample() override;
   void set_balancing_mask(std::uint32_t mask) override;
   void set_heater(bool on) override;
   void set_pcu_mode(firmware::PcuModeCommand mode) override;
   void set_pcu_voltage_reference_dV(std::int32_t reference_dV) override;
   void set_pcu_current_command_mA(std::int32_t current_mA) override;
-  void set_pcu_current_limits_mA(std::int32_t charge_limit_mA, std::int32_t discharge_limit_mA) override;
+  void set_pcu_current_limits_mA(std::int32_t charge_limit_mA,
+                                 std::int32_t discharge_limit_mA) override;
   bool link_send(const firmware::CanFrame& frame) override;
   bool link_receive(firmware::CanFrame& frame) override;
   bool link_enable_in() override;
@@ -54,8 +55,8 @@ class PlantModuleHal final : public firmware::ModuleHal {
 
 class PlantBduHal final : public firmware::BduHal {
  public:
-  PlantBduHal(plant::SystemPlant& plant, int bdu, CanBus& link, int link_port, CanBus& com, int com_port,
-              LinkChain& chain, const std::uint64_t& now_us);
+  PlantBduHal(plant::SystemPlant& plant, int bdu, CanBus& link, int link_port, CanBus& com,
+              int com_port, LinkChain& chain, const std::uint64_t& now_us);
   firmware::BduMeasurements sample() override;
   void set_relay(firmware::BduRelay relay, bool energised) override;
   bool link_send(const firmware::CanFrame& frame) override;

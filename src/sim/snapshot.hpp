@@ -12,12 +12,12 @@
 namespace bts::sim {
 
 struct ModuleSnapshot {
-  std::string state;                 // module BMS state name
+  std::string state;  // module BMS state name
   firmware::CodeSet codes;
   firmware::LightPattern lights{};
-  double soc_percent = 0.0;          // the BMS's estimate
-  double current_A = 0.0;            // measured, LV side, > 0 discharging
-  double cell_voltage_min_V = 0.0;   // measured
+  double soc_percent = 0.0;         // the BMS's estimate
+  double current_A = 0.0;           // measured, LV side, > 0 discharging
+  double cell_voltage_min_V = 0.0;  // measured
   double cell_voltage_max_V = 0.0;
   double cell_temperature_min_degC = 0.0;
   double cell_temperature_max_degC = 0.0;
@@ -32,23 +32,23 @@ struct ModuleSnapshot {
 };
 
 struct BduSnapshot {
-  std::string state;                 // BDU controller state name
+  std::string state;  // BDU controller state name
   firmware::DisplayState display = firmware::DisplayState::Shutdown;
   firmware::LightPattern lights{};
-  firmware::CodeSet codes;           // the BDU's own and every module's codes it knows of
-  bool relays_closed = false;        // both main relays' auxiliary contacts closed
+  firmware::CodeSet codes;     // the BDU's own and every module's codes it knows of
+  bool relays_closed = false;  // both main relays' auxiliary contacts closed
   bool precharge_closed = false;
-  double bus_voltage_V = 0.0;        // measured BAT IN
-  double output_voltage_V = 0.0;     // measured BAT OUT
-  double output_current_A = 0.0;     // measured, > 0 to the inverter
-  double soc_percent = 0.0;          // reported to the inverter
+  double bus_voltage_V = 0.0;     // measured BAT IN
+  double output_voltage_V = 0.0;  // measured BAT OUT
+  double output_current_A = 0.0;  // measured, > 0 to the inverter
+  double soc_percent = 0.0;       // reported to the inverter
   bool limits_valid = false;
   double charge_voltage_limit_V = 0.0;
   double discharge_voltage_limit_V = 0.0;
   double charge_current_limit_A = 0.0;
   double discharge_current_limit_A = 0.0;
   // Ground truth
-  double inverter_current_A = 0.0;   // what the inverter really draws (> 0 discharge)
+  double inverter_current_A = 0.0;  // what the inverter really draws (> 0 discharge)
   double true_soc_percent = 0.0;
 };
 
@@ -63,7 +63,7 @@ struct SystemSnapshot {
 /// A code raised or cleared on a node, for events.csv.
 struct CodeEvent {
   double time_s = 0.0;
-  std::string node;                  // "BDU1" or "BDU1.M3"
+  std::string node;  // "BDU1" or "BDU1.M3"
   firmware::Code code = firmware::Code::A1;
   bool raised = true;
 };

@@ -55,18 +55,24 @@ TEST(BtsCommand, SimulateWritesTimeSeriesAndSummary) {
   ASSERT_TRUE(csv);
   std::string header;
   std::getline(csv, header);
-  EXPECT_EQ(header.rfind("time_s,bdu,", 0), 0u) << header;
+  EXPECT_EQ(header.rfind("time_s,bdu1_state,", 0), 0u) << header;
+  for (const char* column :
+       {"bdu1_L5", "bdu1_codes", "bdu1_m4_soc_percent", "bdu1_m4_temperature_max_degC"}) {
+    EXPECT_NE(header.find(column), std::string::npos) << column;
+  }
   int rows = 0;
   for (std::string line; std::getline(csv, line);) ++rows;
-  EXPECT_EQ(rows, 31);  // every minute from 0 to 30, one BDU
+  EXPECT_EQ(rows, 31);  // every minute from 0 to 30
   std::ifstream summary_file(out / "summary.json");
   const nlohmann::json summary = nlohmann::json::parse(summary_file);
   EXPECT_EQ(summary["system"], "e20");
   EXPECT_EQ(summary["seed"], 7);
-  EXPECT_EQ(summary["modules"], 4);
+  EXPECT_NE(summary["system_description"].get<std::string>().find("4 modules"), std::string::npos);
   EXPECT_DOUBLE_EQ(summary["simulated_s"].get<double>(), 1800.0);
   EXPECT_GT(summary["real_time_factor"].get<double>(), 1.0);
   EXPECT_LT(summary["ground_truth_extremes"]["cell_voltage_max_V"].get<double>(), 3.65);
+  for (const char* file : {"events.csv", "report.html"})
+    EXPECT_TRUE(std::filesystem::exists(out / file)) << file;
   // Nothing half-written is left behind.
   for (const auto& entry : std::filesystem::directory_iterator(out)) {
     EXPECT_EQ(entry.path().filename().string().find(".partial"), std::string::npos);

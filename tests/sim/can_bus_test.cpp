@@ -544,3 +544,32 @@ TEST(CanBusPorts, NamesAndCounts) {
 
 }  // namespace
 }  // namespace bts::sim
+
+namespace {
+
+TEST(CanBusFilters, APortHearsOnlyWhatItsFiltersAcceptButStillAcknowledges) {
+  bts::sim::CanBus bus("filters", 500000, 1);
+  const int sender = bus.attach("sender");
+  const int filtered = bus.attach("filtered");
+  ASSERT_TRUE(bus.add_acceptance_filter(filtered, 0x80, 0xFF));  // source address byte 0x80 only
+  bts::firmware::CanFrame wanted, unwanted;
+  wanted.id = 0x0210FF80;
+  wanted.dlc = 1;
+  unwanted.id = 0x03208001;
+  unwanted.dlc = 1;
+  ASSERT_TRUE(bus.send(sender, unwanted, 0));
+  ASSERT_TRUE(bus.send(sender, wanted, 0));
+  bus.advance_to(10000);
+  bts::firmware::CanFrame received;
+  ASSERT_TRUE(bus.receive(filtered, received));
+  EXPECT_EQ(received.id, wanted.id);
+  EXPECT_FALSE(bus.receive(filtered, received));
+  // Both frames went out (acknowledged by the filtered port), none was lost.
+  EXPECT_EQ(bus.port_stats(sender).frames_sent, 2u);
+  EXPECT_EQ(bus.port_stats(sender).frames_lost, 0u);
+  for (int f = 1; f < bts::sim::CanBus::kMaxFilters; ++f)
+    EXPECT_TRUE(bus.add_acceptance_filter(filtered, 0, 0));
+  EXPECT_FALSE(bus.add_acceptance_filter(filtered, 0, 0));
+}
+
+}  // namespace

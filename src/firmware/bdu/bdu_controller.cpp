@@ -8,22 +8,25 @@ namespace bts::firmware {
 
 namespace {
 
-constexpr std::int32_t kFuseOpenDrop_dV = 200;      // 20 V across the fuse: it is open
-constexpr std::int32_t kFuseCheckMinBus_dV = 1000;  // ... judged only with the bus up
-constexpr std::int32_t kInputReversed_dV = -100;    // a BAT IN input below -10 V
-constexpr std::int32_t kSagGain_mA_per_dV = 5;      // slow integral trimming the droop sag
+constexpr std::int32_t kFuseOpenDrop_dV = 200;           // 20 V across the fuse: it is open
+constexpr std::int32_t kFuseCheckMinBus_dV = 1000;       // ... judged only with the bus up
+constexpr std::int32_t kInputReversed_dV = -100;         // a BAT IN input below -10 V
+constexpr std::int32_t kSagGain_mA_per_dV = 5;           // slow integral trimming the droop sag
 constexpr std::uint8_t link_enumeration_done_after = 3;  // unanswered address requests end it
 
 /// The strongest reaction the module table gives for a module's active codes.
 ReactionSummary module_code_reactions(CodeSet codes) {
   ReactionSummary summary;
   for (const DiagnosisRow& row : kModuleDiagnosisTable) {
-    const bool active = codes.has(row.code) || (row.escalate_after_ms > 0 && codes.has(row.escalates_to));
+    const bool active =
+        codes.has(row.code) || (row.escalate_after_ms > 0 && codes.has(row.escalates_to));
     if (!active || !codes.has(row.code)) continue;
     if (row.reaction > summary.strongest) summary.strongest = row.reaction;
     summary.derating |= row.reaction == Reaction::Derate;
-    summary.charging_blocked |= row.reaction == Reaction::StopCharging || row.reaction == Reaction::OpenRelays;
-    summary.discharging_blocked |= row.reaction == Reaction::StopDischarging || row.reaction == Reaction::OpenRelays;
+    summary.charging_blocked |=
+        row.reaction == Reaction::StopCharging || row.reaction == Reaction::OpenRelays;
+    summary.discharging_blocked |=
+        row.reaction == Reaction::StopDischarging || row.reaction == Reaction::OpenRelays;
     summary.open_relays |= row.reaction == Reaction::OpenRelays;
   }
   return summary;
@@ -67,11 +70,12 @@ void BduController::tick(TimeMs now_ms) {
   const BduConditions now_conditions = conditions(now_ms, presses);
   if (const auto transition = next_transition(state_, now_conditions, after_opening_)) {
     if (transition->to == BduState::Opening) {
-      after_opening_ = transition->guard == Guard::ShutdownPressed   ? AfterOpening::Shutdown
+      after_opening_ = transition->guard == Guard::ShutdownPressed    ? AfterOpening::Shutdown
                        : transition->guard == Guard::DisconnectWanted ? AfterOpening::Standby
                                                                       : AfterOpening::Fault;
     }
-    if (transition->from == BduState::Shutdown) black_start_window_ = true, black_start_window_since_ms_ = now_ms;
+    if (transition->from == BduState::Shutdown)
+      black_start_window_ = true, black_start_window_since_ms_ = now_ms;
     enter(transition->to, now_ms);
   }
   run_state(now_ms);
@@ -92,20 +96,25 @@ BduConditions BduController::conditions(TimeMs now_ms, const ButtonPresses& pres
   c.shutdown_pressed = presses.shutdown;
   const int reporting = modules_reporting();
   c.self_test_failed = in_state_ms >= config_.self_test_max_ms && reporting == 0;
-  c.self_test_passed = in_state_ms >= config_.self_test_min_ms && reporting > 0 &&
-                       (unanswered_requests_ >= link_enumeration_done_after || next_address_ > kMaxModulesPerBdu);
+  c.self_test_passed =
+      in_state_ms >= config_.self_test_min_ms && reporting > 0 &&
+      (unanswered_requests_ >= link_enumeration_done_after || next_address_ > kMaxModulesPerBdu);
   c.fault_active = diagnosis_.reaction().open_relays || module_fault_opens_;
-  if (black_start_window_ && (inverter_seen_ || now_ms - black_start_window_since_ms_ > config_.black_start_window_ms)) {
+  if (black_start_window_ &&
+      (inverter_seen_ || now_ms - black_start_window_since_ms_ > config_.black_start_window_ms)) {
     black_start_window_ = false;
   }
   const bool inverter_ok = inverter_seen_ || black_start_window_;
   c.connect_wanted = measurements_.dc_switch_closed && inverter_ok && reporting > 0;
   c.disconnect_wanted = !measurements_.dc_switch_closed || !inverter_ok || reporting == 0;
-  c.bus_ready = std::abs(measurements_.bat_in_voltage_dV - bus_setpoint_dV_) < config_.bus_ready_window_dV;
-  c.precharge_done = precharge_phase_ == PrechargePhase::ChargeLink &&
-                     measurements_.relay_auxiliary_closed[static_cast<int>(BduRelay::Precharge)] &&
-                     measurements_.relay_auxiliary_closed[static_cast<int>(BduRelay::NegativeMain)] &&
-                     std::abs(measurements_.output_voltage_dV - measurements_.bat_in_voltage_dV) < config_.precharge_done_dV;
+  c.bus_ready =
+      std::abs(measurements_.bat_in_voltage_dV - bus_setpoint_dV_) < config_.bus_ready_window_dV;
+  c.precharge_done =
+      precharge_phase_ == PrechargePhase::ChargeLink &&
+      measurements_.relay_auxiliary_closed[static_cast<int>(BduRelay::Precharge)] &&
+      measurements_.relay_auxiliary_closed[static_cast<int>(BduRelay::NegativeMain)] &&
+      std::abs(measurements_.output_voltage_dV - measurements_.bat_in_voltage_dV) <
+          config_.precharge_done_dV;
   c.precharge_timed_out = precharge_timed_out_;
   c.precharge_attempts_left = precharge_attempts_made_ < config_.precharge_attempts;
   c.charging = direction_ == -1;
@@ -119,7 +128,8 @@ BduConditions BduController::conditions(TimeMs now_ms, const ButtonPresses& pres
   } else {
     faults_clear_timing_ = false;
   }
-  c.fault_hold_elapsed = faults_clear_timing_ && now_ms - faults_clear_since_ms_ >= config_.fault_recovery_hold_ms;
+  c.fault_hold_elapsed =
+      faults_clear_timing_ && now_ms - faults_clear_since_ms_ >= config_.fault_recovery_hold_ms;
   return c;
 }
 
@@ -150,7 +160,8 @@ void BduController::enter(BduState state, TimeMs now_ms) {
       break;
     case BduState::Precharge:
       if (previous != BduState::Precharge) precharge_attempts_made_ = 0;
-      precharge_phase_ = previous == BduState::Precharge ? PrechargePhase::WaitRetry : PrechargePhase::RaiseBus;
+      precharge_phase_ =
+          previous == BduState::Precharge ? PrechargePhase::WaitRetry : PrechargePhase::RaiseBus;
       phase_since_ms_ = now_ms;
       precharge_timed_out_ = false;
       set_relays(false, false, false);
@@ -184,7 +195,8 @@ void BduController::run_state(TimeMs now_ms) {
       }
       break;
     case BduState::Opening:
-      // Limits are already zero; open once the current is below the break current or the bound passed.
+      // Limits are already zero; open once the current is below the break current or the bound
+      // passed.
       if (std::abs(measurements_.output_current_dA) < config_.break_current_dA ||
           now_ms - state_since_ms_ >= config_.opening_bound_ms) {
         set_relays(false, false, false);
@@ -206,7 +218,8 @@ void BduController::run_precharge(TimeMs now_ms) {
       }
       break;
     case PrechargePhase::RaiseBus:
-      if (std::abs(measurements_.bat_in_voltage_dV - bus_setpoint_dV_) < config_.bus_ready_window_dV) {
+      if (std::abs(measurements_.bat_in_voltage_dV - bus_setpoint_dV_) <
+          config_.bus_ready_window_dV) {
         set_relays(false, true, false);
         precharge_phase_ = PrechargePhase::CloseNegative;
         phase_since_ms_ = now_ms;
@@ -254,12 +267,15 @@ void BduController::task_100ms(TimeMs now_ms) {
   update_limits();
   // Bus voltage set point follows SOC so the inverter sees a battery-like voltage
   // (D-BUS-VOLTAGE); a slow integral trims the converters' droop sag while connected.
-  bus_setpoint_dV_ = config_.bus_setpoint_empty_dV +
-                     (config_.bus_setpoint_full_dV - config_.bus_setpoint_empty_dV) * soc_permille_ / 1000;
-  const bool connected = state_ == BduState::Idle || state_ == BduState::Charge || state_ == BduState::Discharge;
+  bus_setpoint_dV_ =
+      config_.bus_setpoint_empty_dV +
+      (config_.bus_setpoint_full_dV - config_.bus_setpoint_empty_dV) * soc_permille_ / 1000;
+  const bool connected =
+      state_ == BduState::Idle || state_ == BduState::Charge || state_ == BduState::Discharge;
   if (connected) {
-    sag_offset_mA_ = std::clamp(sag_offset_mA_ + kSagGain_mA_per_dV * (bus_setpoint_dV_ - measurements_.bat_in_voltage_dV),
-                                -3000, 3000);
+    sag_offset_mA_ = std::clamp(
+        sag_offset_mA_ + kSagGain_mA_per_dV * (bus_setpoint_dV_ - measurements_.bat_in_voltage_dV),
+        -3000, 3000);
   } else {
     sag_offset_mA_ = 0;
   }
@@ -289,9 +305,11 @@ void BduController::update_direction(TimeMs now_ms) {
     direction_candidate_ = candidate;
     direction_since_ms_ = now_ms;
   }
-  const TimeMs needed_ms = candidate == 0 ? config_.idle_debounce_ms : config_.direction_debounce_ms;
+  const TimeMs needed_ms =
+      candidate == 0 ? config_.idle_debounce_ms : config_.direction_debounce_ms;
   if (candidate != direction_ && now_ms - direction_since_ms_ >= needed_ms) direction_ = candidate;
-  const bool connected = state_ == BduState::Idle || state_ == BduState::Charge || state_ == BduState::Discharge;
+  const bool connected =
+      state_ == BduState::Idle || state_ == BduState::Charge || state_ == BduState::Discharge;
   if (!connected) direction_ = direction_candidate_ = 0;
 }
 
@@ -300,7 +318,8 @@ void BduController::update_aggregates(TimeMs now_ms) {
   std::int64_t soc_sum = 0;
   int reporting = 0;
   for (ModuleEntry& entry : modules_) {
-    entry.reporting = entry.ever_reported && now_ms - entry.last_status_ms <= config_.module_timeout_ms;
+    entry.reporting =
+        entry.ever_reported && now_ms - entry.last_status_ms <= config_.module_timeout_ms;
     if (!entry.reporting) continue;
     module_codes_ = module_codes_ | entry.codes;
     soc_sum += entry.soc_permille;
@@ -317,31 +336,39 @@ void BduController::update_relay_weld(TimeMs now_ms) {
   for (int relay = 0; relay < 3; ++relay) {
     const bool disagree = !relay_command_[relay] && measurements_.relay_auxiliary_closed[relay];
     if (!disagree) relay_disagree_since_ms_[relay] = now_ms;
-    if (now_ms - relay_disagree_since_ms_[relay] >= config_.relay_weld_detect_ms) relay_welded_ = true;
+    if (now_ms - relay_disagree_since_ms_[relay] >= config_.relay_weld_detect_ms)
+      relay_welded_ = true;
   }
 }
 
 void BduController::update_diagnosis(TimeMs now_ms) {
-  auto set = [this](DiagnosisInput input, std::int32_t value) { diagnosis_.set_input(input, value); };
+  auto set = [this](DiagnosisInput input, std::int32_t value) {
+    diagnosis_.set_input(input, value);
+  };
   // A module the BDU addressed that has stopped reporting, or a Link with nobody on it.
   bool module_lost = false;
   for (const ModuleEntry& entry : modules_) module_lost |= entry.ever_reported && !entry.reporting;
   const bool link_empty = state_ != BduState::SelfTest && modules_reporting() == 0;
   set(DiagnosisInput::LinkTimeout, module_lost || link_empty ? 1 : 0);
-  const bool peer_lost = (config_.expect_peer || peer_seen_) && now_ms - last_peer_frame_ms_ > config_.peer_timeout_ms &&
+  const bool peer_lost = (config_.expect_peer || peer_seen_) &&
+                         now_ms - last_peer_frame_ms_ > config_.peer_timeout_ms &&
                          now_ms - state_since_ms_ > config_.peer_timeout_ms;
   set(DiagnosisInput::NetworkTimeout, peer_lost ? 1 : 0);
   // Inverter silence: after it was heard, or once the black start window has run out.
-  inverter_seen_ = last_inverter_frame_ms_ != 0 && now_ms - last_inverter_frame_ms_ <= config_.inverter_timeout_ms;
-  const bool inverter_missing = !inverter_seen_ && !black_start_window_ && state_ != BduState::SelfTest;
+  inverter_seen_ = last_inverter_frame_ms_ != 0 &&
+                   now_ms - last_inverter_frame_ms_ <= config_.inverter_timeout_ms;
+  const bool inverter_missing =
+      !inverter_seen_ && !black_start_window_ && state_ != BduState::SelfTest;
   set(DiagnosisInput::InverterTimeout, inverter_missing ? 1 : 0);
   const bool fuse_open = measurements_.bat_in_voltage_dV > kFuseCheckMinBus_dV &&
                          measurements_.fuse_voltage_drop_dV > kFuseOpenDrop_dV;
   set(DiagnosisInput::FuseOpen, fuse_open ? 1 : 0);
   bool reversed = false;
-  for (std::int32_t voltage_dV : measurements_.input_voltage_dV) reversed |= voltage_dV < kInputReversed_dV;
+  for (std::int32_t voltage_dV : measurements_.input_voltage_dV)
+    reversed |= voltage_dV < kInputReversed_dV;
   set(DiagnosisInput::InputReversed, reversed ? 1 : 0);
-  set(DiagnosisInput::OutputTerminalTemperature_ddegC, measurements_.output_terminal_temperature_ddegC);
+  set(DiagnosisInput::OutputTerminalTemperature_ddegC,
+      measurements_.output_terminal_temperature_ddegC);
   set(DiagnosisInput::AmbientTemperature_ddegC, measurements_.bdu_temperature_ddegC);
   bool mismatch = peer_seen_ && !(peer_version_ == config_.firmware_version);
   for (const ModuleEntry& entry : modules_) {
@@ -355,7 +382,8 @@ void BduController::update_diagnosis(TimeMs now_ms) {
 
 void BduController::update_limits() {
   InverterFacingValues values;
-  const bool connected = state_ == BduState::Idle || state_ == BduState::Charge || state_ == BduState::Discharge;
+  const bool connected =
+      state_ == BduState::Idle || state_ == BduState::Charge || state_ == BduState::Discharge;
   values.valid = state_ != BduState::Shutdown;
   values.charge_voltage_limit_dV = config_.charge_voltage_limit_dV;
   values.discharge_voltage_limit_dV = config_.discharge_voltage_limit_dV;
@@ -372,10 +400,14 @@ void BduController::update_limits() {
   const bool discharge_blocked = own.discharging_blocked || module_blocks_discharge_;
   // Zero unless connected; a fault, a blocked direction or the Opening state sets it to zero.
   values.charge_current_limit_dA =
-      connected && !charge_blocked ? std::min<std::int32_t>(static_cast<std::int32_t>(charge_mA / 100), config_.max_output_current_dA) : 0;
+      connected && !charge_blocked
+          ? std::min<std::int32_t>(static_cast<std::int32_t>(charge_mA / 100),
+                                   config_.max_output_current_dA)
+          : 0;
   values.discharge_current_limit_dA =
       connected && !discharge_blocked
-          ? std::min<std::int32_t>(static_cast<std::int32_t>(discharge_mA / 100), config_.max_output_current_dA)
+          ? std::min<std::int32_t>(static_cast<std::int32_t>(discharge_mA / 100),
+                                   config_.max_output_current_dA)
           : 0;
   if (own.derating) {
     values.charge_current_limit_dA /= 2;

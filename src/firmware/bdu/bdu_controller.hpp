@@ -7,8 +7,8 @@
 // commands, limits, lights), 1 s (inverter frames, peer status, address polling).
 #include <cstdint>
 
-#include "firmware/bdu/black_start_button.hpp"
 #include "firmware/bdu/bdu_state_machine.hpp"
+#include "firmware/bdu/black_start_button.hpp"
 #include "firmware/bdu/module_table.hpp"
 #include "firmware/common/codes.hpp"
 #include "firmware/diagnosis/diagnosis.hpp"
@@ -19,7 +19,7 @@
 namespace bts::firmware {
 
 struct BduConfig {
-  std::uint8_t bdu_index = 0;                 // 0 or 1: battery id on the inverter link
+  std::uint8_t bdu_index = 0;  // 0 or 1: battery id on the inverter link
   std::uint32_t serial_number = 0;
   FirmwareVersion firmware_version{0, 1, 0};
   bool expect_peer = false;                   // a second BDU is part of this system
@@ -27,21 +27,21 @@ struct BduConfig {
   std::int32_t bus_setpoint_full_dV = 4200;   // ... and at 100 %
   std::int32_t charge_voltage_limit_dV = 4250;
   std::int32_t discharge_voltage_limit_dV = 3500;
-  std::int32_t max_output_current_dA = 280;   // 28 A nominal (REQ-RAT-5)
+  std::int32_t max_output_current_dA = 280;  // 28 A nominal (REQ-RAT-5)
   std::uint32_t inverter_timeout_ms = 60000;
   std::uint32_t black_start_window_ms = 600000;  // connect without an inverter for 10 min
   std::uint32_t peer_timeout_ms = 5000;
   std::uint32_t module_timeout_ms = 1000;
   std::uint32_t self_test_min_ms = 3000;
   std::uint32_t self_test_max_ms = 10000;
-  std::int32_t bus_ready_window_dV = 150;     // BAT IN within 15 V of its set point
-  std::int32_t precharge_done_dV = 100;       // DC link within 10 V of BAT IN
+  std::int32_t bus_ready_window_dV = 150;  // BAT IN within 15 V of its set point
+  std::int32_t precharge_done_dV = 100;    // DC link within 10 V of BAT IN
   std::uint32_t precharge_attempt_ms = 3000;
   std::uint32_t precharge_retry_wait_ms = 3000;
   std::uint8_t precharge_attempts = 3;
-  std::int32_t break_current_dA = 20;         // open the relays below 2 A ...
-  std::uint32_t opening_bound_ms = 3000;      // ... or after 3 s whatever flows (fuse-time bound)
-  std::int32_t direction_current_dA = 5;      // 0.5 A decides charge / discharge
+  std::int32_t break_current_dA = 20;     // open the relays below 2 A ...
+  std::uint32_t opening_bound_ms = 3000;  // ... or after 3 s whatever flows (fuse-time bound)
+  std::int32_t direction_current_dA = 5;  // 0.5 A decides charge / discharge
   std::uint32_t direction_debounce_ms = 3000;
   std::uint32_t idle_debounce_ms = 30000;
   std::uint32_t fault_recovery_hold_ms = 30000;
@@ -56,7 +56,7 @@ struct InverterFacingValues {
   std::int32_t charge_current_limit_dA = 0;
   std::int32_t discharge_current_limit_dA = 0;
   std::int32_t voltage_dV = 0;
-  std::int32_t current_dA = 0;                // > 0 discharging
+  std::int32_t current_dA = 0;  // > 0 discharging
   std::int32_t soc_permille = 0;
   std::int32_t soh_permille = 1000;
   std::int16_t max_temperature_ddegC = 0;
@@ -136,7 +136,7 @@ class BduController {
   std::uint8_t precharge_failures_ = 0;
   bool precharge_timed_out_ = false;
   // Current direction (debounced).
-  int direction_ = 0;               // -1 charging, +1 discharging, 0 idle
+  int direction_ = 0;  // -1 charging, +1 discharging, 0 idle
   int direction_candidate_ = 0;
   TimeMs direction_since_ms_ = 0;
   // Inverter and peer.

@@ -17,16 +17,26 @@ constexpr std::int32_t kModuleFullCurrent_mA = 7500;  // PCU bus-side maximum (R
 
 bdu_network::BduState wire_state(BduState state) {
   switch (state) {
-    case BduState::Shutdown: return bdu_network::BduState::Init;
-    case BduState::SelfTest: return bdu_network::BduState::Init;
-    case BduState::Standby: return bdu_network::BduState::Standby;
-    case BduState::Precharge: return bdu_network::BduState::Precharge;
-    case BduState::Idle: return bdu_network::BduState::Idle;
-    case BduState::Charge: return bdu_network::BduState::Charge;
-    case BduState::Discharge: return bdu_network::BduState::Discharge;
-    case BduState::Opening: return bdu_network::BduState::ShuttingDown;
-    case BduState::Fault: return bdu_network::BduState::Fault;
-    case BduState::Updating: return bdu_network::BduState::Updating;
+    case BduState::Shutdown:
+      return bdu_network::BduState::Init;
+    case BduState::SelfTest:
+      return bdu_network::BduState::Init;
+    case BduState::Standby:
+      return bdu_network::BduState::Standby;
+    case BduState::Precharge:
+      return bdu_network::BduState::Precharge;
+    case BduState::Idle:
+      return bdu_network::BduState::Idle;
+    case BduState::Charge:
+      return bdu_network::BduState::Charge;
+    case BduState::Discharge:
+      return bdu_network::BduState::Discharge;
+    case BduState::Opening:
+      return bdu_network::BduState::ShuttingDown;
+    case BduState::Fault:
+      return bdu_network::BduState::Fault;
+    case BduState::Updating:
+      return bdu_network::BduState::Updating;
   }
   return bdu_network::BduState::Init;
 }
@@ -37,9 +47,12 @@ link::RequestedMode requested_mode(BduState state) {
     case BduState::Idle:
     case BduState::Charge:
     case BduState::Discharge:
-    case BduState::Opening: return link::RequestedMode::Run;
-    case BduState::Shutdown: return link::RequestedMode::Off;
-    default: return link::RequestedMode::Standby;
+    case BduState::Opening:
+      return link::RequestedMode::Run;
+    case BduState::Shutdown:
+      return link::RequestedMode::Off;
+    default:
+      return link::RequestedMode::Standby;
   }
 }
 
@@ -52,12 +65,14 @@ void BduController::receive_link(TimeMs now_ms) {
     if (!link::peek_id(frame, id)) continue;
     if (id.type == link::MessageType::AddressClaim) {
       link::AddressClaim claim;
-      if (!claim.decode(frame) || next_address_ > link::kMaxModules) continue;
+      if (!claim.decode(frame)) continue;
       // A module already known by serial keeps its place (it reset); otherwise the next one.
       std::uint8_t address = next_address_;
       for (std::uint8_t k = 0; k < link::kMaxModules; ++k) {
-        if (modules_[k].assigned && modules_[k].serial_number == claim.serial_number) address = static_cast<std::uint8_t>(k + 1);
+        if (modules_[k].assigned && modules_[k].serial_number == claim.serial_number)
+          address = static_cast<std::uint8_t>(k + 1);
       }
+      if (address > link::kMaxModules) continue;  // a fifth module: no place for it (REQ-TOP-3)
       link::AddressAssign assign;
       assign.serial_number = claim.serial_number;
       assign.address = address;
@@ -99,8 +114,9 @@ void BduController::receive_link(TimeMs now_ms) {
         entry.max_cell_mV = extremes.max_cell_mV;
         entry.min_temperature_ddegC = extremes.min_temperature_ddegC;
         entry.max_temperature_ddegC = extremes.max_temperature_ddegC;
-        const CurrentLimits limits = module_current_limits(entry.min_cell_mV, entry.max_cell_mV, entry.min_temperature_ddegC,
-                                                           entry.max_temperature_ddegC, kModuleFullCurrent_mA);
+        const CurrentLimits limits =
+            module_current_limits(entry.min_cell_mV, entry.max_cell_mV, entry.min_temperature_ddegC,
+                                  entry.max_temperature_ddegC, kModuleFullCurrent_mA);
         entry.charge_limit_mA = limits.charge_mA;
         entry.discharge_limit_mA = limits.discharge_mA;
         break;
@@ -108,7 +124,8 @@ void BduController::receive_link(TimeMs now_ms) {
       case link::MessageType::ModuleInfo: {
         link::ModuleInfo info;
         if (!info.decode(frame)) break;
-        entry.version = FirmwareVersion{info.firmware_major, info.firmware_minor, info.firmware_patch};
+        entry.version =
+            FirmwareVersion{info.firmware_major, info.firmware_minor, info.firmware_patch};
         entry.version_known = true;
         break;
       }
@@ -119,14 +136,16 @@ void BduController::receive_link(TimeMs now_ms) {
 }
 
 void BduController::poll_addresses(TimeMs now_ms) {
-  // Enumeration: fast while starting up, then a slow poll that lets a module added later join.
-  const TimeMs period_ms = state_ == BduState::SelfTest ? link::kClaimWindow_ms : link::kExpansionPollPeriod_ms;
-  if (now_ms - last_address_request_ms_ < period_ms && last_address_request_ms_ != 0) return;
-  if (next_address_ > link::kMaxModules) return;
+  // Enumeration: fast while starting up (the first request of a self test asks every module to
+  // drop an old address), then a slow poll for the whole run, so that a module added later or
+  // one that reset (and came back unaddressed) can claim again.
+  const TimeMs period_ms =
+      state_ == BduState::SelfTest ? link::kClaimWindow_ms : link::kExpansionPollPeriod_ms;
+  if (last_address_request_ms_ != 0 && now_ms - last_address_request_ms_ < period_ms) return;
   if (awaiting_claim_) ++unanswered_requests_;
   link::AddressRequest request;
-  request.next_address = next_address_;
-  request.restart = false;
+  request.next_address = next_address_ <= link::kMaxModules ? next_address_ : 0;
+  request.restart = state_ == BduState::SelfTest && last_address_request_ms_ == 0;
   hal_.link_send(request.encode());
   awaiting_claim_ = true;
   last_address_request_ms_ = now_ms;
@@ -174,7 +193,8 @@ void BduController::receive_com(TimeMs now_ms) {
     }
     bdu_network::PeerInfo info;
     if (info.decode(frame) && info.source != own_network_address()) {
-      peer_version_ = FirmwareVersion{info.firmware_major, info.firmware_minor, info.firmware_patch};
+      peer_version_ =
+          FirmwareVersion{info.firmware_major, info.firmware_minor, info.firmware_patch};
       last_peer_frame_ms_ = now_ms;
       peer_seen_ = true;
     }
@@ -199,16 +219,19 @@ void BduController::send_limits_frame() {
 void BduController::send_inverter_frames(TimeMs /*now_ms*/) {
   const std::uint8_t id = config_.bdu_index;
   send_limits_frame();
-  hal_.com_send(sofar::encode_soc_soh(id, {(inverter_.soc_permille + 5) / 10, inverter_.soh_permille / 10}));
+  hal_.com_send(
+      sofar::encode_soc_soh(id, {(inverter_.soc_permille + 5) / 10, inverter_.soh_permille / 10}));
   // Sofar counts current positive when charging.
-  hal_.com_send(sofar::encode_measurements(id, {inverter_.voltage_dV, -inverter_.current_dA, inverter_.max_temperature_ddegC}));
+  hal_.com_send(sofar::encode_measurements(
+      id, {inverter_.voltage_dV, -inverter_.current_dA, inverter_.max_temperature_ddegC}));
   sofar::Configuration configuration;
   configuration.parallel_packs = static_cast<std::uint8_t>(modules_reporting());
   hal_.com_send(sofar::encode_configuration(id, configuration));
   hal_.com_send(sofar::encode_manufacturer(id, "BTS5K"));
-  hal_.com_send(sofar::encode_identity(id, {config_.firmware_version.major, config_.firmware_version.minor,
-                                            config_.firmware_version.patch,
-                                            static_cast<std::uint16_t>(100 * std::max(1, modules_reporting()))}));
+  hal_.com_send(sofar::encode_identity(
+      id, {config_.firmware_version.major, config_.firmware_version.minor,
+           config_.firmware_version.patch,
+           static_cast<std::uint16_t>(100 * std::max(1, modules_reporting()))}));
   const std::uint32_t bits = inverter_.codes.bits();
   if (bits != last_alarm_bits_) {
     hal_.com_send(sofar::encode_alarms(id, bits));

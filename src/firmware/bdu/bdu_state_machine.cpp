@@ -4,27 +4,42 @@ namespace bts::firmware {
 
 const char* bdu_state_name(BduState state) {
   switch (state) {
-    case BduState::Shutdown: return "Shutdown";
-    case BduState::SelfTest: return "SelfTest";
-    case BduState::Standby: return "Standby";
-    case BduState::Precharge: return "Precharge";
-    case BduState::Idle: return "Idle";
-    case BduState::Charge: return "Charge";
-    case BduState::Discharge: return "Discharge";
-    case BduState::Opening: return "Opening";
-    case BduState::Fault: return "Fault";
-    case BduState::Updating: return "Updating";
+    case BduState::Shutdown:
+      return "Shutdown";
+    case BduState::SelfTest:
+      return "SelfTest";
+    case BduState::Standby:
+      return "Standby";
+    case BduState::Precharge:
+      return "Precharge";
+    case BduState::Idle:
+      return "Idle";
+    case BduState::Charge:
+      return "Charge";
+    case BduState::Discharge:
+      return "Discharge";
+    case BduState::Opening:
+      return "Opening";
+    case BduState::Fault:
+      return "Fault";
+    case BduState::Updating:
+      return "Updating";
   }
   return "?";
 }
 
 DisplayState display_state_of(BduState state) {
   switch (state) {
-    case BduState::Shutdown: return DisplayState::Shutdown;
-    case BduState::Charge: return DisplayState::Charge;
-    case BduState::Discharge: return DisplayState::Discharge;
-    case BduState::Updating: return DisplayState::Updating;
-    default: return DisplayState::Standby;  // decision D-IDLE: connected without current shows Standby
+    case BduState::Shutdown:
+      return DisplayState::Shutdown;
+    case BduState::Charge:
+      return DisplayState::Charge;
+    case BduState::Discharge:
+      return DisplayState::Discharge;
+    case BduState::Updating:
+      return DisplayState::Updating;
+    default:
+      return DisplayState::Standby;  // decision D-IDLE: connected without current shows Standby
   }
 }
 
@@ -48,7 +63,8 @@ const std::array<Transition, 34> kTable{{
     {S::SelfTest, G::SelfTestPassed, S::Standby, "self test passed"},
     {S::Standby, G::FaultActive, S::Fault, "fault"},
     {S::Standby, G::UpdateRequested, S::Updating, "firmware update requested"},
-    {S::Standby, G::ConnectWanted, S::Precharge, "inverter present (or black start window): connect"},
+    {S::Standby, G::ConnectWanted, S::Precharge,
+     "inverter present (or black start window): connect"},
     {S::Precharge, G::FaultActive, S::Opening, "fault during precharge"},
     {S::Precharge, G::DisconnectWanted, S::Opening, "connection no longer wanted"},
     {S::Precharge, G::PrechargeDone, S::Idle, "DC link charged: main relay closed"},
@@ -78,30 +94,50 @@ const std::array<Transition, 34>& bdu_transition_table() { return kTable; }
 bool guard_holds(Guard guard, const BduConditions& c, AfterOpening after) {
   const bool opened = c.below_break_current || c.opening_timed_out;
   switch (guard) {
-    case G::ShutdownPressed: return c.shutdown_pressed;
-    case G::ActivatePressed: return c.activate_pressed;
-    case G::SelfTestFailed: return c.self_test_failed;
-    case G::SelfTestPassed: return c.self_test_passed && !c.self_test_failed;
-    case G::FaultActive: return c.fault_active;
-    case G::UpdateRequested: return c.update_requested;
-    case G::ConnectWanted: return c.connect_wanted && !c.fault_active;
-    case G::PrechargeDone: return c.precharge_done;
-    case G::PrechargeRetry: return c.precharge_timed_out && c.precharge_attempts_left;
-    case G::PrechargeGaveUp: return c.precharge_timed_out && !c.precharge_attempts_left;
-    case G::DisconnectWanted: return c.disconnect_wanted;
-    case G::StartsDischarging: return c.discharging;
-    case G::StartsCharging: return c.charging;
-    case G::BecomesIdle: return c.idle_current;
-    case G::OpeningDoneToFault: return opened && after == AfterOpening::Fault;
-    case G::OpeningDoneToStandby: return opened && after == AfterOpening::Standby;
-    case G::OpeningDoneToShutdown: return opened && after == AfterOpening::Shutdown;
-    case G::FaultsCleared: return !c.fault_active && c.fault_hold_elapsed;
-    case G::UpdateFinished: return c.update_finished;
+    case G::ShutdownPressed:
+      return c.shutdown_pressed;
+    case G::ActivatePressed:
+      return c.activate_pressed;
+    case G::SelfTestFailed:
+      return c.self_test_failed;
+    case G::SelfTestPassed:
+      return c.self_test_passed && !c.self_test_failed;
+    case G::FaultActive:
+      return c.fault_active;
+    case G::UpdateRequested:
+      return c.update_requested;
+    case G::ConnectWanted:
+      return c.connect_wanted && !c.fault_active;
+    case G::PrechargeDone:
+      return c.precharge_done;
+    case G::PrechargeRetry:
+      return c.precharge_timed_out && c.precharge_attempts_left;
+    case G::PrechargeGaveUp:
+      return c.precharge_timed_out && !c.precharge_attempts_left;
+    case G::DisconnectWanted:
+      return c.disconnect_wanted;
+    case G::StartsDischarging:
+      return c.discharging;
+    case G::StartsCharging:
+      return c.charging;
+    case G::BecomesIdle:
+      return c.idle_current;
+    case G::OpeningDoneToFault:
+      return opened && after == AfterOpening::Fault;
+    case G::OpeningDoneToStandby:
+      return opened && after == AfterOpening::Standby;
+    case G::OpeningDoneToShutdown:
+      return opened && after == AfterOpening::Shutdown;
+    case G::FaultsCleared:
+      return !c.fault_active && c.fault_hold_elapsed;
+    case G::UpdateFinished:
+      return c.update_finished;
   }
   return false;
 }
 
-std::optional<Transition> next_transition(BduState state, const BduConditions& conditions, AfterOpening after) {
+std::optional<Transition> next_transition(BduState state, const BduConditions& conditions,
+                                          AfterOpening after) {
   for (const Transition& row : kTable) {
     if (row.from == state && guard_holds(row.guard, conditions, after)) return row;
   }

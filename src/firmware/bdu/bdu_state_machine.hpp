@@ -12,16 +12,16 @@
 namespace bts::firmware {
 
 enum class BduState : std::uint8_t {
-  Shutdown,    // everything off, modules asleep; lights off
-  SelfTest,    // woken: modules addressed, versions and sensors checked
-  Standby,     // ready, relays open, converters in energy saving
-  Precharge,   // converters raise the bus, precharge relay charges the DC link
-  Idle,        // relays closed, no significant current
-  Charge,      // relays closed, charging
-  Discharge,   // relays closed, discharging
-  Opening,     // limits at zero, waiting for the current to fall below the relays' break current
-  Fault,       // relays open, a fault is active (or latched)
-  Updating,    // firmware update in progress, relays open
+  Shutdown,   // everything off, modules asleep; lights off
+  SelfTest,   // woken: modules addressed, versions and sensors checked
+  Standby,    // ready, relays open, converters in energy saving
+  Precharge,  // converters raise the bus, precharge relay charges the DC link
+  Idle,       // relays closed, no significant current
+  Charge,     // relays closed, charging
+  Discharge,  // relays closed, discharging
+  Opening,    // limits at zero, waiting for the current to fall below the relays' break current
+  Fault,      // relays open, a fault is active (or latched)
+  Updating,   // firmware update in progress, relays open
 };
 inline constexpr int kBduStateCount = 10;
 const char* bdu_state_name(BduState state);
@@ -29,25 +29,25 @@ DisplayState display_state_of(BduState state);
 
 /// The conditions the table's guards read, computed by the controller each 10 ms tick.
 struct BduConditions {
-  bool activate_pressed = false;       // black start held >= 1 s while shut down
-  bool shutdown_pressed = false;       // black start held >= 5 s while on
+  bool activate_pressed = false;  // black start held >= 1 s while shut down
+  bool shutdown_pressed = false;  // black start held >= 5 s while on
   bool self_test_passed = false;
-  bool self_test_failed = false;       // no module answered, or a check failed
-  bool fault_active = false;           // a fault whose reaction opens the relays
-  bool connect_wanted = false;         // DC switch closed and the inverter present (or black start window)
-  bool disconnect_wanted = false;      // inverter gone after the window, DC switch opened, sleep asked
-  bool bus_ready = false;              // BAT IN up near its set point
-  bool precharge_done = false;         // DC link within a few volts of BAT IN
+  bool self_test_failed = false;  // no module answered, or a check failed
+  bool fault_active = false;      // a fault whose reaction opens the relays
+  bool connect_wanted = false;  // DC switch closed and the inverter present (or black start window)
+  bool disconnect_wanted = false;  // inverter gone after the window, DC switch opened, sleep asked
+  bool bus_ready = false;          // BAT IN up near its set point
+  bool precharge_done = false;     // DC link within a few volts of BAT IN
   bool precharge_timed_out = false;
   bool precharge_attempts_left = false;
-  bool charging = false;               // debounced current direction
+  bool charging = false;  // debounced current direction
   bool discharging = false;
   bool idle_current = false;
   bool below_break_current = false;
   bool opening_timed_out = false;
   bool update_requested = false;
   bool update_finished = false;
-  bool fault_hold_elapsed = false;     // faults gone and the recovery hold time passed
+  bool fault_hold_elapsed = false;  // faults gone and the recovery hold time passed
 };
 
 enum class Guard : std::uint8_t {

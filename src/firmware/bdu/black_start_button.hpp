@@ -9,8 +9,8 @@
 namespace bts::firmware {
 
 struct ButtonPresses {
-  bool activate = false;   // reached 1 s (fires once per press)
-  bool shutdown = false;   // reached 5 s (fires once per press)
+  bool activate = false;     // reached 1 s (fires once per press)
+  bool shutdown = false;     // reached 5 s (fires once per press)
   bool short_press = false;  // released after 1..5 s
 };
 

@@ -11,20 +11,20 @@
 namespace bts::firmware {
 
 struct ModuleEntry {
-  bool assigned = false;            // an address was given to this position
-  bool reporting = false;           // a status frame arrived within the timeout
+  bool assigned = false;   // an address was given to this position
+  bool reporting = false;  // a status frame arrived within the timeout
   bool ever_reported = false;
   std::uint32_t serial_number = 0;
   TimeMs last_status_ms = 0;
-  std::uint8_t state = 0;           // the module's state enum as it reported it
+  std::uint8_t state = 0;  // the module's state enum as it reported it
   CodeSet codes;
   std::int32_t soc_permille = 0;
   std::int32_t stack_voltage_mV = 0;
-  std::int32_t current_mA = 0;      // LV side, > 0 discharging
+  std::int32_t current_mA = 0;  // LV side, > 0 discharging
   std::int32_t bus_voltage_dV = 0;
   std::int32_t min_cell_mV = 0, max_cell_mV = 0;
   std::int16_t min_temperature_ddegC = 0, max_temperature_ddegC = 0;
-  std::int32_t charge_limit_mA = 0;     // bus side, what the module allows its converter
+  std::int32_t charge_limit_mA = 0;  // bus side, what the module allows its converter
   std::int32_t discharge_limit_mA = 0;
   bool version_known = false;
   FirmwareVersion version{0, 0, 0};

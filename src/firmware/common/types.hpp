@@ -17,9 +17,9 @@ using TimeMs = std::uint64_t;
 
 /// A CAN 2.0 frame as every bus in the system carries it.
 struct CanFrame {
-  std::uint32_t id = 0;         // 11-bit or 29-bit identifier
-  bool extended = true;         // 29-bit identifier
-  std::uint8_t dlc = 0;         // 0..8 data bytes
+  std::uint32_t id = 0;  // 11-bit or 29-bit identifier
+  bool extended = true;  // 29-bit identifier
+  std::uint8_t dlc = 0;  // 0..8 data bytes
   std::array<std::uint8_t, 8> data{};
 };
 

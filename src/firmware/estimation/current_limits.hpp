@@ -23,7 +23,8 @@ constexpr std::int32_t taper_permille(std::int32_t value, std::int32_t full, std
 
 constexpr CurrentLimits module_current_limits(std::int32_t min_cell_mV, std::int32_t max_cell_mV,
                                               std::int32_t min_temperature_ddegC,
-                                              std::int32_t max_temperature_ddegC, std::int32_t full_mA) {
+                                              std::int32_t max_temperature_ddegC,
+                                              std::int32_t full_mA) {
   const std::int32_t charge = std::min({taper_permille(max_cell_mV, 3450, 3550),
                                         taper_permille(min_temperature_ddegC, 100, 0),
                                         taper_permille(max_temperature_ddegC, 400, 500)});

@@ -16,7 +16,7 @@ inline constexpr int kMaxModulesPerBdu = 4;
 struct BduMeasurements {
   std::int32_t bat_in_voltage_dV = 0;
   std::int32_t output_voltage_dV = 0;
-  std::int32_t output_current_dA = 0;          // > 0 to the inverter
+  std::int32_t output_current_dA = 0;  // > 0 to the inverter
   std::int32_t fuse_voltage_drop_dV = 0;
   std::int16_t bdu_temperature_ddegC = 0;
   std::int16_t output_terminal_temperature_ddegC = 0;

@@ -21,11 +21,11 @@ struct ModuleMeasurements {
   std::array<std::int32_t, kMaxCellsPerModule> cell_voltage_mV{};
   std::array<std::int16_t, kMaxTemperatureSensors> cell_temperature_ddegC{};
   std::int32_t stack_voltage_mV = 0;
-  std::int32_t current_mA = 0;                 // LV side, > 0 discharging
+  std::int32_t current_mA = 0;  // LV side, > 0 discharging
   std::int16_t terminal_temperature_ddegC = 0;
   std::int16_t ambient_temperature_ddegC = 0;  // module internal air
   std::int16_t pcu_temperature_ddegC = 0;
-  std::int32_t bus_voltage_dV = 0;             // PCU HV side
+  std::int32_t bus_voltage_dV = 0;  // PCU HV side
   bool pcu_reports_internal_fault = false;
   bool pcu_reports_over_temperature = false;
   bool pcu_reports_bus_reversed = false;
@@ -37,7 +37,7 @@ class ModuleHal {
  public:
   virtual ~ModuleHal() = default;
   virtual ModuleMeasurements sample() = 0;
-  virtual void set_balancing_mask(std::uint32_t mask) = 0;    // bit k closes cell k's switch
+  virtual void set_balancing_mask(std::uint32_t mask) = 0;  // bit k closes cell k's switch
   virtual void set_heater(bool on) = 0;
   virtual void set_pcu_mode(PcuModeCommand mode) = 0;
   /// Droop regulation towards this bus voltage (0 = pure current mode).
@@ -45,9 +45,10 @@ class ModuleHal {
   /// Current offset (droop mode) or current (current mode), bus side, > 0 discharging.
   virtual void set_pcu_current_command_mA(std::int32_t current_mA) = 0;
   /// Hardware window the converter must stay inside, bus side, both >= 0 (charge, discharge).
-  virtual void set_pcu_current_limits_mA(std::int32_t charge_limit_mA, std::int32_t discharge_limit_mA) = 0;
-  virtual bool link_send(const CanFrame& frame) = 0;           // false: TX queue full
-  virtual bool link_receive(CanFrame& frame) = 0;              // false: nothing waiting
+  virtual void set_pcu_current_limits_mA(std::int32_t charge_limit_mA,
+                                         std::int32_t discharge_limit_mA) = 0;
+  virtual bool link_send(const CanFrame& frame) = 0;  // false: TX queue full
+  virtual bool link_receive(CanFrame& frame) = 0;     // false: nothing waiting
   /// The daisy-chain enable line from the previous module (or the BDU) on Link In.
   virtual bool link_enable_in() = 0;
   virtual void set_link_enable_out(bool enabled) = 0;

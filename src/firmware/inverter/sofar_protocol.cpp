@@ -13,7 +13,9 @@ std::uint16_t get_u16(const CanFrame& frame, int offset) {
   return static_cast<std::uint16_t>(frame.data[static_cast<std::size_t>(offset)] |
                                     (frame.data[static_cast<std::size_t>(offset + 1)] << 8));
 }
-std::int16_t get_s16(const CanFrame& frame, int offset) { return static_cast<std::int16_t>(get_u16(frame, offset)); }
+std::int16_t get_s16(const CanFrame& frame, int offset) {
+  return static_cast<std::int16_t>(get_u16(frame, offset));
+}
 CanFrame frame_for(std::uint32_t base, std::uint8_t battery_id) {
   CanFrame frame;
   frame.id = id_for(base, battery_id);
@@ -36,8 +38,16 @@ std::optional<std::pair<std::uint32_t, std::uint8_t>> split_id(std::uint32_t id)
   const std::uint32_t battery = id >> kBatteryIdShift;
   if (battery > 15) return std::nullopt;
   switch (base) {
-    case kLimits: case kSocSoh: case kMeasurements: case kConfiguration: case kAlarms:
-    case kManufacturer: case kIdentity: case kEnable: case kInquiry: case kHistoryInquiry:
+    case kLimits:
+    case kSocSoh:
+    case kMeasurements:
+    case kConfiguration:
+    case kAlarms:
+    case kManufacturer:
+    case kIdentity:
+    case kEnable:
+    case kInquiry:
+    case kHistoryInquiry:
       return std::pair{base, static_cast<std::uint8_t>(battery)};
     default:
       return std::nullopt;
@@ -97,20 +107,24 @@ CanFrame encode_configuration(std::uint8_t battery_id, const Configuration& valu
 
 CanFrame encode_alarms(std::uint8_t battery_id, std::uint32_t code_bits) {
   CanFrame frame = frame_for(kAlarms, battery_id);
-  for (int byte = 0; byte < 4; ++byte) frame.data[static_cast<std::size_t>(byte)] = static_cast<std::uint8_t>(code_bits >> (8 * byte));
+  for (int byte = 0; byte < 4; ++byte)
+    frame.data[static_cast<std::size_t>(byte)] = static_cast<std::uint8_t>(code_bits >> (8 * byte));
   return frame;
 }
 
 bool decode_alarms(const CanFrame& frame, std::uint32_t& code_bits) {
   if (!matches(frame, kAlarms)) return false;
   code_bits = 0;
-  for (int byte = 0; byte < 4; ++byte) code_bits |= static_cast<std::uint32_t>(frame.data[static_cast<std::size_t>(byte)]) << (8 * byte);
+  for (int byte = 0; byte < 4; ++byte)
+    code_bits |= static_cast<std::uint32_t>(frame.data[static_cast<std::size_t>(byte)])
+                 << (8 * byte);
   return true;
 }
 
 CanFrame encode_manufacturer(std::uint8_t battery_id, std::string_view name) {
   CanFrame frame = frame_for(kManufacturer, battery_id);
-  for (std::size_t i = 0; i < 8 && i < name.size(); ++i) frame.data[i] = static_cast<std::uint8_t>(name[i]);
+  for (std::size_t i = 0; i < 8 && i < name.size(); ++i)
+    frame.data[i] = static_cast<std::uint8_t>(name[i]);
   return frame;
 }
 
@@ -134,7 +148,8 @@ CanFrame encode_inquiry(const Inquiry& inquiry) {
 
 bool decode_inquiry(const CanFrame& frame, Inquiry& inquiry) {
   const auto parts = split_id(frame.id);
-  if (!frame.extended || frame.dlc < 3 || !parts || (parts->first != kInquiry && parts->first != kHistoryInquiry)) {
+  if (!frame.extended || frame.dlc < 3 || !parts ||
+      (parts->first != kInquiry && parts->first != kHistoryInquiry)) {
     return false;
   }
   inquiry = {frame.data[0], frame.data[1], frame.data[2]};

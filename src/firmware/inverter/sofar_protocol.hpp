@@ -11,15 +11,15 @@
 
 namespace bts::firmware::sofar {
 
-inline constexpr std::uint32_t kLimits = 0x351;       // CVL, CCL, DCL, DVL
+inline constexpr std::uint32_t kLimits = 0x351;  // CVL, CCL, DCL, DVL
 inline constexpr std::uint32_t kSocSoh = 0x355;
-inline constexpr std::uint32_t kMeasurements = 0x356; // voltage, current, temperature
+inline constexpr std::uint32_t kMeasurements = 0x356;  // voltage, current, temperature
 inline constexpr std::uint32_t kConfiguration = 0x359;
 inline constexpr std::uint32_t kAlarms = 0x35A;
 inline constexpr std::uint32_t kManufacturer = 0x35E;
 inline constexpr std::uint32_t kIdentity = 0x35F;
 inline constexpr std::uint32_t kEnable = 0x30F;
-inline constexpr std::uint32_t kInquiry = 0x605;      // inverter -> battery
+inline constexpr std::uint32_t kInquiry = 0x605;  // inverter -> battery
 inline constexpr std::uint32_t kHistoryInquiry = 0x705;
 inline constexpr std::uint32_t kBatteryIdShift = 12;
 
@@ -47,14 +47,14 @@ bool decode_soc_soh(const CanFrame& frame, SocSoh& value);
 
 struct Measurements {
   std::int32_t voltage_dV = 0;
-  std::int32_t current_dA = 0;           // on the wire: > 0 charging (Sofar convention)
+  std::int32_t current_dA = 0;  // on the wire: > 0 charging (Sofar convention)
   std::int16_t temperature_ddegC = 0;
 };
 CanFrame encode_measurements(std::uint8_t battery_id, const Measurements& value);
 bool decode_measurements(const CanFrame& frame, Measurements& value);
 
 struct Configuration {
-  std::uint8_t parallel_packs = 1;       // modules on this BDU
+  std::uint8_t parallel_packs = 1;  // modules on this BDU
   std::uint8_t modules_in_series = 1;
   std::uint8_t protocol_version = 1;
   std::uint8_t cells_in_series = 16;

@@ -29,9 +29,12 @@ class Balancer {
   bool active_ = false;
 };
 
-inline std::uint32_t Balancer::update(const ModuleMeasurements& sample, const CellStatistics& stats, bool allowed) {
-  const bool current_small = sample.current_mA < settings_.max_current_mA && -sample.current_mA < settings_.max_current_mA;
-  const bool conditions = allowed && current_small && stats.max_voltage_mV >= settings_.min_cell_voltage_mV &&
+inline std::uint32_t Balancer::update(const ModuleMeasurements& sample, const CellStatistics& stats,
+                                      bool allowed) {
+  const bool current_small =
+      sample.current_mA < settings_.max_current_mA && -sample.current_mA < settings_.max_current_mA;
+  const bool conditions = allowed && current_small &&
+                          stats.max_voltage_mV >= settings_.min_cell_voltage_mV &&
                           stats.max_temperature_ddegC < settings_.max_temperature_ddegC;
   if (!conditions) {
     active_ = false;
@@ -43,7 +46,8 @@ inline std::uint32_t Balancer::update(const ModuleMeasurements& sample, const Ce
   if (!active_) return 0;
   std::uint32_t mask = 0;
   for (std::uint8_t cell = 0; cell < sample.cell_count; ++cell) {
-    if (sample.cell_voltage_mV[cell] > stats.min_voltage_mV + settings_.cell_above_min_mV) mask |= 1u << cell;
+    if (sample.cell_voltage_mV[cell] > stats.min_voltage_mV + settings_.cell_above_min_mV)
+      mask |= 1u << cell;
   }
   return mask;
 }

@@ -17,7 +17,9 @@ struct CellStatistics {
   std::uint8_t min_temperature_sensor = 0;
   std::uint8_t max_temperature_sensor = 0;
   std::int32_t voltage_spread_mV() const { return max_voltage_mV - min_voltage_mV; }
-  std::int32_t temperature_spread_ddegC() const { return max_temperature_ddegC - min_temperature_ddegC; }
+  std::int32_t temperature_spread_ddegC() const {
+    return max_temperature_ddegC - min_temperature_ddegC;
+  }
 };
 
 constexpr CellStatistics cell_statistics(const ModuleMeasurements& sample) {

@@ -13,22 +13,28 @@ namespace bts::firmware {
 namespace {
 
 constexpr std::uint16_t kRecordVersion = 1;
-constexpr std::int16_t kNeutralTemperature_ddegC = 250;   // fed to a direction's row when idle
-constexpr std::int32_t kDirectionCurrent_mA = 1000;       // |I| above this counts as a direction
-constexpr std::int32_t kPcuShouldPush_dV = 100;           // bus this far below the reference...
-constexpr std::int32_t kPcuSilentCurrent_mA = 1000;       // ... yet the module moves under 1 A
+constexpr std::int16_t kNeutralTemperature_ddegC = 250;  // fed to a direction's row when idle
+constexpr std::int32_t kDirectionCurrent_mA = 1000;      // |I| above this counts as a direction
+constexpr std::int32_t kPcuShouldPush_dV = 100;          // bus this far below the reference...
+constexpr std::int32_t kPcuSilentCurrent_mA = 1000;      // ... yet the module moves under 1 A
 constexpr std::uint32_t kPcuNotFollowingAfter_ms = 5000;
 
 }  // namespace
 
 const char* module_state_name(ModuleState state) {
   switch (state) {
-    case ModuleState::Sleep: return "Sleep";
-    case ModuleState::Unaddressed: return "Unaddressed";
-    case ModuleState::Standby: return "Standby";
-    case ModuleState::Run: return "Run";
-    case ModuleState::Fault: return "Fault";
-    case ModuleState::Updating: return "Updating";
+    case ModuleState::Sleep:
+      return "Sleep";
+    case ModuleState::Unaddressed:
+      return "Unaddressed";
+    case ModuleState::Standby:
+      return "Standby";
+    case ModuleState::Run:
+      return "Run";
+    case ModuleState::Fault:
+      return "Fault";
+    case ModuleState::Updating:
+      return "Updating";
   }
   return "?";
 }
@@ -42,7 +48,8 @@ void ModuleBms::load_record() {
   std::array<std::uint8_t, NvmImage<ModuleRecord>::kSize> buffer{};
   const std::size_t length = hal_.nvm_read(buffer);
   ModuleRecord stored;
-  const NvmStatus status = nvm_decode(std::span<const std::uint8_t>(buffer.data(), length), kRecordVersion, stored);
+  const NvmStatus status =
+      nvm_decode(std::span<const std::uint8_t>(buffer.data(), length), kRecordVersion, stored);
   if (status == NvmStatus::Ok) {
     record_ = stored;
   } else {
@@ -95,19 +102,24 @@ void ModuleBms::tick(TimeMs now_ms) {
 
 void ModuleBms::task_100ms(TimeMs now_ms) {
   sample_ = hal_.sample();
-  stats_ = cell_statistics(sample_);
   sample_checks_.update(sample_, balancing_mask_, now_ms);
+  // Statistics (and so every protection threshold) only from channels that can be trusted.
+  stats_ = cell_statistics(
+      sample_checks_.sampling_implausible() ? sample_checks_.plausible_only(sample_) : sample_);
   if (!have_sample_) {
     // First sample after power-up: a trusted record wins, else the rested voltage.
-    soc_permille_ = record_.soc_permille >= 0 ? record_.soc_permille
-                                              : soc_permille_from_ocv(stats_.sum_voltage_mV / std::max<int>(1, sample_.cell_count));
+    soc_permille_ =
+        record_.soc_permille >= 0
+            ? record_.soc_permille
+            : soc_permille_from_ocv(stats_.sum_voltage_mV / std::max<int>(1, sample_.cell_count));
     have_sample_ = true;
   }
   update_soc(now_ms);
   update_diagnosis(now_ms);
   update_limits();
   update_state(now_ms);
-  const bool balancing_allowed = allow_balancing_ && (state_ == ModuleState::Standby || state_ == ModuleState::Run);
+  const bool balancing_allowed =
+      allow_balancing_ && (state_ == ModuleState::Standby || state_ == ModuleState::Run);
   balancing_mask_ = balancer_.update(sample_, stats_, balancing_allowed);
   update_heater();
   apply_outputs();
@@ -119,7 +131,8 @@ void ModuleBms::task_1s(TimeMs now_ms) {
   send_cyclic_1s(now_ms);
   // Heater runaway: the air keeps warming with the heater commanded off and little current.
   if (now_ms - air_reference_ms_ >= 600000) {
-    const std::int16_t rise_ddegC = static_cast<std::int16_t>(sample_.ambient_temperature_ddegC - air_temperature_10min_ago_ddegC_);
+    const std::int16_t rise_ddegC = static_cast<std::int16_t>(sample_.ambient_temperature_ddegC -
+                                                              air_temperature_10min_ago_ddegC_);
     const bool quiet = sample_.current_mA < 5000 && sample_.current_mA > -5000;
     heater_fault_ = air_reference_ms_ != 0 && !heater_on_ && quiet && rise_ddegC > 30 &&
                     sample_.ambient_temperature_ddegC > 300;
@@ -135,7 +148,8 @@ void ModuleBms::update_soc(TimeMs /*now_ms*/) {
   const std::int64_t permille_mAs = static_cast<std::int64_t>(config_.capacity_mAh) * 3600 / 1000;
   const std::int64_t steps = soc_charge_mAs_ / permille_mAs;
   if (steps != 0) {
-    soc_permille_ = static_cast<std::int32_t>(std::clamp<std::int64_t>(soc_permille_ + steps, 0, 1000));
+    soc_permille_ =
+        static_cast<std::int32_t>(std::clamp<std::int64_t>(soc_permille_ + steps, 0, 1000));
     soc_charge_mAs_ -= steps * permille_mAs;
     record_dirty_ = true;
   }
@@ -144,9 +158,12 @@ void ModuleBms::update_soc(TimeMs /*now_ms*/) {
 void ModuleBms::update_diagnosis(TimeMs now_ms) {
   const bool charging = sample_.current_mA < -kDirectionCurrent_mA;
   const bool discharging = sample_.current_mA > kDirectionCurrent_mA;
-  auto set = [this](DiagnosisInput input, std::int32_t value) { diagnosis_.set_input(input, value); };
+  auto set = [this](DiagnosisInput input, std::int32_t value) {
+    diagnosis_.set_input(input, value);
+  };
   set(DiagnosisInput::MaxCellTemperature_ddegC, stats_.max_temperature_ddegC);
-  set(DiagnosisInput::MinCellTemperatureWhileCharging_ddegC, charging ? stats_.min_temperature_ddegC : kNeutralTemperature_ddegC);
+  set(DiagnosisInput::MinCellTemperatureWhileCharging_ddegC,
+      charging ? stats_.min_temperature_ddegC : kNeutralTemperature_ddegC);
   set(DiagnosisInput::MinCellTemperatureWhileDischarging_ddegC,
       discharging ? stats_.min_temperature_ddegC : kNeutralTemperature_ddegC);
   set(DiagnosisInput::MaxCellVoltage_mV, stats_.max_voltage_mV);
@@ -167,7 +184,8 @@ void ModuleBms::update_diagnosis(TimeMs now_ms) {
   const bool should_push = state_ == ModuleState::Run && voltage_reference_dV_ > 0 &&
                            sample_.bus_voltage_dV < voltage_reference_dV_ - kPcuShouldPush_dV &&
                            discharge_limit_mA_ > kPcuSilentCurrent_mA;
-  const bool silent = sample_.current_mA < kPcuSilentCurrent_mA && sample_.current_mA > -kPcuSilentCurrent_mA;
+  const bool silent =
+      sample_.current_mA < kPcuSilentCurrent_mA && sample_.current_mA > -kPcuSilentCurrent_mA;
   if (should_push && silent) {
     if (!pcu_error_timing_) {
       pcu_error_timing_ = true;
@@ -176,7 +194,8 @@ void ModuleBms::update_diagnosis(TimeMs now_ms) {
   } else {
     pcu_error_timing_ = false;
   }
-  set(DiagnosisInput::PcuNotFollowing, pcu_error_timing_ && now_ms - pcu_error_since_ms_ >= kPcuNotFollowingAfter_ms ? 1 : 0);
+  set(DiagnosisInput::PcuNotFollowing,
+      pcu_error_timing_ && now_ms - pcu_error_since_ms_ >= kPcuNotFollowingAfter_ms ? 1 : 0);
   const bool bdu_lost = command_seen_ && now_ms - last_command_ms_ > config_.bdu_timeout_ms;
   set(DiagnosisInput::LinkTimeout, bdu_lost ? 1 : 0);
   set(DiagnosisInput::HeaterFault, heater_fault_ ? 1 : 0);
@@ -186,8 +205,9 @@ void ModuleBms::update_diagnosis(TimeMs now_ms) {
 void ModuleBms::update_limits() {
   // The window this module allows its converter: its own derating, the BDU's share limits
   // (when it sent them), and zero in a direction the diagnosis blocks.
-  const CurrentLimits own = module_current_limits(stats_.min_voltage_mV, stats_.max_voltage_mV, stats_.min_temperature_ddegC,
-                                                  stats_.max_temperature_ddegC, config_.max_pcu_current_mA);
+  const CurrentLimits own = module_current_limits(
+      stats_.min_voltage_mV, stats_.max_voltage_mV, stats_.min_temperature_ddegC,
+      stats_.max_temperature_ddegC, config_.max_pcu_current_mA);
   std::int64_t charge = std::min(own.charge_mA, bdu_charge_limit_mA_);
   std::int64_t discharge = std::min(own.discharge_mA, bdu_discharge_limit_mA_);
   const ReactionSummary reactions = diagnosis_.reaction();
@@ -210,12 +230,16 @@ void ModuleBms::update_state(TimeMs now_ms) {
       if (address_ != 0) state_ = ModuleState::Standby;
       break;
     case ModuleState::Standby:
-      if (open) state_ = ModuleState::Fault;
-      else if (bdu_alive && mode_request_ == ModuleModeRequest::Run) state_ = ModuleState::Run;
+      if (open)
+        state_ = ModuleState::Fault;
+      else if (bdu_alive && mode_request_ == ModuleModeRequest::Run)
+        state_ = ModuleState::Run;
       break;
     case ModuleState::Run:
-      if (open) state_ = ModuleState::Fault;
-      else if (!bdu_alive || mode_request_ != ModuleModeRequest::Run) state_ = ModuleState::Standby;
+      if (open)
+        state_ = ModuleState::Fault;
+      else if (!bdu_alive || mode_request_ != ModuleModeRequest::Run)
+        state_ = ModuleState::Standby;
       break;
     case ModuleState::Fault:
       if (!open) state_ = ModuleState::Standby;
@@ -228,10 +252,13 @@ void ModuleBms::update_state(TimeMs now_ms) {
 void ModuleBms::update_heater() {
   const bool cold = stats_.min_temperature_ddegC < config_.heater_on_below_ddegC;
   const bool warm = stats_.min_temperature_ddegC > config_.heater_off_above_ddegC;
-  const bool usable = allow_heater_ && (state_ == ModuleState::Standby || state_ == ModuleState::Run) &&
+  const bool usable = allow_heater_ &&
+                      (state_ == ModuleState::Standby || state_ == ModuleState::Run) &&
                       !sample_checks_.sampling_implausible();
-  if (!usable || warm) heater_on_ = false;
-  else if (cold) heater_on_ = true;
+  if (!usable || warm)
+    heater_on_ = false;
+  else if (cold)
+    heater_on_ = true;
 }
 
 void ModuleBms::apply_outputs() {
@@ -258,13 +285,20 @@ void ModuleBms::apply_outputs() {
 LightPattern ModuleBms::lights() const {
   DisplayState display = DisplayState::Standby;
   switch (state_) {
-    case ModuleState::Sleep: display = DisplayState::Shutdown; break;
-    case ModuleState::Updating: display = DisplayState::Updating; break;
-    case ModuleState::Run:
-      if (sample_.current_mA < -kDirectionCurrent_mA) display = DisplayState::Charge;
-      else if (sample_.current_mA > kDirectionCurrent_mA) display = DisplayState::Discharge;
+    case ModuleState::Sleep:
+      display = DisplayState::Shutdown;
       break;
-    default: break;
+    case ModuleState::Updating:
+      display = DisplayState::Updating;
+      break;
+    case ModuleState::Run:
+      if (sample_.current_mA < -kDirectionCurrent_mA)
+        display = DisplayState::Charge;
+      else if (sample_.current_mA > kDirectionCurrent_mA)
+        display = DisplayState::Discharge;
+      break;
+    default:
+      break;
   }
   return compute_lights(display, (soc_permille_ + 5) / 10, diagnosis_.active());
 }

@@ -28,15 +28,15 @@ struct ModuleBmsConfig {
   FirmwareVersion firmware_version{0, 1, 0};
   std::uint8_t hardware_version = 1;
   std::int32_t capacity_mAh = 100000;
-  std::int32_t max_pcu_current_mA = 7500;     // bus side (REQ-TOP-1)
-  std::uint32_t bdu_timeout_ms = 1000;        // no BDU command this long: safe state, F9
-  std::int16_t heater_on_below_ddegC = 0;     // heater film only below 0 degC
+  std::int32_t max_pcu_current_mA = 7500;  // bus side (REQ-TOP-1)
+  std::uint32_t bdu_timeout_ms = 1000;     // no BDU command this long: safe state, F9
+  std::int16_t heater_on_below_ddegC = 0;  // heater film only below 0 degC
   std::int16_t heater_off_above_ddegC = 50;
 };
 
 /// The module's persistent record (counters, SOC, event summary).
 struct ModuleRecord {
-  std::int32_t soc_permille = -1;             // -1: unknown, start from OCV
+  std::int32_t soc_permille = -1;  // -1: unknown, start from OCV
   std::uint32_t charge_throughput_Ah = 0;
   std::uint32_t discharge_throughput_Ah = 0;
   std::uint32_t boots = 0;
@@ -101,7 +101,7 @@ class ModuleBms {
   ModuleModeRequest mode_request_ = ModuleModeRequest::Off;
   std::int32_t voltage_reference_dV_ = 0;
   std::int32_t current_offset_mA_ = 0;
-  std::int32_t bdu_charge_limit_mA_ = 0;      // from BDU_SHARE
+  std::int32_t bdu_charge_limit_mA_ = 0;  // from BDU_SHARE
   std::int32_t bdu_discharge_limit_mA_ = 0;
   bool allow_balancing_ = false;
   bool allow_heater_ = false;
@@ -111,7 +111,7 @@ class ModuleBms {
   std::uint8_t slow_frame_index_ = 0;
   // Outputs and estimates.
   std::int32_t soc_permille_ = 500;
-  std::int64_t soc_charge_mAs_ = 0;   // residual of coulomb counting below one permille
+  std::int64_t soc_charge_mAs_ = 0;  // residual of coulomb counting below one permille
   std::int32_t charge_limit_mA_ = 0;
   std::int32_t discharge_limit_mA_ = 0;
   std::uint32_t balancing_mask_ = 0;

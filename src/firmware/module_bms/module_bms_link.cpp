@@ -9,12 +9,18 @@ namespace {
 
 link::ModuleState wire_state(ModuleState state) {
   switch (state) {
-    case ModuleState::Sleep: return link::ModuleState::Off;
-    case ModuleState::Unaddressed: return link::ModuleState::Init;
-    case ModuleState::Standby: return link::ModuleState::Standby;
-    case ModuleState::Run: return link::ModuleState::Run;
-    case ModuleState::Fault: return link::ModuleState::Fault;
-    case ModuleState::Updating: return link::ModuleState::Updating;
+    case ModuleState::Sleep:
+      return link::ModuleState::Off;
+    case ModuleState::Unaddressed:
+      return link::ModuleState::Init;
+    case ModuleState::Standby:
+      return link::ModuleState::Standby;
+    case ModuleState::Run:
+      return link::ModuleState::Run;
+    case ModuleState::Fault:
+      return link::ModuleState::Fault;
+    case ModuleState::Updating:
+      return link::ModuleState::Updating;
   }
   return link::ModuleState::Init;
 }
@@ -72,7 +78,8 @@ void ModuleBms::receive_link(TimeMs now_ms) {
         break;
       }
       case link::MessageType::InfoRequest: {
-        if (address_ != 0 && (id.destination == address_ || id.destination == link::kAddressBroadcast)) {
+        if (address_ != 0 &&
+            (id.destination == address_ || id.destination == link::kAddressBroadcast)) {
           link::ModuleInfo info;
           info.module_address = address_;
           info.serial_number = config_.serial_number;
@@ -135,8 +142,11 @@ void ModuleBms::send_cyclic_100ms(TimeMs now_ms) {
     cells.index = slow;
     for (std::uint8_t k = 0; k < link::kCellsPerFrame; ++k) {
       const std::uint8_t cell = static_cast<std::uint8_t>(slow * link::kCellsPerFrame + k);
-      cells.cell_mV[k] = cell < sample_.cell_count ? static_cast<std::uint16_t>(sample_.cell_voltage_mV[cell] < 0 ? 0 : sample_.cell_voltage_mV[cell])
-                                                   : link::CellVoltages::kNotAvailable;
+      cells.cell_mV[k] = cell < sample_.cell_count
+                             ? static_cast<std::uint16_t>(sample_.cell_voltage_mV[cell] < 0
+                                                              ? 0
+                                                              : sample_.cell_voltage_mV[cell])
+                             : link::CellVoltages::kNotAvailable;
     }
     hal_.link_send(cells.encode());
   } else if (slow < link::kCellVoltageFrames + link::kCellTemperatureFrames) {
@@ -144,9 +154,11 @@ void ModuleBms::send_cyclic_100ms(TimeMs now_ms) {
     temperatures.module_address = address_;
     temperatures.index = static_cast<std::uint8_t>(slow - link::kCellVoltageFrames);
     for (std::uint8_t k = 0; k < link::kCellsPerFrame; ++k) {
-      const std::uint8_t sensor = static_cast<std::uint8_t>(temperatures.index * link::kCellsPerFrame + k);
-      temperatures.temperature_ddegC[k] = sensor < sample_.temperature_count ? sample_.cell_temperature_ddegC[sensor]
-                                                                             : link::CellTemperatures::kNotAvailable;
+      const std::uint8_t sensor =
+          static_cast<std::uint8_t>(temperatures.index * link::kCellsPerFrame + k);
+      temperatures.temperature_ddegC[k] = sensor < sample_.temperature_count
+                                              ? sample_.cell_temperature_ddegC[sensor]
+                                              : link::CellTemperatures::kNotAvailable;
     }
     hal_.link_send(temperatures.encode());
   } else if (slow == 6) {

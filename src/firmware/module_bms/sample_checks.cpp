@@ -15,7 +15,8 @@ std::int32_t mean_cell_mV(const ModuleMeasurements& sample) {
 
 }  // namespace
 
-void SampleChecks::update(const ModuleMeasurements& sample, std::uint32_t balancing_mask, TimeMs now_ms) {
+void SampleChecks::update(const ModuleMeasurements& sample, std::uint32_t balancing_mask,
+                          TimeMs now_ms) {
   implausible_ = false;
   implausible_channel_ = -1;
   check_ranges(sample);
@@ -23,6 +24,27 @@ void SampleChecks::update(const ModuleMeasurements& sample, std::uint32_t balanc
   check_rest_drift(sample, balancing_mask, now_ms);
   previous_ = sample;
   have_previous_ = true;
+}
+
+ModuleMeasurements SampleChecks::plausible_only(const ModuleMeasurements& sample) const {
+  ModuleMeasurements kept = sample;
+  kept.cell_count = 0;
+  for (std::uint8_t cell = 0; cell < sample.cell_count; ++cell) {
+    const std::int32_t voltage_mV = sample.cell_voltage_mV[cell];
+    if (voltage_mV >= limits_.min_plausible_cell_mV &&
+        voltage_mV <= limits_.max_plausible_cell_mV) {
+      kept.cell_voltage_mV[kept.cell_count++] = voltage_mV;
+    }
+  }
+  kept.temperature_count = 0;
+  for (std::uint8_t sensor = 0; sensor < sample.temperature_count; ++sensor) {
+    const std::int16_t temperature = sample.cell_temperature_ddegC[sensor];
+    if (temperature >= limits_.min_plausible_temperature_ddegC &&
+        temperature <= limits_.max_plausible_temperature_ddegC) {
+      kept.cell_temperature_ddegC[kept.temperature_count++] = temperature;
+    }
+  }
+  return kept;
 }
 
 void SampleChecks::check_ranges(const ModuleMeasurements& sample) {
@@ -45,8 +67,9 @@ void SampleChecks::check_ranges(const ModuleMeasurements& sample) {
       implausible_channel_ = 100 + sensor;
     }
   }
-  for (std::int16_t temperature : {sample.terminal_temperature_ddegC, sample.ambient_temperature_ddegC,
-                                   sample.pcu_temperature_ddegC}) {
+  for (std::int16_t temperature :
+       {sample.terminal_temperature_ddegC, sample.ambient_temperature_ddegC,
+        sample.pcu_temperature_ddegC}) {
     if (temperature < limits_.min_plausible_temperature_ddegC ||
         temperature > limits_.max_plausible_temperature_ddegC) {
       implausible_ = true;
@@ -55,11 +78,13 @@ void SampleChecks::check_ranges(const ModuleMeasurements& sample) {
   }
   // The stack divider and the cell channels measure the same thing two ways.
   const std::int64_t mismatch_mV = sample.stack_voltage_mV - sum_mV;
-  if (cells_plausible && (mismatch_mV > limits_.max_stack_mismatch_mV || -mismatch_mV > limits_.max_stack_mismatch_mV)) {
+  if (cells_plausible && (mismatch_mV > limits_.max_stack_mismatch_mV ||
+                          -mismatch_mV > limits_.max_stack_mismatch_mV)) {
     implausible_ = true;
     implausible_channel_ = 300;
   }
-  if (sample.current_mA > limits_.max_plausible_current_mA || -sample.current_mA > limits_.max_plausible_current_mA) {
+  if (sample.current_mA > limits_.max_plausible_current_mA ||
+      -sample.current_mA > limits_.max_plausible_current_mA) {
     implausible_ = true;
     implausible_channel_ = 400;
   }
@@ -74,7 +99,8 @@ void SampleChecks::check_stuck(const ModuleMeasurements& sample, TimeMs now_ms) 
   // A channel is stuck when it has not moved for stuck_after_ms while most of its siblings have.
   int voltages_moving = 0, temperatures_moving = 0;
   for (std::uint8_t cell = 0; cell < sample.cell_count; ++cell) {
-    if (sample.cell_voltage_mV[cell] != previous_.cell_voltage_mV[cell]) voltage_changed_ms_[cell] = now_ms;
+    if (sample.cell_voltage_mV[cell] != previous_.cell_voltage_mV[cell])
+      voltage_changed_ms_[cell] = now_ms;
     if (now_ms - voltage_changed_ms_[cell] < limits_.stuck_after_ms) ++voltages_moving;
   }
   for (std::uint8_t sensor = 0; sensor < sample.temperature_count; ++sensor) {
@@ -87,13 +113,15 @@ void SampleChecks::check_stuck(const ModuleMeasurements& sample, TimeMs now_ms) 
     implausible_ = true;
     implausible_channel_ = 500;
   }
-  if (temperatures_moving * 4 >= sample.temperature_count * 3 && temperatures_moving < sample.temperature_count) {
+  if (temperatures_moving * 4 >= sample.temperature_count * 3 &&
+      temperatures_moving < sample.temperature_count) {
     implausible_ = true;
     implausible_channel_ = 600;
   }
 }
 
-void SampleChecks::check_rest_drift(const ModuleMeasurements& sample, std::uint32_t balancing_mask, TimeMs now_ms) {
+void SampleChecks::check_rest_drift(const ModuleMeasurements& sample, std::uint32_t balancing_mask,
+                                    TimeMs now_ms) {
   // A dead cell: far below the others while they are normal.
   std::int32_t normal_cells = 0;
   int lowest_cell = -1;
@@ -112,8 +140,8 @@ void SampleChecks::check_rest_drift(const ModuleMeasurements& sample, std::uint3
     abnormal_cell_ = lowest_cell;
   }
   // An internal short: at rest, after relaxation, one cell sinks below the others.
-  const bool at_rest = sample.current_mA < limits_.rest_current_mA && -sample.current_mA < limits_.rest_current_mA &&
-                       balancing_mask == 0;
+  const bool at_rest = sample.current_mA < limits_.rest_current_mA &&
+                       -sample.current_mA < limits_.rest_current_mA && balancing_mask == 0;
   if (!at_rest) {
     resting_ = false;
     rest_reference_taken_ = false;
@@ -133,7 +161,8 @@ void SampleChecks::check_rest_drift(const ModuleMeasurements& sample, std::uint3
     return;
   }
   for (std::uint8_t cell = 0; cell < sample.cell_count; ++cell) {
-    const std::int32_t drift_mV = rest_reference_deviation_mV_[cell] - (sample.cell_voltage_mV[cell] - mean_mV);
+    const std::int32_t drift_mV =
+        rest_reference_deviation_mV_[cell] - (sample.cell_voltage_mV[cell] - mean_mV);
     if (drift_mV > limits_.rest_drift_mV) {
       cell_abnormal_ = true;
       abnormal_cell_ = cell;

@@ -10,18 +10,18 @@
 namespace bts::firmware {
 
 struct SampleCheckLimits {
-  std::int32_t min_plausible_cell_mV = 1000;      // an open sense wire reads ~0 V
-  std::int32_t max_plausible_cell_mV = 4500;      // ... and the next channel ~2x a cell
+  std::int32_t min_plausible_cell_mV = 1000;            // an open sense wire reads ~0 V
+  std::int32_t max_plausible_cell_mV = 4500;            // ... and the next channel ~2x a cell
   std::int16_t min_plausible_temperature_ddegC = -350;  // an open NTC reads the cold rail
   std::int16_t max_plausible_temperature_ddegC = 1100;  // a shorted NTC reads the hot rail
-  std::int32_t max_stack_mismatch_mV = 800;        // stack divider vs sum of cells
-  std::int32_t max_plausible_current_mA = 250000;  // a shorted current sensor reads its rail
-  std::uint32_t stuck_after_ms = 600000;           // unchanged 10 min while the others move
-  std::int32_t dead_cell_mV = 2000;                // one cell this low while others are normal
+  std::int32_t max_stack_mismatch_mV = 800;             // stack divider vs sum of cells
+  std::int32_t max_plausible_current_mA = 250000;       // a shorted current sensor reads its rail
+  std::uint32_t stuck_after_ms = 600000;                // unchanged 10 min while the others move
+  std::int32_t dead_cell_mV = 2000;                     // one cell this low while others are normal
   std::int32_t normal_cell_mV = 2800;
-  std::int32_t rest_current_mA = 1000;             // |I| below this counts as rest
-  std::uint32_t rest_settle_ms = 600000;           // relaxation before the reference is taken
-  std::int32_t rest_drift_mV = 10;                 // a cell sinking this far below the others at rest
+  std::int32_t rest_current_mA = 1000;    // |I| below this counts as rest
+  std::uint32_t rest_settle_ms = 600000;  // relaxation before the reference is taken
+  std::int32_t rest_drift_mV = 10;        // a cell sinking this far below the others at rest
 };
 
 class SampleChecks {
@@ -31,6 +31,9 @@ class SampleChecks {
   void update(const ModuleMeasurements& sample, std::uint32_t balancing_mask, TimeMs now_ms);
   bool sampling_implausible() const { return implausible_; }
   bool cell_behaviour_abnormal() const { return cell_abnormal_; }
+  /// The sample without the channels that are out of their plausible range, so that protection
+  /// thresholds act on readings that can be trusted (a broken channel raises F10 instead).
+  ModuleMeasurements plausible_only(const ModuleMeasurements& sample) const;
   /// Which channel made the last decision (for the event log), -1 when none.
   int implausible_channel() const { return implausible_channel_; }
   int abnormal_cell() const { return abnormal_cell_; }
@@ -38,7 +41,8 @@ class SampleChecks {
  private:
   void check_ranges(const ModuleMeasurements& sample);
   void check_stuck(const ModuleMeasurements& sample, TimeMs now_ms);
-  void check_rest_drift(const ModuleMeasurements& sample, std::uint32_t balancing_mask, TimeMs now_ms);
+  void check_rest_drift(const ModuleMeasurements& sample, std::uint32_t balancing_mask,
+                        TimeMs now_ms);
 
   SampleCheckLimits limits_;
   bool implausible_ = false;
