@@ -191,7 +191,7 @@ double Module::temperature_of_sensor(int sensor) const {
   return sum_degC / static_cast<double>(last - first);
 }
 
-ModuleSensorReadings Module::read_sensors() {
+ModuleSensorReadings Module::read_sensors(bool convert_temperatures) {
   ModuleSensorReadings readings;
   readings.cell_count = cell_count();
   for (int index = 0; index < cell_count(); ++index) {
@@ -207,17 +207,21 @@ ModuleSensorReadings Module::read_sensors() {
   }
   readings.cell_temperature_count = static_cast<int>(cell_temperature_channels_.size());
   for (int sensor = 0; sensor < readings.cell_temperature_count; ++sensor) {
+    SensorChannel& channel = cell_temperature_channels_[static_cast<std::size_t>(sensor)];
     readings.cell_temperature_degC[static_cast<std::size_t>(sensor)] =
-        cell_temperature_channels_[static_cast<std::size_t>(sensor)].read(
-            temperature_of_sensor(sensor), noise_rng_);
+        convert_temperatures ? channel.read(temperature_of_sensor(sensor), noise_rng_)
+                             : channel.last_reading();
   }
   readings.stack_voltage_V = stack_voltage_channel_.read(stack_voltage_V_, noise_rng_);
   readings.current_A = current_channel_.read(stack_current_A_, noise_rng_);
-  readings.terminal_temperature_degC =
-      terminal_temperature_channel_.read(terminal_degC_, noise_rng_);
-  readings.ambient_temperature_degC = ambient_temperature_channel_.read(internal_degC_, noise_rng_);
-  readings.pcu_temperature_degC =
-      pcu_temperature_channel_.read(pcu_.heatsink_temperature_degC(), noise_rng_);
+  if (convert_temperatures) {
+    terminal_temperature_channel_.read(terminal_degC_, noise_rng_);
+    ambient_temperature_channel_.read(internal_degC_, noise_rng_);
+    pcu_temperature_channel_.read(pcu_.heatsink_temperature_degC(), noise_rng_);
+  }
+  readings.terminal_temperature_degC = terminal_temperature_channel_.last_reading();
+  readings.ambient_temperature_degC = ambient_temperature_channel_.last_reading();
+  readings.pcu_temperature_degC = pcu_temperature_channel_.last_reading();
   readings.bus_voltage_V = bus_voltage_channel_.read(floating_output_V_, noise_rng_);
   readings.pcu_reports_internal_fault = pcu_.reports_internal_fault();
   readings.pcu_reports_over_temperature = pcu_.reports_over_temperature();

@@ -98,7 +98,9 @@ class Module {
   void step_cells(double dt_s, double ambient_degC);
 
   // --- Sensors ---
-  ModuleSensorReadings read_sensors();
+  /// One sample of every channel. convert_temperatures = false returns the temperature channels'
+  /// last conversion (a multiplexed front end converts temperatures at a slower rate).
+  ModuleSensorReadings read_sensors(bool convert_temperatures = true);
   void set_sensor_failure(ModuleSensor sensor, int index, SensorFailure failure);
 
   // --- Physical faults (fault injection) ---

@@ -232,6 +232,7 @@ bool CanBus::send(int port_index, const CanFrame& frame, std::uint64_t now_us) {
   entry.queued_ns = std::max(now_us * 1000, now_ns_);
   entry.key = can_arbitration_key(frame);
   ++port.tx_count;
+  ++queued_total_;
   return true;
 }
 
@@ -253,6 +254,17 @@ void CanBus::recover_bus_off(std::uint64_t at_ns) {
 
 void CanBus::advance_to(std::uint64_t now_us) {
   const std::uint64_t now = std::max(now_us * 1000, now_ns_);
+  // Fast exit for an idle bus: nothing queued and nothing on the wire (most calls).
+  if (queued_total_ == 0) {
+    bool in_flight = false;
+    for (int s = 0; s < segments_used_; ++s)
+      in_flight |= segments_[static_cast<std::size_t>(s)].in_flight;
+    if (!in_flight) {
+      recover_bus_off(now);
+      now_ns_ = now;
+      return;
+    }
+  }
   std::array<std::uint64_t, kMaxSegments> next_start{};
   for (;;) {
     // The earliest event on any segment: a frame ending, or the next arbitration.
@@ -354,9 +366,10 @@ void CanBus::complete(int segment_index) {
   const CanFrame frame = head.frame;
   const std::uint64_t at = segment.deliver_ns;
 
-  auto pop_head = [&tx]() {
+  auto pop_head = [this, &tx]() {
     tx.tx_head = tx.tx_head + 1 == tx.tx.size() ? 0 : tx.tx_head + 1;
     --tx.tx_count;
+    --queued_total_;
   };
 
   CanTraceEntry::Outcome outcome = CanTraceEntry::Outcome::Delivered;

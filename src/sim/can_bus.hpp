@@ -184,6 +184,7 @@ class CanBus {
     CanFrame frame;
     std::uint64_t time_ns = 0;
   };
+  std::size_t queued_total_ = 0;  // frames waiting in every TX queue together
   struct Port {
     std::string name;
     int segment = 0;

@@ -207,8 +207,15 @@ void LockstepRunner::tick() {
   for (auto& link : link_buses_) link->advance_to(now_us_);
   com_bus_->advance_to(now_us_);
   const firmware::TimeMs now_ms = now_us_ / 1000;
-  for (auto& modules : modules_) {
-    for (auto& module : modules) module->tick(now_ms);
+  // Module BMSs are interrupt driven on their fast path: they run when a Link frame is waiting
+  // or a periodic task is due, exactly as a tickless MCU would; the BDUs run every 10 ms.
+  for (std::size_t b = 0; b < modules_.size(); ++b) {
+    CanBus& link = *link_buses_[b];
+    for (std::size_t m = 0; m < modules_[b].size(); ++m) {
+      firmware::ModuleBms& module = *modules_[b][m];
+      if (now_ms >= module.next_task_ms() || link.rx_pending(module_ports_[b][m]) > 0)
+        module.tick(now_ms);
+    }
   }
   for (auto& bdu : bdus_) bdu->tick(now_ms);
   inverter_link_->tick(now_us_);

@@ -32,7 +32,13 @@ PlantModuleHal::PlantModuleHal(plant::SystemPlant& plant, int bdu, int module, C
       now_us_(now_us) {}
 
 firmware::ModuleMeasurements PlantModuleHal::sample() {
-  const plant::ModuleSensorReadings readings = plant_.module(bdu_, module_).read_sensors();
+  // The front end converts cell voltages, stack, current and bus voltage on every sample and the
+  // eleven temperature channels once a second (every tenth 100 ms sample).
+  const bool convert_temperatures = samples_since_temperatures_ == 0;
+  samples_since_temperatures_ =
+      (samples_since_temperatures_ + 1) % kSamplesPerTemperatureConversion;
+  const plant::ModuleSensorReadings readings =
+      plant_.module(bdu_, module_).read_sensors(convert_temperatures);
   firmware::ModuleMeasurements sample;
   sample.cell_count =
       static_cast<std::uint8_t>(std::min(readings.cell_count, firmware::kMaxCellsPerModule));

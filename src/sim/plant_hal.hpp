@@ -51,6 +51,8 @@ class PlantModuleHal final : public firmware::ModuleHal {
   std::uint32_t balancing_mask_ = 0xFFFFFFFFu;
   std::vector<std::uint8_t> nvm_;
   bool nvm_write_fails_ = false;
+  static constexpr int kSamplesPerTemperatureConversion = 10;
+  int samples_since_temperatures_ = 0;
 };
 
 class PlantBduHal final : public firmware::BduHal {

@@ -138,8 +138,20 @@ bool guard_holds(Guard guard, const BduConditions& c, AfterOpening after) {
 
 std::optional<Transition> next_transition(BduState state, const BduConditions& conditions,
                                           AfterOpening after) {
-  for (const Transition& row : kTable) {
-    if (row.from == state && guard_holds(row.guard, conditions, after)) return row;
+  // The rows of each source state, in table order, found once (the table is fixed).
+  static const auto rows_by_state = [] {
+    std::array<std::array<std::uint8_t, kTable.size()>, kBduStateCount> rows{};
+    std::array<std::uint8_t, kBduStateCount> counts{};
+    for (std::size_t index = 0; index < kTable.size(); ++index) {
+      const auto from = static_cast<std::size_t>(kTable[index].from);
+      rows[from][counts[from]++] = static_cast<std::uint8_t>(index);
+    }
+    return std::pair{rows, counts};
+  }();
+  const auto from = static_cast<std::size_t>(state);
+  for (std::uint8_t k = 0; k < rows_by_state.second[from]; ++k) {
+    const Transition& row = kTable[rows_by_state.first[from][k]];
+    if (guard_holds(row.guard, conditions, after)) return row;
   }
   return std::nullopt;
 }

@@ -108,12 +108,16 @@ void Diagnosis::publish(TimeMs now_ms) {
     if (states_[index].active) now_active.set(rows_[index].code);
     if (states_[index].escalated) now_active.set(rows_[index].escalates_to);
   }
-  for (int code_index = 0; code_index < kCodeCount; ++code_index) {
+  // Only codes whose bit changed produce events (most evaluations change nothing).
+  std::uint32_t changed = now_active.bits() ^ active_.bits();
+  while (changed != 0) {
+    const int code_index = __builtin_ctz(changed);
+    changed &= changed - 1;
     const auto code = static_cast<Code>(code_index);
-    if (now_active.has(code) == active_.has(code)) continue;
     const bool raised = now_active.has(code);
-    if (raised && raise_counts_[code_index] < std::numeric_limits<std::uint32_t>::max()) {
-      ++raise_counts_[code_index];
+    if (raised && raise_counts_[static_cast<std::size_t>(code_index)] <
+                      std::numeric_limits<std::uint32_t>::max()) {
+      ++raise_counts_[static_cast<std::size_t>(code_index)];
     }
     push_event(DiagnosisEvent{now_ms, code, raised});
   }

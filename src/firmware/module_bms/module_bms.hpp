@@ -3,6 +3,7 @@
 // cells (diagnosis table), balances, heats, drives its PCU, keeps a non-volatile record, and is a
 // Link-bus slave of its BDU. Tasks: 10 ms (Link receive, PCU commands), 100 ms (sampling,
 // diagnosis, balancing, reports), 1 s (slow reports, SOC bookkeeping, record).
+#include <algorithm>
 #include <cstdint>
 
 #include "firmware/common/codes.hpp"
@@ -47,8 +48,11 @@ class ModuleBms {
  public:
   ModuleBms(ModuleHal& hal, const ModuleBmsConfig& config);
 
-  /// Call every 10 ms with the node's own tick time.
+  /// Call every 10 ms with the node's own tick time (or, as an interrupt-driven MCU would run,
+  /// only when a Link frame is waiting or next_task_ms() has come).
   void tick(TimeMs now_ms);
+  /// When the next periodic task is due.
+  TimeMs next_task_ms() const { return started_ ? std::min(next_100ms_, next_1s_) : 0; }
 
   // What the BMS itself knows (the simulator records it; nothing here reads the plant).
   ModuleState state() const { return state_; }
