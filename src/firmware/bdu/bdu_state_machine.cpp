@@ -49,7 +49,7 @@ using S = BduState;
 using G = Guard;
 
 // Order matters: a shutdown request beats everything, faults beat connecting, and so on.
-const std::array<Transition, 34> kTable{{
+const std::array<Transition, 36> kTable{{
     {S::SelfTest, G::ShutdownPressed, S::Shutdown, "black start held 5 s"},
     {S::Standby, G::ShutdownPressed, S::Shutdown, "black start held 5 s"},
     {S::Fault, G::ShutdownPressed, S::Shutdown, "black start held 5 s"},
@@ -78,6 +78,8 @@ const std::array<Transition, 34> kTable{{
     {S::Discharge, G::DisconnectWanted, S::Opening, "disconnect"},
     {S::Idle, G::StartsDischarging, S::Discharge, "current out"},
     {S::Idle, G::StartsCharging, S::Charge, "current in"},
+    {S::Charge, G::StartsDischarging, S::Discharge, "current reversed: out"},
+    {S::Discharge, G::StartsCharging, S::Charge, "current reversed: in"},
     {S::Charge, G::BecomesIdle, S::Idle, "no current"},
     {S::Discharge, G::BecomesIdle, S::Idle, "no current"},
     {S::Opening, G::OpeningDoneToFault, S::Fault, "relays open"},
@@ -89,7 +91,7 @@ const std::array<Transition, 34> kTable{{
 
 }  // namespace
 
-const std::array<Transition, 34>& bdu_transition_table() { return kTable; }
+const std::array<Transition, 36>& bdu_transition_table() { return kTable; }
 
 bool guard_holds(Guard guard, const BduConditions& c, AfterOpening after) {
   const bool opened = c.below_break_current || c.opening_timed_out;

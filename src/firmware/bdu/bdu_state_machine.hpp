@@ -85,7 +85,7 @@ enum class AfterOpening : std::uint8_t { Standby, Fault, Shutdown };
 bool guard_holds(Guard guard, const BduConditions& conditions, AfterOpening after_opening);
 
 /// The table itself; exposed so tests and docs can walk every row.
-const std::array<Transition, 34>& bdu_transition_table();
+const std::array<Transition, 36>& bdu_transition_table();
 
 /// Finds the transition that fires from `state` now, if any.
 std::optional<Transition> next_transition(BduState state, const BduConditions& conditions,
