@@ -27,8 +27,8 @@ using sim::ScenarioEvent;
 using sim::ScenarioEventKind;
 
 const std::vector<std::string> kEventKinds = {
-    "press_black_start", "dc_switch",         "inject",       "clear",
-    "silence_inverter",  "household_power_W", "ambient_degC", "install_firmware"};
+    "press_black_start", "dc_switch",    "inject",           "clear",          "silence_inverter",
+    "household_power_W", "ambient_degC", "install_firmware", "firmware_update"};
 
 /// Keys that say where or how much, shared by the event kinds.
 const std::vector<std::string> kEventParameters = {
@@ -414,6 +414,10 @@ ScenarioEvent read_event(const YamlSource& source, const YAML::Node& node, const
     read_bdu();
     e.module =
         read_index(r, "module", plant::SystemDescription::kMaxModulesPerBdu, -1, e.module_line);
+  } else if (kind == "firmware_update") {
+    e.kind = ScenarioEventKind::RequestFirmwareUpdate;
+    e.version = read_version(source, value, value_path);
+    read_bdu();
   }
   r.finish();
   return e;
@@ -1017,6 +1021,10 @@ std::string describe_event(const sim::ScenarioEvent& event) {
     case ScenarioEventKind::InstallFirmware:
       text << "install firmware " << event.version.major << "." << event.version.minor << "."
            << event.version.patch << " on " << node_label(event.bdu, event.module);
+      break;
+    case ScenarioEventKind::RequestFirmwareUpdate:
+      text << "service tool: update " << node_label(event.bdu, -1) << " and its modules to "
+           << event.version.major << "." << event.version.minor << "." << event.version.patch;
       break;
   }
   return text.str();

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 
+#include "firmware/update/update_protocol.hpp"
 #include "firmware/version.hpp"
 
 namespace bts::sim {
@@ -60,6 +61,7 @@ void LockstepRunner::build_nodes() {
   chains_.resize(static_cast<std::size_t>(bdu_count));
   com_bus_ = std::make_unique<CanBus>("com", 500000, description_.seed ^ 0xC0Cull);
   inverter_port_ = com_bus_->attach("inverter");
+  service_tool_port_ = com_bus_->attach("service-tool");
   module_hals_.resize(static_cast<std::size_t>(bdu_count));
   modules_.resize(static_cast<std::size_t>(bdu_count));
   module_ports_.resize(static_cast<std::size_t>(bdu_count));
@@ -180,6 +182,17 @@ void LockstepRunner::apply_event(const ScenarioEvent& event) {
                                               static_cast<std::uint8_t>(event.version.patch)};
       if (event.module >= 0)
         make_module(event.bdu, event.module, version);  // the module reboots on it
+      break;
+    }
+    case ScenarioEventKind::RequestFirmwareUpdate: {
+      firmware::update::Start request;
+      request.version = {static_cast<std::uint8_t>(event.version.major),
+                         static_cast<std::uint8_t>(event.version.minor),
+                         static_cast<std::uint8_t>(event.version.patch)};
+      request.blocks = firmware::update::kDefaultBlocks;
+      const std::uint8_t address = event.bdu == 0 ? 0x80 : 0x81;  // BDU network addresses
+      com_bus_->send(service_tool_port_, firmware::update::encode_request(address, request),
+                     now_us_);
       break;
     }
   }

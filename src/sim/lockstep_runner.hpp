@@ -97,6 +97,7 @@ class LockstepRunner {
   std::vector<int> bdu_link_ports_;
   std::vector<int> bdu_com_ports_;
   int inverter_port_ = -1;
+  int service_tool_port_ = -1;
   std::vector<std::vector<std::unique_ptr<PlantModuleHal>>> module_hals_;
   std::vector<std::vector<std::unique_ptr<firmware::ModuleBms>>> modules_;
   std::vector<std::unique_ptr<PlantBduHal>> bdu_hals_;

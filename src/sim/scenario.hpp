@@ -14,14 +14,15 @@
 namespace bts::sim {
 
 enum class ScenarioEventKind : std::uint8_t {
-  PressBlackStart,    // duration_s: how long the button is held (one-key activate/shutdown)
-  SetDcSwitch,        // flag: closed (true) or open (false); bdu
-  InjectFault,        // fault (plant::PlantFault) switched on
-  ClearFault,         // fault switched off
-  SilenceInverter,    // flag: true = the inverter stops talking, false = it talks again
-  SetHouseholdPower,  // value: constant battery power request from now on, W (> 0 discharge)
-  SetAmbient,         // value: ambient temperature from now on, degC
-  InstallFirmware,    // node (bdu, module or -1 for the BDU) reports version major.minor.patch
+  PressBlackStart,        // duration_s: how long the button is held (one-key activate/shutdown)
+  SetDcSwitch,            // flag: closed (true) or open (false); bdu
+  InjectFault,            // fault (plant::PlantFault) switched on
+  ClearFault,             // fault switched off
+  SilenceInverter,        // flag: true = the inverter stops talking, false = it talks again
+  SetHouseholdPower,      // value: constant battery power request from now on, W (> 0 discharge)
+  SetAmbient,             // value: ambient temperature from now on, degC
+  InstallFirmware,        // node (bdu, module or -1 for the BDU) reports version major.minor.patch
+  RequestFirmwareUpdate,  // the service tool on COM asks BDU `bdu` to update itself and its modules
 };
 
 struct FirmwareVersionText {

@@ -35,6 +35,7 @@
 #include "firmware/inverter/sofar_protocol.hpp"
 #include "firmware/lights/indicator_lights.hpp"
 #include "firmware/link/link_protocol.hpp"
+#include "firmware/update/update_protocol.hpp"
 
 namespace bts::firmware {
 
@@ -552,11 +553,31 @@ TEST(BduStateMachine, Transition_Fault_ShutdownPressed_to_Shutdown) {
   expect_shutdown(rig);  // lights off although the module's F1 was the last thing shown
 }
 
+/// The service tool on COM asks this BDU (0x80) to update to 0.2.0.
+void request_update(Rig& rig, std::uint16_t blocks = 600) {
+  update::Start request;
+  request.version = FirmwareVersion{0, 2, 0};
+  request.blocks = blocks;
+  rig.hal.push_com(update::encode_request(0x80, request));
+}
+
+std::size_t update_frames_sent(const Rig& rig, std::uint8_t type) {
+  std::size_t count = 0;
+  for (const auto& sent : rig.hal.link_sent) count += update::type_of(sent.frame) == type ? 1 : 0;
+  return count;
+}
+
 TEST(BduStateMachine, Transition_Updating_ShutdownPressed_to_Shutdown) {
   expect_row(S::Updating, G::ShutdownPressed, S::Shutdown);
-  GTEST_SKIP() << "UNREACHABLE ROW: the controller never enters Updating (no update path yet: "
-                  "BduController::conditions() never sets update_requested); the row is checked "
-                  "on the table only";
+  Rig rig;
+  ASSERT_TRUE(rig.to_standby()) << rig.history();
+  request_update(rig, 8000);  // a large image: the transfer outlasts the 5 s press
+  ASSERT_TRUE(rig.run_until_state(S::Updating, 200)) << rig.history();
+  rig.hal.black_start_pressed = true;
+  ASSERT_TRUE(rig.run_until_state(S::Shutdown, 5500)) << rig.history();
+  EXPECT_EQ(rig.changes.back().from, S::Updating);
+  rig.hal.black_start_pressed = false;
+  expect_shutdown(rig);
 }
 
 TEST(BduStateMachine, Transition_Precharge_ShutdownPressed_to_Opening) {
@@ -712,8 +733,28 @@ TEST(BduStateMachine, Transition_Standby_UpdateRequested_to_Updating) {
   expect_row(S::Standby, G::UpdateRequested, S::Updating);
   EXPECT_EQ(display_state_of(S::Updating), DisplayState::Updating);  // blue flashing
   EXPECT_STREQ(bdu_state_name(S::Updating), "Updating");
-  GTEST_SKIP() << "UNREACHABLE ROW: nothing in BduController sets update_requested (no update "
-                  "path on Link or COM yet); the row is checked on the table only";
+  Rig rig;
+  ASSERT_TRUE(rig.to_standby()) << rig.history();
+  request_update(rig);
+  ASSERT_TRUE(rig.run_until_state(S::Updating, 200)) << rig.history();
+  EXPECT_EQ(rig.changes.back().from, S::Standby);
+  rig.advance(500);
+  expect_state(rig, S::Updating, "Updating");
+  // Relays stay open; the image goes out on the Link bus: a start frame, then numbered blocks.
+  EXPECT_FALSE(rig.hal.coils()[0] || rig.hal.coils()[1] || rig.hal.coils()[2]);
+  EXPECT_EQ(update_frames_sent(rig, update::kTypeStart), 1u);
+  EXPECT_GT(update_frames_sent(rig, update::kTypeBlock), 100u);
+  EXPECT_EQ(rig.bdu.lights(),
+            compute_lights(DisplayState::Updating, (rig.bdu.soc_permille() + 5) / 10, CodeSet{}));
+}
+
+TEST(BduStateMachine, Refused_UpdateRequestWhileConnected_IsNotActedOnUntilStandby) {
+  Rig rig;
+  ASSERT_TRUE(rig.to_idle()) << rig.history();
+  request_update(rig);
+  rig.advance(2000);
+  EXPECT_NE(rig.bdu.state(), S::Updating);  // no transfer while the output is connected
+  EXPECT_EQ(update_frames_sent(rig, update::kTypeStart), 0u);
 }
 
 TEST(BduStateMachine, Transition_Standby_ConnectWanted_to_Precharge) {
@@ -1114,8 +1155,15 @@ TEST(BduStateMachine, Transition_Fault_FaultsCleared_to_Standby) {
 
 TEST(BduStateMachine, Transition_Updating_UpdateFinished_to_SelfTest) {
   expect_row(S::Updating, G::UpdateFinished, S::SelfTest);
-  GTEST_SKIP() << "UNREACHABLE ROW: the controller never enters Updating and never sets "
-                  "update_finished; the row is checked on the table only";
+  Rig rig;
+  ASSERT_TRUE(rig.to_standby()) << rig.history();
+  request_update(rig);
+  ASSERT_TRUE(rig.run_until_state(S::SelfTest, 5000)) << rig.history();
+  EXPECT_EQ(rig.changes.back().from, S::Updating);
+  // Every block went out in order, then the CRC; the BDU now runs the new version.
+  EXPECT_EQ(update_frames_sent(rig, update::kTypeBlock), 600u);
+  EXPECT_EQ(update_frames_sent(rig, update::kTypeEnd), 1u);
+  EXPECT_EQ(rig.bdu.firmware_version(), (FirmwareVersion{0, 2, 0}));
 }
 
 // ---- Transitions the table lacks (FIRMWARE BUG) ----

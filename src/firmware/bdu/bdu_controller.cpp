@@ -11,16 +11,33 @@ namespace {
 constexpr std::int32_t kFuseOpenDrop_dV = 200;           // 20 V across the fuse: it is open
 constexpr std::int32_t kFuseCheckMinBus_dV = 1000;       // ... judged only with the bus up
 constexpr std::int32_t kInputReversed_dV = -100;         // a BAT IN input below -10 V
+constexpr std::int32_t kInputCheckMinBus_dV = 1000;      // inputs judged only with the bus up
+constexpr TimeMs kInverterFrameOverdue_ms = 3000;        // inquiries come every second
+constexpr TimeMs kLinkQualityWindow_ms = 10000;          // Link frame loss judged per 10 s ...
+constexpr std::uint32_t kLinkQualityMinFrames = 50;      // ... on at least 50 expected frames
+constexpr std::uint32_t kLinkFrameLossPercent = 20;      // ... more than 20 % lost: F9
 constexpr std::int32_t kSagGain_mA_per_dV = 5;           // slow integral trimming the droop sag
 constexpr std::uint8_t link_enumeration_done_after = 3;  // unanswered address requests end it
 
+/// Whether a row of the module table can be the one behind its active code, judged from what
+/// the module reports. A code can stand for rows of different directions (F2: charging below
+/// 0 degC, discharging below -20 degC); a frost of -5 degC must not block discharging as well.
+bool row_possible(const DiagnosisRow& row, const ModuleEntry& entry) {
+  switch (row.input) {
+    case DiagnosisInput::MinCellTemperatureWhileCharging_ddegC:
+    case DiagnosisInput::MinCellTemperatureWhileDischarging_ddegC:
+      return entry.min_temperature_ddegC < row.clear_threshold;  // set, or in its hysteresis
+    default:
+      return true;
+  }
+}
+
 /// The strongest reaction the module table gives for a module's active codes.
-ReactionSummary module_code_reactions(CodeSet codes) {
+ReactionSummary module_code_reactions(const ModuleEntry& entry) {
+  const CodeSet codes = entry.codes;
   ReactionSummary summary;
   for (const DiagnosisRow& row : kModuleDiagnosisTable) {
-    const bool active =
-        codes.has(row.code) || (row.escalate_after_ms > 0 && codes.has(row.escalates_to));
-    if (!active || !codes.has(row.code)) continue;
+    if (!codes.has(row.code) || !row_possible(row, entry)) continue;
     if (row.reaction > summary.strongest) summary.strongest = row.reaction;
     summary.derating |= row.reaction == Reaction::Derate;
     summary.charging_blocked |=
@@ -63,6 +80,12 @@ void BduController::tick(TimeMs now_ms) {
     receive_com(now_ms);
   }
   if (presses.short_press && state_ != BduState::Shutdown) {
+    // A reset also acknowledges a given-up precharge, so its latched F17 can be released.
+    if (precharge_failures_ >= config_.precharge_attempts) {
+      precharge_failures_ = 0;
+      diagnosis_.set_input(DiagnosisInput::PrechargeFailed, 0);
+      diagnosis_.evaluate(now_ms);
+    }
     diagnosis_.request_reset(now_ms);
     reset_requested_ = true;
     reset_request_until_ms_ = now_ms + 2000;
@@ -122,6 +145,8 @@ BduConditions BduController::conditions(TimeMs now_ms, const ButtonPresses& pres
   c.idle_current = direction_ == 0;
   c.below_break_current = std::abs(measurements_.output_current_dA) < config_.break_current_dA;
   c.opening_timed_out = in_state_ms >= config_.opening_bound_ms;
+  c.update_requested = update_requested_;
+  c.update_finished = update_phase_ == UpdatePhase::Done;
   if (!c.fault_active) {
     if (!faults_clear_timing_) faults_clear_since_ms_ = now_ms;
     faults_clear_timing_ = true;
@@ -152,11 +177,24 @@ void BduController::enter(BduState state, TimeMs now_ms) {
     case BduState::SelfTest:
       hal_.set_link_enable_out(true);
       precharge_failures_ = 0;
+      if (previous == BduState::Shutdown) {
+        awake_since_ms_ = now_ms;
+        input_seen_up_ = {};
+      }
+      break;
+    case BduState::Fault:
+      // The recovery hold counts from entering Fault: a fault whose code is raised a moment
+      // after the transition (self test, precharge give-up) must not be left at once.
+      faults_clear_timing_ = false;
+      set_relays(false, false, false);
       break;
     case BduState::Standby:
-    case BduState::Fault:
+      set_relays(false, false, false);
+      break;
     case BduState::Updating:
       set_relays(false, false, false);
+      update_requested_ = false;
+      update_phase_ = UpdatePhase::Start;
       break;
     case BduState::Precharge:
       if (previous != BduState::Precharge) precharge_attempts_made_ = 0;
@@ -184,6 +222,9 @@ void BduController::run_state(TimeMs now_ms) {
   switch (state_) {
     case BduState::Precharge:
       run_precharge(now_ms);
+      break;
+    case BduState::Updating:
+      run_update(now_ms);
       break;
     case BduState::Idle:
     case BduState::Charge:
@@ -317,22 +358,29 @@ void BduController::update_aggregates(TimeMs now_ms) {
   module_codes_ = CodeSet{};
   std::int64_t soc_sum = 0;
   int reporting = 0;
+  ReactionSummary reactions;
   for (ModuleEntry& entry : modules_) {
     entry.reporting =
         entry.ever_reported && now_ms - entry.last_status_ms <= config_.module_timeout_ms;
     if (!entry.reporting) continue;
     module_codes_ = module_codes_ | entry.codes;
+    const ReactionSummary own = module_code_reactions(entry);
+    reactions.open_relays |= own.open_relays;
+    reactions.charging_blocked |= own.charging_blocked;
+    reactions.discharging_blocked |= own.discharging_blocked;
     soc_sum += entry.soc_permille;
     ++reporting;
   }
   if (reporting > 0) soc_permille_ = static_cast<std::int32_t>(soc_sum / reporting);
-  const ReactionSummary reactions = module_code_reactions(module_codes_);
   module_fault_opens_ = reactions.open_relays;
   module_blocks_charge_ = reactions.charging_blocked;
   module_blocks_discharge_ = reactions.discharging_blocked;
 }
 
 void BduController::update_relay_weld(TimeMs now_ms) {
+  // Welded while an auxiliary contact stays closed with its coil off. Not remembered here: the
+  // F17 row latches, and a reset after the relay was replaced (contacts agree again) releases it.
+  relay_welded_ = false;
   for (int relay = 0; relay < 3; ++relay) {
     const bool disagree = !relay_command_[relay] && measurements_.relay_auxiliary_closed[relay];
     if (!disagree) relay_disagree_since_ms_[relay] = now_ms;
@@ -350,15 +398,36 @@ void BduController::update_diagnosis(TimeMs now_ms) {
   for (const ModuleEntry& entry : modules_) module_lost |= entry.ever_reported && !entry.reporting;
   const bool link_empty = state_ != BduState::SelfTest && modules_reporting() == 0;
   set(DiagnosisInput::LinkTimeout, module_lost || link_empty ? 1 : 0);
+  // A Link bus that still delivers, but loses many frames (REQ-TOP-4: a missing terminal
+  // resistor "may cause communication failure"): judged per window from the modules' counters.
+  if (now_ms - link_quality_since_ms_ >= kLinkQualityWindow_ms) {
+    link_frame_loss_ = false;
+    for (ModuleEntry& entry : modules_) {
+      const std::uint32_t expected = std::uint32_t{entry.frames_received} + entry.frames_missed;
+      if (expected >= kLinkQualityMinFrames &&
+          entry.frames_missed * 100u > expected * kLinkFrameLossPercent) {
+        link_frame_loss_ = true;
+      }
+      entry.frames_received = entry.frames_missed = 0;
+    }
+    link_quality_since_ms_ = now_ms;
+  }
+  set(DiagnosisInput::LinkFrameLoss, link_frame_loss_ ? 1 : 0);
+  // The grace period counts from waking up, not from the last state change: counted from every
+  // change, the F9 it raised cleared itself when the BDU entered Opening and Fault, and came back.
   const bool peer_lost = (config_.expect_peer || peer_seen_) &&
                          now_ms - last_peer_frame_ms_ > config_.peer_timeout_ms &&
-                         now_ms - state_since_ms_ > config_.peer_timeout_ms;
+                         now_ms - awake_since_ms_ > config_.peer_timeout_ms;
   set(DiagnosisInput::NetworkTimeout, peer_lost ? 1 : 0);
   // Inverter silence: after it was heard, or once the black start window has run out.
   inverter_seen_ = last_inverter_frame_ms_ != 0 &&
                    now_ms - last_inverter_frame_ms_ <= config_.inverter_timeout_ms;
+  // The flag says "a frame is overdue"; the row's 60 s set delay is how long that may last
+  // (docs/diagnosis.md). Raised only once inverter_seen_ had run out, F9 came after 120 s.
+  const bool inverter_overdue =
+      last_inverter_frame_ms_ == 0 || now_ms - last_inverter_frame_ms_ > kInverterFrameOverdue_ms;
   const bool inverter_missing =
-      !inverter_seen_ && !black_start_window_ && state_ != BduState::SelfTest;
+      inverter_overdue && !black_start_window_ && state_ != BduState::SelfTest;
   set(DiagnosisInput::InverterTimeout, inverter_missing ? 1 : 0);
   const bool fuse_open = measurements_.bat_in_voltage_dV > kFuseCheckMinBus_dV &&
                          measurements_.fuse_voltage_drop_dV > kFuseOpenDrop_dV;
@@ -367,6 +436,19 @@ void BduController::update_diagnosis(TimeMs now_ms) {
   for (std::int32_t voltage_dV : measurements_.input_voltage_dV)
     reversed |= voltage_dV < kInputReversed_dV;
   set(DiagnosisInput::InputReversed, reversed ? 1 : 0);
+  // A module's power cable off its BAT IN input: an input that was up with the bus reads 0 V
+  // while the bus is still up (the plant catalogue's power_cable_cut; before, nothing noticed and
+  // the limits still counted the module).
+  bool input_open = false;
+  if (measurements_.bat_in_voltage_dV > kInputCheckMinBus_dV) {
+    for (std::size_t k = 0; k < modules_.size(); ++k) {
+      const std::int32_t input_dV = measurements_.input_voltage_dV[k];
+      const bool up = input_dV >= measurements_.bat_in_voltage_dV / 2;
+      if (up) input_seen_up_[k] = true;
+      input_open |= input_seen_up_[k] && !up && input_dV >= kInputReversed_dV;
+    }
+  }
+  set(DiagnosisInput::InputOpen, input_open ? 1 : 0);
   set(DiagnosisInput::OutputTerminalTemperature_ddegC,
       measurements_.output_terminal_temperature_ddegC);
   set(DiagnosisInput::AmbientTemperature_ddegC, measurements_.bdu_temperature_ddegC);
@@ -391,8 +473,12 @@ void BduController::update_limits() {
   std::int16_t max_temperature = -400;
   for (const ModuleEntry& entry : modules_) {
     if (!entry.reporting) continue;
-    charge_mA += entry.charge_limit_mA;
-    discharge_mA += entry.discharge_limit_mA;
+    // A module that derates (A1, A2, A6, A7, A8 ...) halves what it lets its converter carry; its
+    // share of what the inverter is offered follows, or the inverter is offered current the
+    // modules will not deliver and the bus sags to the discharge voltage limit.
+    const bool derating = module_code_reactions(entry).derating;
+    charge_mA += derating ? entry.charge_limit_mA / 2 : entry.charge_limit_mA;
+    discharge_mA += derating ? entry.discharge_limit_mA / 2 : entry.discharge_limit_mA;
     max_temperature = std::max(max_temperature, entry.max_temperature_ddegC);
   }
   const ReactionSummary own = diagnosis_.reaction();

@@ -14,6 +14,7 @@
 #include "firmware/diagnosis/diagnosis.hpp"
 #include "firmware/hal/bdu_hal.hpp"
 #include "firmware/lights/indicator_lights.hpp"
+#include "firmware/update/update_protocol.hpp"
 #include "firmware/version.hpp"
 
 namespace bts::firmware {
@@ -79,12 +80,14 @@ class BduController {
   std::int32_t soc_permille() const { return soc_permille_; }
   std::int32_t bus_setpoint_dV() const { return bus_setpoint_dV_; }
   const BduMeasurements& last_measurements() const { return measurements_; }
+  const FirmwareVersion& firmware_version() const { return config_.firmware_version; }
   bool pop_event(DiagnosisEvent& event) { return diagnosis_.pop_event(event); }
   std::uint8_t precharge_failures() const { return precharge_failures_; }
   bool inverter_present() const;
 
  private:
   enum class PrechargePhase : std::uint8_t { RaiseBus, CloseNegative, ChargeLink, WaitRetry };
+  enum class UpdatePhase : std::uint8_t { Idle, Start, Blocks, Restart, Done };
 
   void task_100ms(TimeMs now_ms);
   void task_1s(TimeMs now_ms);
@@ -107,6 +110,7 @@ class BduController {
   void send_inverter_frames(TimeMs now_ms);
   void send_peer_status(TimeMs now_ms);
   void send_limits_frame();
+  void run_update(TimeMs now_ms);
   std::uint8_t own_network_address() const;
 
   BduHal& hal_;
@@ -151,6 +155,10 @@ class BduController {
   std::array<bool, 3> relay_command_{};
   std::array<TimeMs, 3> relay_disagree_since_ms_{};
   bool relay_welded_ = false;
+  TimeMs awake_since_ms_ = 0;  // left Shutdown (grace period for the BDU network)
+  std::array<bool, kMaxModulesPerBdu> input_seen_up_{};  // BAT IN input seen at bus voltage
+  TimeMs link_quality_since_ms_ = 0;
+  bool link_frame_loss_ = false;
   // Outputs.
   std::int32_t soc_permille_ = 0;
   std::int32_t bus_setpoint_dV_ = 3900;
@@ -163,6 +171,12 @@ class BduController {
   std::uint8_t tx_counter_ = 0;
   std::uint32_t last_alarm_bits_ = 0xFFFFFFFFu;
   std::int32_t sent_charge_limit_dA_ = -1;
+  // Firmware update.
+  bool update_requested_ = false;
+  update::Start update_request_{};
+  UpdatePhase update_phase_ = UpdatePhase::Idle;
+  std::uint16_t update_sequence_ = 0;
+  TimeMs update_phase_since_ms_ = 0;
   std::int32_t sent_discharge_limit_dA_ = -1;
 };
 

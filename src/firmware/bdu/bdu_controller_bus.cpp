@@ -8,12 +8,14 @@
 #include "firmware/inverter/sofar_protocol.hpp"
 #include "firmware/link/bdu_network_protocol.hpp"
 #include "firmware/link/link_protocol.hpp"
+#include "firmware/update/update_protocol.hpp"
 
 namespace bts::firmware {
 
 namespace {
 
 constexpr std::int32_t kModuleFullCurrent_mA = 7500;  // PCU bus-side maximum (REQ-TOP-1)
+constexpr std::uint8_t kMaxCountedFrameGap = 10;      // status every 100 ms, timeout 1 s
 
 bdu_network::BduState wire_state(BduState state) {
   switch (state) {
@@ -93,6 +95,15 @@ void BduController::receive_link(TimeMs now_ms) {
         if (!status.decode(frame)) break;
         entry.state = static_cast<std::uint8_t>(status.state);
         entry.codes = status.codes;
+        if (entry.counter_known) {
+          // A gap of a few counts is frames lost on the bus; a larger jump is a module that
+          // restarted (its counter began again), which the status timeout judges instead.
+          const auto gap = static_cast<std::uint8_t>(status.counter - entry.last_counter - 1);
+          if (gap <= kMaxCountedFrameGap && entry.frames_missed < 60000) entry.frames_missed += gap;
+        }
+        if (entry.frames_received < 60000) ++entry.frames_received;
+        entry.last_counter = status.counter;
+        entry.counter_known = true;
         entry.last_status_ms = now_ms;
         entry.ever_reported = true;
         entry.reporting = true;
@@ -179,6 +190,12 @@ void BduController::send_module_commands(TimeMs now_ms) {
 void BduController::receive_com(TimeMs now_ms) {
   CanFrame frame;
   while (hal_.com_receive(frame)) {
+    update::Start request;
+    if (update::decode_request(frame, own_network_address(), request)) {
+      update_request_ = request;
+      update_requested_ = true;  // acted on from Standby only (transition table)
+      continue;
+    }
     sofar::Inquiry inquiry;
     if (sofar::decode_inquiry(frame, inquiry)) {
       // The inverter is on the bus; an inquiry for this battery also asks for its data.

@@ -28,6 +28,11 @@ struct ModuleEntry {
   std::int32_t discharge_limit_mA = 0;
   bool version_known = false;
   FirmwareVersion version{0, 0, 0};
+  // Link quality: the module counts its status frames; gaps in the count are lost frames.
+  bool counter_known = false;
+  std::uint8_t last_counter = 0;
+  std::uint16_t frames_received = 0;  // in the current supervision window
+  std::uint16_t frames_missed = 0;
 };
 
 using ModuleTable = std::array<ModuleEntry, kMaxModulesPerBdu>;

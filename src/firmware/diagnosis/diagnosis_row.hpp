@@ -41,10 +41,12 @@ enum class DiagnosisInput : std::uint8_t {
   HeaterFault,            // heater commanded but not heating, or heating uncommanded
   OtherFault,
   LinkTimeout,      // Link bus frames overdue (BDU: from a module; module: from its BDU)
+  LinkFrameLoss,    // many of a module's Link frames lost (BDU; from the frames' counters)
   NetworkTimeout,   // the other BDU's frames on the BDU network are overdue
   InverterTimeout,  // the inverter's frames are overdue
   FuseOpen,
   InputReversed,  // negative voltage on a BAT IN input
+  InputOpen,      // a BAT IN input at about 0 V while the bus is up (power cable off)
   VersionMismatch,
   RelayWelded,      // a relay's auxiliary contact stays closed with its coil off
   PrechargeFailed,  // the precharge gave up after its three attempts
@@ -77,10 +79,12 @@ inline constexpr std::array<std::string_view, kDiagnosisInputCount> kDiagnosisIn
     "HeaterFault",
     "OtherFault",
     "LinkTimeout",
+    "LinkFrameLoss",
     "NetworkTimeout",
     "InverterTimeout",
     "FuseOpen",
     "InputReversed",
+    "InputOpen",
     "VersionMismatch",
     "RelayWelded",
     "PrechargeFailed",

@@ -352,7 +352,7 @@ inline constexpr std::array kModuleDiagnosisTable = [] {
 // BDU (1..4 modules, 30 A max output).
 inline constexpr std::array kBduDiagnosisTable = [] {
   using namespace diagnosis_defaults;
-  return std::array<DiagnosisRow, 15>{{
+  return std::array<DiagnosisRow, 17>{{
       {.code = Code::F9,
        .input = I::LinkTimeout,
        .comparison = kAbove,
@@ -362,6 +362,16 @@ inline constexpr std::array kBduDiagnosisTable = [] {
        .clear_delay_ms = 2000,
        .reaction = R::OpenRelays,
        .source = "project choice: 1 s of overdue module frames; foxBMS 2 CAN timing 200 ms"},
+      {.code = Code::F9,
+       .input = I::LinkFrameLoss,
+       .comparison = kAbove,
+       .set_threshold = 1,
+       .clear_threshold = 0,
+       .set_delay_ms = 1000,
+       .clear_delay_ms = 10000,
+       .reaction = R::OpenRelays,
+       .source = "REQ-TOP-4 missing terminal resistor; project choice: over 20 % of a module's "
+                 "status frames lost in 10 s"},
       {.code = Code::F9,
        .input = I::NetworkTimeout,
        .comparison = kAbove,
@@ -400,6 +410,16 @@ inline constexpr std::array kBduDiagnosisTable = [] {
        .reaction = R::OpenRelays,
        .latching = true,
        .source = "REQ-TOP-5 reversed polarity"},
+      {.code = Code::F15,
+       .input = I::InputOpen,
+       .comparison = kAbove,
+       .set_threshold = 1,
+       .clear_threshold = 0,
+       .set_delay_ms = 1000,
+       .clear_delay_ms = 5000,
+       .reaction = R::OpenRelays,
+       .latching = true,
+       .source = "REQ-INS-3 power cables to every module; a BAT IN input at 0 V with the bus up"},
       {.code = Code::F15,
        .input = I::OutputTerminalTemperature_ddegC,
        .comparison = kAbove,

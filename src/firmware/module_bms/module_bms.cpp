@@ -18,6 +18,10 @@ constexpr std::int32_t kDirectionCurrent_mA = 1000;      // |I| above this count
 constexpr std::int32_t kPcuShouldPush_dV = 100;          // bus this far below the reference...
 constexpr std::int32_t kPcuSilentCurrent_mA = 1000;      // ... yet the module moves under 1 A
 constexpr std::uint32_t kPcuNotFollowingAfter_ms = 5000;
+constexpr std::int32_t kPcuExpectedBusCurrent_mA = 1000;  // droop asks >= 1 A on the bus side...
+constexpr std::int32_t kMinRegulatingBus_dV = 3000;       // ... in the regulating window (300 V)
+constexpr std::int16_t kHeaterRunawayRise_ddegC = 10;     // air +1 K in 10 min, heater off
+constexpr std::int32_t kBusKeepAlive_mA = 1000;           // bus side: raise and hold the bus only
 
 }  // namespace
 
@@ -64,7 +68,9 @@ void ModuleBms::save_record() {
   record_.soc_permille = soc_permille_;
   const auto image = nvm_encode(record_, kRecordVersion);
   nvm_failed_ = !hal_.nvm_write(image.bytes);
-  record_dirty_ = false;
+  // A failed write is tried again at the next save: the record was not stored, and without a
+  // retry the F12 it raised could never clear once the memory works again.
+  record_dirty_ = nvm_failed_;
 }
 
 void ModuleBms::tick(TimeMs now_ms) {
@@ -134,7 +140,10 @@ void ModuleBms::task_1s(TimeMs now_ms) {
     const std::int16_t rise_ddegC = static_cast<std::int16_t>(sample_.ambient_temperature_ddegC -
                                                               air_temperature_10min_ago_ddegC_);
     const bool quiet = sample_.current_mA < 5000 && sample_.current_mA > -5000;
-    heater_fault_ = air_reference_ms_ != 0 && !heater_on_ && quiet && rise_ddegC > 30 &&
+    // The 150 W film warms the module air by about 2 K in 10 min; the weather or a quiet module
+    // by well under 0.5 K. (A 3 K threshold was out of reach of the heater itself.)
+    heater_fault_ = air_reference_ms_ != 0 && !heater_on_ && quiet &&
+                    rise_ddegC > kHeaterRunawayRise_ddegC &&
                     sample_.ambient_temperature_ddegC > 300;
     air_temperature_10min_ago_ddegC_ = sample_.ambient_temperature_ddegC;
     air_reference_ms_ = now_ms;
@@ -144,7 +153,9 @@ void ModuleBms::task_1s(TimeMs now_ms) {
 
 void ModuleBms::update_soc(TimeMs /*now_ms*/) {
   // Coulomb counting on the measured current (a placeholder until the estimator of issue 4).
-  soc_charge_mAs_ -= static_cast<std::int64_t>(sample_.current_mA) * 100 / 1000;  // 100 ms
+  // A current sensor at its rail (F10) counts nothing rather than emptying the estimate.
+  const std::int32_t current_mA = sample_checks_.current_plausible() ? sample_.current_mA : 0;
+  soc_charge_mAs_ -= static_cast<std::int64_t>(current_mA) * 100 / 1000;  // 100 ms
   const std::int64_t permille_mAs = static_cast<std::int64_t>(config_.capacity_mAh) * 3600 / 1000;
   const std::int64_t steps = soc_charge_mAs_ / permille_mAs;
   if (steps != 0) {
@@ -156,20 +167,35 @@ void ModuleBms::update_soc(TimeMs /*now_ms*/) {
 }
 
 void ModuleBms::update_diagnosis(TimeMs now_ms) {
-  const bool charging = sample_.current_mA < -kDirectionCurrent_mA;
-  const bool discharging = sample_.current_mA > kDirectionCurrent_mA;
+  // A current sensor out of its plausible range (open, or shorted to its rail) is a sampling
+  // fault (F10), not an over-current: its reading feeds neither the current rows nor the
+  // direction, as implausible cell channels feed no protection statistics.
+  const std::int32_t current_mA = sample_checks_.current_plausible() ? sample_.current_mA : 0;
+  // The heater film draws about 3 A from the stack through the same sensor; that is not the
+  // module discharging (else a module heating itself in frost would never see F2).
+  const std::int32_t heater_mA =
+      heater_on_ && sample_.stack_voltage_mV > 0
+          ? static_cast<std::int32_t>(std::int64_t{config_.heater_power_W} * 1000000 /
+                                      sample_.stack_voltage_mV)
+          : 0;
+  const bool charging = current_mA < -kDirectionCurrent_mA;
+  const bool discharging = current_mA - heater_mA > kDirectionCurrent_mA;
   auto set = [this](DiagnosisInput input, std::int32_t value) {
     diagnosis_.set_input(input, value);
   };
   set(DiagnosisInput::MaxCellTemperature_ddegC, stats_.max_temperature_ddegC);
+  // Each direction's low-temperature rows watch the coldest cell unless the module runs the other
+  // way; at rest both do. Fed only while current flows, F2 could never be raised: the current
+  // limits taper a direction to zero at the temperature of its fault row (charging at 0 degC,
+  // discharging at -10 degC), so a module too cold for a direction never moves in it.
   set(DiagnosisInput::MinCellTemperatureWhileCharging_ddegC,
-      charging ? stats_.min_temperature_ddegC : kNeutralTemperature_ddegC);
+      discharging ? kNeutralTemperature_ddegC : stats_.min_temperature_ddegC);
   set(DiagnosisInput::MinCellTemperatureWhileDischarging_ddegC,
-      discharging ? stats_.min_temperature_ddegC : kNeutralTemperature_ddegC);
+      charging ? kNeutralTemperature_ddegC : stats_.min_temperature_ddegC);
   set(DiagnosisInput::MaxCellVoltage_mV, stats_.max_voltage_mV);
   set(DiagnosisInput::MinCellVoltage_mV, stats_.min_voltage_mV);
-  set(DiagnosisInput::ChargeCurrent_mA, charging ? -sample_.current_mA : 0);
-  set(DiagnosisInput::DischargeCurrent_mA, discharging ? sample_.current_mA : 0);
+  set(DiagnosisInput::ChargeCurrent_mA, charging ? -current_mA : 0);
+  set(DiagnosisInput::DischargeCurrent_mA, discharging ? current_mA : 0);
   set(DiagnosisInput::CellTemperatureSpread_ddegC, stats_.temperature_spread_ddegC());
   set(DiagnosisInput::CellVoltageSpread_mV, stats_.voltage_spread_mV());
   set(DiagnosisInput::AmbientTemperature_ddegC, sample_.ambient_temperature_ddegC);
@@ -184,9 +210,23 @@ void ModuleBms::update_diagnosis(TimeMs now_ms) {
   const bool should_push = state_ == ModuleState::Run && voltage_reference_dV_ > 0 &&
                            sample_.bus_voltage_dV < voltage_reference_dV_ - kPcuShouldPush_dV &&
                            discharge_limit_mA_ > kPcuSilentCurrent_mA;
-  const bool silent =
-      sample_.current_mA < kPcuSilentCurrent_mA && sample_.current_mA > -kPcuSilentCurrent_mA;
-  if (should_push && silent) {
+  // Beside other modules the bus is held at the reference by them, so "well below" never comes;
+  // the droop law says what this converter should carry: I = offset + G * (V_ref - V_bus), within
+  // its limits. A converter asked for an ampere or more on the bus side that moves under 1 A on
+  // its cell side has lost its control loop (a silent PCU failure in an E10..E40).
+  std::int64_t expected_bus_mA =
+      current_offset_mA_ + static_cast<std::int64_t>(config_.pcu_droop_mA_per_V) *
+                               (voltage_reference_dV_ - sample_.bus_voltage_dV) / 10;
+  expected_bus_mA =
+      std::clamp<std::int64_t>(expected_bus_mA, -charge_limit_mA_, discharge_limit_mA_);
+  const bool should_carry = state_ == ModuleState::Run && voltage_reference_dV_ > 0 &&
+                            sample_.bus_voltage_dV >= kMinRegulatingBus_dV &&
+                            (expected_bus_mA >= kPcuExpectedBusCurrent_mA ||
+                             expected_bus_mA <= -kPcuExpectedBusCurrent_mA);
+  const bool silent = sample_checks_.current_plausible() &&
+                      sample_.current_mA < kPcuSilentCurrent_mA &&
+                      sample_.current_mA > -kPcuSilentCurrent_mA;
+  if ((should_push || should_carry) && silent) {
     if (!pcu_error_timing_) {
       pcu_error_timing_ = true;
       pcu_error_since_ms_ = now_ms;
@@ -217,6 +257,16 @@ void ModuleBms::update_limits() {
   }
   if (reactions.charging_blocked) charge = 0;
   if (reactions.discharging_blocked) discharge = 0;
+  // An empty or cold battery must still be able to connect and be charged: the converter may
+  // raise and hold the bus with a little current (the BDU offers the inverter no discharge
+  // current, so nothing else is drawn). Without it an E5 whose module is below 2.9 V cannot
+  // precharge, gives up after three tries (F17) and is stranded. Not at the protection levels
+  // (F4, F2) and never when the power path opens.
+  const CodeSet active = diagnosis_.active();
+  if (discharge < kBusKeepAlive_mA && !reactions.open_relays && !active.has(Code::F4) &&
+      !active.has(Code::F2)) {
+    discharge = kBusKeepAlive_mA;
+  }
   charge_limit_mA_ = static_cast<std::int32_t>(charge);
   discharge_limit_mA_ = static_cast<std::int32_t>(discharge);
 }
@@ -245,6 +295,8 @@ void ModuleBms::update_state(TimeMs now_ms) {
       if (!open) state_ = ModuleState::Standby;
       break;
     case ModuleState::Updating:
+      // A transfer that stops (BDU gone, frames lost) is abandoned on the old version.
+      if (!bdu_alive || now_ms - update_last_frame_ms_ > 2000) abort_update();
       break;
   }
 }

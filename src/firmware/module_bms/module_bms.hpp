@@ -33,6 +33,8 @@ struct ModuleBmsConfig {
   std::uint32_t bdu_timeout_ms = 1000;     // no BDU command this long: safe state, F9
   std::int16_t heater_on_below_ddegC = 0;  // heater film only below 0 degC
   std::int16_t heater_off_above_ddegC = 50;
+  std::int32_t heater_power_W = 150;      // the heater film's rating, drawn from the stack
+  std::int32_t pcu_droop_mA_per_V = 500;  // the converter's droop law (docs/plant-model.md)
 };
 
 /// The module's persistent record (counters, SOC, event summary).
@@ -68,6 +70,8 @@ class ModuleBms {
   LightPattern lights() const;
   const ModuleRecord& record() const { return record_; }
   const FirmwareVersion& firmware_version() const { return config_.firmware_version; }
+  std::uint32_t updates_done() const { return updates_done_; }
+  std::uint32_t updates_failed() const { return updates_failed_; }
   /// Drained by the simulator for events.csv: codes raised and cleared on this node.
   bool pop_event(DiagnosisEvent& event) { return diagnosis_.pop_event(event); }
 
@@ -77,6 +81,8 @@ class ModuleBms {
   void receive_link(TimeMs now_ms);
   void send_cyclic_100ms(TimeMs now_ms);
   void send_cyclic_1s(TimeMs now_ms);
+  bool handle_update_frame(const CanFrame& frame, TimeMs now_ms);
+  void abort_update();
   void update_soc(TimeMs now_ms);
   void update_diagnosis(TimeMs now_ms);
   void update_limits();
@@ -124,6 +130,14 @@ class ModuleBms {
   TimeMs air_reference_ms_ = 0;
   bool heater_fault_ = false;
   ModuleRecord record_{};
+  // Firmware update in progress.
+  FirmwareVersion update_version_{0, 0, 0};
+  std::uint16_t update_blocks_ = 0;
+  std::uint16_t update_next_sequence_ = 0;
+  std::uint32_t update_crc_ = 0;
+  TimeMs update_last_frame_ms_ = 0;
+  std::uint32_t updates_done_ = 0;
+  std::uint32_t updates_failed_ = 0;
   bool record_dirty_ = false;
   bool nvm_failed_ = false;
   TimeMs pcu_error_since_ms_ = 0;

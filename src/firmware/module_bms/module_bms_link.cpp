@@ -30,6 +30,7 @@ link::ModuleState wire_state(ModuleState state) {
 void ModuleBms::receive_link(TimeMs now_ms) {
   CanFrame frame;
   while (hal_.link_receive(frame)) {
+    if (handle_update_frame(frame, now_ms)) continue;
     link::LinkId id;
     if (!link::peek_id(frame, id)) continue;
     switch (id.type) {

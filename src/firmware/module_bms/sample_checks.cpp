@@ -83,8 +83,9 @@ void SampleChecks::check_ranges(const ModuleMeasurements& sample) {
     implausible_ = true;
     implausible_channel_ = 300;
   }
-  if (sample.current_mA > limits_.max_plausible_current_mA ||
-      -sample.current_mA > limits_.max_plausible_current_mA) {
+  current_plausible_ = sample.current_mA <= limits_.max_plausible_current_mA &&
+                       -sample.current_mA <= limits_.max_plausible_current_mA;
+  if (!current_plausible_) {
     implausible_ = true;
     implausible_channel_ = 400;
   }

@@ -19,7 +19,11 @@ struct SampleCheckLimits {
   std::uint32_t stuck_after_ms = 600000;                // unchanged 10 min while the others move
   std::int32_t dead_cell_mV = 2000;                     // one cell this low while others are normal
   std::int32_t normal_cell_mV = 2800;
-  std::int32_t rest_current_mA = 1000;    // |I| below this counts as rest
+  // |I| below this counts as rest. Parallel converters idling on one bus circulate about 2 A
+  // (cell side) through each other (their voltage senses differ); at 1 A a module of an E20 or
+  // E40 was never at rest and a sinking cell went unnoticed. The check compares cells with each
+  // other, and a common small current moves them all alike.
+  std::int32_t rest_current_mA = 3000;
   std::uint32_t rest_settle_ms = 600000;  // relaxation before the reference is taken
   std::int32_t rest_drift_mV = 10;        // a cell sinking this far below the others at rest
 };
@@ -31,6 +35,8 @@ class SampleChecks {
   void update(const ModuleMeasurements& sample, std::uint32_t balancing_mask, TimeMs now_ms);
   bool sampling_implausible() const { return implausible_; }
   bool cell_behaviour_abnormal() const { return cell_abnormal_; }
+  /// The current reading is inside its plausible range (not open to 0 of a rail, not at a rail).
+  bool current_plausible() const { return current_plausible_; }
   /// The sample without the channels that are out of their plausible range, so that protection
   /// thresholds act on readings that can be trusted (a broken channel raises F10 instead).
   ModuleMeasurements plausible_only(const ModuleMeasurements& sample) const;
@@ -47,6 +53,7 @@ class SampleChecks {
   SampleCheckLimits limits_;
   bool implausible_ = false;
   bool cell_abnormal_ = false;
+  bool current_plausible_ = true;
   int implausible_channel_ = -1;
   int abnormal_cell_ = -1;
   bool have_previous_ = false;
