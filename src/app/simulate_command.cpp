@@ -113,7 +113,7 @@ int run_simulate(const SimulateOptions& options) {
     std::cerr << "bts simulate: --out: " << out.error() << "\n";
     return 2;
   }
-  if (!options.quiet) std::cout << describe_system(description) << "\n";
+  if (!options.quiet) std::cout << describe_system(description) << std::endl;  // before the progress lines
 
   sim::RunnerOptions runner_options;
   runner_options.plant_step_s = options.step_s;
