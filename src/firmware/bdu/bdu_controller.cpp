@@ -37,14 +37,7 @@ ReactionSummary module_code_reactions(const ModuleEntry& entry) {
   const CodeSet codes = entry.codes;
   ReactionSummary summary;
   for (const DiagnosisRow& row : kModuleDiagnosisTable) {
-    if (!codes.has(row.code) || !row_possible(row, entry)) continue;
-    if (row.reaction > summary.strongest) summary.strongest = row.reaction;
-    summary.derating |= row.reaction == Reaction::Derate;
-    summary.charging_blocked |=
-        row.reaction == Reaction::StopCharging || row.reaction == Reaction::OpenRelays;
-    summary.discharging_blocked |=
-        row.reaction == Reaction::StopDischarging || row.reaction == Reaction::OpenRelays;
-    summary.open_relays |= row.reaction == Reaction::OpenRelays;
+    if (codes.has(row.code) && row_possible(row, entry)) add_reaction(summary, row.reaction);
   }
   return summary;
 }

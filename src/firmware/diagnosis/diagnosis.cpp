@@ -21,6 +21,8 @@ bool on_clear_side(const DiagnosisRow& row, std::int32_t value) {
                                              : value >= row.clear_threshold;
 }
 
+}  // namespace
+
 void add_reaction(ReactionSummary& summary, Reaction reaction) {
   summary.strongest = std::max(summary.strongest, reaction);
   summary.derating = summary.derating || reaction == Reaction::Derate;
@@ -31,8 +33,6 @@ void add_reaction(ReactionSummary& summary, Reaction reaction) {
                                 reaction == Reaction::OpenRelays;
   summary.open_relays = summary.open_relays || reaction == Reaction::OpenRelays;
 }
-
-}  // namespace
 
 Diagnosis::Diagnosis(std::span<const DiagnosisRow> table)
     : rows_(table.first(std::min(table.size(), kMaxDiagnosisRows))),

@@ -33,6 +33,10 @@ struct ReactionSummary {
   bool open_relays = false;
 };
 
+/// Adds one row's reaction to a summary: the one rule for what a reaction blocks, used by the
+/// engine for its own rows and by the BDU for the codes its modules report.
+void add_reaction(ReactionSummary& summary, Reaction reaction);
+
 class Diagnosis {
  public:
   /// The table must outlive the engine (the default tables are constexpr). Rows beyond
