@@ -691,6 +691,23 @@ std::vector<double> read_number_list(const YamlSource& source, const YAML::Node&
   return values;
 }
 
+/// inverter_link: {protocol: sofar | pylon-hv, pylon_dialect: spec | sofar-hyd | ...}
+void read_inverter_link(MapReader r, Scenario& s) {
+  if (const YAML::Node* protocol = r.find("protocol")) {
+    s.inverter_protocol = read_choice<firmware::InverterProtocol>(
+        r.source(), *protocol, r.key_path("protocol"),
+        {{"sofar", firmware::InverterProtocol::SofarExtended},
+         {"pylon-hv", firmware::InverterProtocol::PylonHv}});
+  }
+  if (const YAML::Node* dialect = r.find("pylon_dialect")) {
+    std::vector<std::pair<std::string, firmware::pylon_hv::PylonDialect>> choices;
+    for (const auto& named : firmware::pylon_hv::kNamedDialects)
+      choices.emplace_back(std::string(named.name), named.dialect);
+    s.pylon_dialect = read_choice(r.source(), *dialect, r.key_path("pylon_dialect"), choices);
+  }
+  r.finish();
+}
+
 Scenario read_scenario(const YamlSource& source, const YAML::Node& root,
                        const std::string& csv_directory) {
   if (!root.IsMap()) {
@@ -719,6 +736,7 @@ Scenario read_scenario(const YamlSource& source, const YAML::Node& root,
                                                   Range::closed(-40.0, 85.0), "temperature");
   }
   top.boolean("start_activated", s.start_activated);
+  read_inverter_link(top.section("inverter_link"), s);
 
   const YAML::Node* household = top.find("household");
   if (household != nullptr) {

@@ -62,6 +62,8 @@ void LockstepRunner::build_nodes() {
   com_bus_ = std::make_unique<CanBus>("com", 500000, description_.seed ^ 0xC0Cull);
   inverter_port_ = com_bus_->attach("inverter");
   service_tool_port_ = com_bus_->attach("service-tool");
+  // A real inverter may poll faster than the modelled one and gets bursts of answers back.
+  if (options_.external_inverter) external_port_ = com_bus_->attach("external", 512, 4096);
   module_hals_.resize(static_cast<std::size_t>(bdu_count));
   modules_.resize(static_cast<std::size_t>(bdu_count));
   module_ports_.resize(static_cast<std::size_t>(bdu_count));
@@ -79,7 +81,7 @@ void LockstepRunner::build_nodes() {
       link.add_acceptance_filter(module_ports_[static_cast<std::size_t>(b)].back(), 0x80, 0xFF);
       module_hals_[static_cast<std::size_t>(b)].push_back(std::make_unique<PlantModuleHal>(
           *plant_, b, m, link, module_ports_[static_cast<std::size_t>(b)].back(),
-          chains_[static_cast<std::size_t>(b)], now_us_));
+          chains_[static_cast<std::size_t>(b)], hal_time_us_));
       modules_[static_cast<std::size_t>(b)].push_back(nullptr);
       make_module(b, m, firmware::built_firmware_version());
       module_states_[static_cast<std::size_t>(b)].push_back(
@@ -87,18 +89,24 @@ void LockstepRunner::build_nodes() {
     }
     bdu_hals_.push_back(std::make_unique<PlantBduHal>(
         *plant_, b, link, bdu_link_ports_.back(), *com_bus_, bdu_com_ports_.back(),
-        chains_[static_cast<std::size_t>(b)], now_us_));
+        chains_[static_cast<std::size_t>(b)], hal_time_us_));
     firmware::BduConfig config;
     config.bdu_index = static_cast<std::uint8_t>(b);
     config.serial_number = serial_from_text(
         description_.bdus[static_cast<std::size_t>(b)].serial_number, 0xB0000000u + b);
     config.firmware_version = firmware::built_firmware_version();
     config.expect_peer = bdu_count > 1;
+    config.inverter_protocol = scenario_.inverter_protocol;
+    config.pylon_dialect = scenario_.pylon_dialect;
     bdus_.push_back(std::make_unique<firmware::BduController>(*bdu_hals_.back(), config));
     bdu_states_.push_back(bdus_.back()->state());
   }
-  inverter_link_ =
-      std::make_unique<InverterLink>(*com_bus_, inverter_port_, plant_->inverter(), bdu_count);
+  InverterLinkOptions link_options;
+  link_options.protocol = scenario_.inverter_protocol;
+  link_options.pylon_dialect = scenario_.pylon_dialect;
+  link_options.passive = options_.external_inverter;
+  inverter_link_ = std::make_unique<InverterLink>(*com_bus_, inverter_port_, plant_->inverter(),
+                                                  bdu_count, link_options);
 }
 
 void LockstepRunner::make_module(int bdu, int module, const firmware::FirmwareVersion& version) {
@@ -216,6 +224,7 @@ void LockstepRunner::apply_due_events() {
 }
 
 void LockstepRunner::tick() {
+  hal_time_us_ = now_us_;
   apply_due_events();
   for (auto& link : link_buses_) link->advance_to(now_us_);
   com_bus_->advance_to(now_us_);
@@ -291,6 +300,39 @@ void LockstepRunner::check_protection_limits() {
   }
   protection_held_ = false;
   protection_message_ = message;
+}
+
+void LockstepRunner::advance_to_us(std::uint64_t target_us) {
+  while (true) {
+    if (now_us_ <= target_us) {
+      tick();
+      serviced_us_ = now_us_ - kTick_us;
+      continue;
+    }
+    // Between ticks: only the COM port, and only when something outside can talk to it.
+    if (external_port_ < 0) return;
+    while (serviced_us_ + kComService_us <= target_us && serviced_us_ + kComService_us < now_us_) {
+      serviced_us_ += kComService_us;
+      service_com(serviced_us_);
+    }
+    return;
+  }
+}
+
+void LockstepRunner::service_com(std::uint64_t at_us) {
+  hal_time_us_ = at_us;  // what the BDUs' HALs stamp their frames with
+  com_bus_->advance_to(at_us);
+  for (std::size_t b = 0; b < bdus_.size(); ++b) {
+    if (com_bus_->rx_pending(bdu_com_ports_[b]) > 0) bdus_[b]->on_com_receive(at_us / 1000);
+  }
+}
+
+bool LockstepRunner::send_external(const firmware::CanFrame& frame) {
+  return external_port_ >= 0 && com_bus_->send(external_port_, frame, serviced_us_);
+}
+
+bool LockstepRunner::receive_external(firmware::CanFrame& frame) {
+  return external_port_ >= 0 && com_bus_->receive(external_port_, frame);
 }
 
 void LockstepRunner::advance_to(double time_s) {

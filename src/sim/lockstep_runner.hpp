@@ -25,6 +25,10 @@ struct RunnerOptions {
   double plant_step_s = 0.1;  // a multiple of the 10 ms firmware tick
   double record_interval_s = 60.0;
   std::function<void(double)> progress;  // share done, now and then
+  /// A real inverter (or tool) is on the inverter CAN port (`bts run`): the COM bus gets an
+  /// external port, the simulated inverter only listens, and the BDUs' COM receive runs as an
+  /// interrupt between ticks (every kComService_us) so polls are answered within a frame time.
+  bool external_inverter = false;
 };
 
 struct RunResult {
@@ -57,6 +61,17 @@ class LockstepRunner {
   RunResult run(double duration_s);
   /// Advances to a time (for tests); records nothing but events.
   void advance_to(double time_s);
+  /// Advances to a time in microseconds; with an external inverter, the BDUs' COM port is also
+  /// serviced between ticks, so a frame from outside is answered at once (paced runs).
+  void advance_to_us(std::uint64_t target_us);
+  static constexpr std::uint64_t kComService_us = 250;
+  /// The external inverter port (RunnerOptions::external_inverter): a frame from outside onto the
+  /// COM bus, and the frames the bus delivered to it. False when there is no such port or its
+  /// queue is full / empty.
+  bool send_external(const firmware::CanFrame& frame);
+  bool receive_external(firmware::CanFrame& frame);
+  /// Time up to which the COM bus has been serviced (the external port's "now").
+  std::uint64_t serviced_us() const { return serviced_us_; }
   double time_s() const { return static_cast<double>(now_us_) * 1e-6; }
   SystemSnapshot snapshot() const;
 
@@ -83,11 +98,13 @@ class LockstepRunner {
   void update_wiring();
   void collect_events();
   void check_protection_limits();
+  void service_com(std::uint64_t at_us);
 
   plant::SystemDescription description_;
   Scenario scenario_;
   RunnerOptions options_;
-  std::uint64_t now_us_ = 0;
+  std::uint64_t now_us_ = 0;       // the next tick
+  std::uint64_t hal_time_us_ = 0;  // the time the nodes' HALs see (a tick or a COM service)
   std::uint64_t plant_step_us_ = 100000;
   std::unique_ptr<plant::SystemPlant> plant_;
   std::vector<std::unique_ptr<CanBus>> link_buses_;
@@ -98,6 +115,8 @@ class LockstepRunner {
   std::vector<int> bdu_com_ports_;
   int inverter_port_ = -1;
   int service_tool_port_ = -1;
+  int external_port_ = -1;
+  std::uint64_t serviced_us_ = 0;
   std::vector<std::vector<std::unique_ptr<PlantModuleHal>>> module_hals_;
   std::vector<std::vector<std::unique_ptr<firmware::ModuleBms>>> modules_;
   std::vector<std::unique_ptr<PlantBduHal>> bdu_hals_;

@@ -7,6 +7,8 @@
 #include <vector>
 
 #include "firmware/common/codes.hpp"
+#include "firmware/inverter/inverter_protocol.hpp"
+#include "firmware/inverter/pylon_hv_protocol.hpp"
 #include "firmware/lights/indicator_lights.hpp"
 #include "plant/faults.hpp"
 #include "plant/inverter_parameters.hpp"
@@ -90,8 +92,11 @@ struct Scenario {
   std::optional<std::uint64_t> seed;
   std::optional<plant::HouseholdProfileParameters> household;
   std::optional<plant::AmbientProfileParameters> ambient;
-  std::vector<double> initial_soc;        // 0..1 per module in order (all BDUs), empty = system's
-  bool start_activated = true;            // black start pressed and DC switch closed at t = 0
+  std::vector<double> initial_soc;  // 0..1 per module in order (all BDUs), empty = system's
+  bool start_activated = true;      // black start pressed and DC switch closed at t = 0
+  /// What the BDUs and the inverter speak on the inverter CAN port.
+  firmware::InverterProtocol inverter_protocol = firmware::InverterProtocol::SofarExtended;
+  firmware::pylon_hv::PylonDialect pylon_dialect{};
   std::vector<ScenarioEvent> events;      // sorted by time
   std::vector<Expectation> expectations;  // sorted by time
   /// Limits every run checks on the plant's ground truth (cell never beyond these).

@@ -17,6 +17,7 @@
 #include "firmware/common/codes.hpp"
 #include "firmware/common/types.hpp"
 #include "firmware/hal/bdu_hal.hpp"
+#include "firmware/inverter/pylon_hv_protocol.hpp"
 #include "firmware/inverter/sofar_protocol.hpp"
 #include "firmware/link/link_protocol.hpp"
 #include "firmware/version.hpp"
@@ -361,11 +362,16 @@ class FakeInverter {
  public:
   FakeInverter(FakeBduHal& hal, std::uint8_t battery_id) : hal_(hal), battery_id_(battery_id) {}
   bool present = true;
+  bool pylon = false;  // poll with Pylon HV 0x4200 instead of Sofar 0x605
 
   void step(TimeMs now_ms) {
     if (now_ms < next_ms_) return;
     next_ms_ = now_ms + 1000;
     if (!present) return;
+    if (pylon) {
+      hal_.push_com(pylon_hv::encode_command(pylon_hv::InverterCommand{}));
+      return;
+    }
     sofar::Inquiry inquiry;
     inquiry.battery_id = battery_id_;
     hal_.push_com(sofar::encode_inquiry(inquiry));

@@ -120,9 +120,13 @@ BduConditions BduController::conditions(TimeMs now_ms, const ButtonPresses& pres
       (inverter_seen_ || now_ms - black_start_window_since_ms_ > config_.black_start_window_ms)) {
     black_start_window_ = false;
   }
-  const bool inverter_ok = inverter_seen_ || black_start_window_;
-  c.connect_wanted = measurements_.dc_switch_closed && inverter_ok && reporting > 0;
-  c.disconnect_wanted = !measurements_.dc_switch_closed || !inverter_ok || reporting == 0;
+  // A Pylon HV keep-relay request lets the relays stay on for 5 min without the inverter; a
+  // sleep request keeps them open until the inverter wakes the battery.
+  const bool inverter_ok = inverter_seen_ || black_start_window_ || keep_relay_active(now_ms);
+  c.connect_wanted =
+      measurements_.dc_switch_closed && inverter_ok && reporting > 0 && !inverter_sleep_;
+  c.disconnect_wanted =
+      !measurements_.dc_switch_closed || !inverter_ok || reporting == 0 || inverter_sleep_;
   c.bus_ready =
       std::abs(measurements_.bat_in_voltage_dV - bus_setpoint_dV_) < config_.bus_ready_window_dV;
   c.precharge_done =
@@ -166,6 +170,8 @@ void BduController::enter(BduState state, TimeMs now_ms) {
       last_address_request_ms_ = 0;
       inverter_seen_ = false;
       black_start_window_ = false;
+      inverter_sleep_ = false;
+      keep_relay_until_ms_ = 0;
       break;
     case BduState::SelfTest:
       hal_.set_link_enable_out(true);
@@ -419,8 +425,8 @@ void BduController::update_diagnosis(TimeMs now_ms) {
   // (docs/diagnosis.md). Raised only once inverter_seen_ had run out, F9 came after 120 s.
   const bool inverter_overdue =
       last_inverter_frame_ms_ == 0 || now_ms - last_inverter_frame_ms_ > kInverterFrameOverdue_ms;
-  const bool inverter_missing =
-      inverter_overdue && !black_start_window_ && state_ != BduState::SelfTest;
+  const bool inverter_missing = inverter_overdue && !black_start_window_ &&
+                                state_ != BduState::SelfTest && !keep_relay_active(now_ms);
   set(DiagnosisInput::InverterTimeout, inverter_missing ? 1 : 0);
   const bool fuse_open = measurements_.bat_in_voltage_dV > kFuseCheckMinBus_dV &&
                          measurements_.fuse_voltage_drop_dV > kFuseOpenDrop_dV;

@@ -13,6 +13,9 @@
 #include "firmware/common/codes.hpp"
 #include "firmware/diagnosis/diagnosis.hpp"
 #include "firmware/hal/bdu_hal.hpp"
+#include "firmware/inverter/inverter_protocol.hpp"
+#include "firmware/inverter/pylon_hv_protocol.hpp"
+#include "firmware/inverter/sofar_protocol.hpp"
 #include "firmware/lights/indicator_lights.hpp"
 #include "firmware/update/update_protocol.hpp"
 #include "firmware/version.hpp"
@@ -29,7 +32,10 @@ struct BduConfig {
   std::int32_t charge_voltage_limit_dV = 4250;
   std::int32_t discharge_voltage_limit_dV = 3500;
   std::int32_t max_output_current_dA = 280;  // 28 A nominal (REQ-RAT-5)
-  std::uint32_t inverter_timeout_ms = 60000;
+  InverterProtocol inverter_protocol = InverterProtocol::SofarExtended;
+  pylon_hv::PylonDialect pylon_dialect{};  // field encoding when speaking Pylon HV
+  /// No inverter frame for this long: the inverter counts as gone (both protocols: 60 s).
+  std::uint32_t inverter_timeout_ms = pylon_hv::kInverterTimeout_ms;
   std::uint32_t black_start_window_ms = 600000;  // connect without an inverter for 10 min
   std::uint32_t peer_timeout_ms = 5000;
   std::uint32_t module_timeout_ms = 1000;
@@ -84,6 +90,15 @@ class BduController {
   bool pop_event(DiagnosisEvent& event) { return diagnosis_.pop_event(event); }
   std::uint8_t precharge_failures() const { return precharge_failures_; }
   bool inverter_present() const;
+  /// The inverter asked this battery to sleep (Pylon HV 0x8200 0x55): relays stay open.
+  bool inverter_sleep_requested() const { return inverter_sleep_; }
+  /// Until when a Pylon HV keep-relay request (0x8240) lets a lost inverter keep the relays on.
+  bool keep_relay_active(TimeMs now_ms) const { return now_ms < keep_relay_until_ms_; }
+  /// The CAN receive interrupt of the COM port: decodes what arrived and answers inverter polls
+  /// at once (a Pylon HV poll is answered within a frame time, not at the next 10 ms task).
+  void on_com_receive(TimeMs now_ms);
+  /// What the Pylon HV answers carry right now (also what a test compares with the wire).
+  pylon_hv::BatteryValues pylon_values() const;
 
  private:
   enum class PrechargePhase : std::uint8_t { RaiseBus, CloseNegative, ChargeLink, WaitRetry };
@@ -108,6 +123,11 @@ class BduController {
   void send_module_commands(TimeMs now_ms);
   void poll_addresses(TimeMs now_ms);
   void send_inverter_frames(TimeMs now_ms);
+  // Inverter protocols (bdu_controller_inverter.cpp)
+  bool handle_inverter_frame(const CanFrame& frame, TimeMs now_ms);
+  bool handle_pylon_frame(const CanFrame& frame, TimeMs now_ms);
+  bool handle_sofar_frame(const CanFrame& frame, TimeMs now_ms);
+  void answer_sofar_inquiry(const sofar::Inquiry& inquiry);
   void send_peer_status(TimeMs now_ms);
   void send_limits_frame();
   void run_update(TimeMs now_ms);
@@ -147,6 +167,8 @@ class BduController {
   TimeMs last_inverter_frame_ms_ = 0;
   bool inverter_seen_ = false;
   bool black_start_window_ = false;
+  bool inverter_sleep_ = false;
+  TimeMs keep_relay_until_ms_ = 0;
   TimeMs black_start_window_since_ms_ = 0;
   TimeMs last_peer_frame_ms_ = 0;
   bool peer_seen_ = false;

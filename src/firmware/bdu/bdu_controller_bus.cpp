@@ -1,11 +1,11 @@
 // The BDU controller on its buses: Link master (enumeration along the daisy chain, module
-// table, commands and shares) and COM (the inverter link in Sofar's protocol, and the BDU
-// network with a second BDU). Layouts: docs/protocols/link.md, docs/protocols/inverter.md.
+// table, commands and shares) and COM (the BDU network with a second BDU; the inverter
+// protocols are in bdu_controller_inverter.cpp). Layouts: docs/protocols/link.md,
+// docs/protocols/inverter.md.
 #include <algorithm>
 
 #include "firmware/bdu/bdu_controller.hpp"
 #include "firmware/estimation/current_limits.hpp"
-#include "firmware/inverter/sofar_protocol.hpp"
 #include "firmware/link/bdu_network_protocol.hpp"
 #include "firmware/link/link_protocol.hpp"
 #include "firmware/update/update_protocol.hpp"
@@ -140,8 +140,20 @@ void BduController::receive_link(TimeMs now_ms) {
         entry.version_known = true;
         break;
       }
-      default:
+      default: {
+        link::CellVoltages cells;
+        link::CellTemperatures temperatures;
+        if (cells.decode(frame)) {
+          for (std::size_t k = 0; k < link::kCellsPerFrame; ++k)
+            entry.cell_mV[cells.index * link::kCellsPerFrame + k] = cells.cell_mV[k];
+        } else if (temperatures.decode(frame)) {
+          for (std::size_t k = 0; k < link::kCellsPerFrame; ++k) {
+            entry.cell_temperature_ddegC[temperatures.index * link::kCellsPerFrame + k] =
+                temperatures.temperature_ddegC[k];
+          }
+        }
         break;
+      }
     }
   }
 }
@@ -196,12 +208,7 @@ void BduController::receive_com(TimeMs now_ms) {
       update_requested_ = true;  // acted on from Standby only (transition table)
       continue;
     }
-    sofar::Inquiry inquiry;
-    if (sofar::decode_inquiry(frame, inquiry)) {
-      // The inverter is on the bus; an inquiry for this battery also asks for its data.
-      last_inverter_frame_ms_ = now_ms;
-      continue;
-    }
+    if (handle_inverter_frame(frame, now_ms)) continue;
     bdu_network::PeerStatus status;
     if (status.decode(frame) && status.source != own_network_address()) {
       last_peer_frame_ms_ = now_ms;
@@ -220,40 +227,6 @@ void BduController::receive_com(TimeMs now_ms) {
 
 std::uint8_t BduController::own_network_address() const {
   return config_.bdu_index == 0 ? bdu_network::kAddressBdu1 : bdu_network::kAddressBdu2;
-}
-
-void BduController::send_limits_frame() {
-  sofar::Limits limits;
-  limits.charge_voltage_limit_dV = inverter_.charge_voltage_limit_dV;
-  limits.discharge_voltage_limit_dV = inverter_.discharge_voltage_limit_dV;
-  limits.charge_current_limit_dA = inverter_.charge_current_limit_dA;
-  limits.discharge_current_limit_dA = inverter_.discharge_current_limit_dA;
-  hal_.com_send(sofar::encode_limits(config_.bdu_index, limits));
-  sent_charge_limit_dA_ = limits.charge_current_limit_dA;
-  sent_discharge_limit_dA_ = limits.discharge_current_limit_dA;
-}
-
-void BduController::send_inverter_frames(TimeMs /*now_ms*/) {
-  const std::uint8_t id = config_.bdu_index;
-  send_limits_frame();
-  hal_.com_send(
-      sofar::encode_soc_soh(id, {(inverter_.soc_permille + 5) / 10, inverter_.soh_permille / 10}));
-  // Sofar counts current positive when charging.
-  hal_.com_send(sofar::encode_measurements(
-      id, {inverter_.voltage_dV, -inverter_.current_dA, inverter_.max_temperature_ddegC}));
-  sofar::Configuration configuration;
-  configuration.parallel_packs = static_cast<std::uint8_t>(modules_reporting());
-  hal_.com_send(sofar::encode_configuration(id, configuration));
-  hal_.com_send(sofar::encode_manufacturer(id, "BTS5K"));
-  hal_.com_send(sofar::encode_identity(
-      id, {config_.firmware_version.major, config_.firmware_version.minor,
-           config_.firmware_version.patch,
-           static_cast<std::uint16_t>(100 * std::max(1, modules_reporting()))}));
-  const std::uint32_t bits = inverter_.codes.bits();
-  if (bits != last_alarm_bits_) {
-    hal_.com_send(sofar::encode_alarms(id, bits));
-    last_alarm_bits_ = bits;
-  }
 }
 
 void BduController::send_peer_status(TimeMs /*now_ms*/) {

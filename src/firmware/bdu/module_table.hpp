@@ -10,6 +10,13 @@
 
 namespace bts::firmware {
 
+template <typename T, std::size_t N>
+constexpr std::array<T, N> filled(T value) {
+  std::array<T, N> values{};
+  values.fill(value);
+  return values;
+}
+
 struct ModuleEntry {
   bool assigned = false;   // an address was given to this position
   bool reporting = false;  // a status frame arrived within the timeout
@@ -26,6 +33,9 @@ struct ModuleEntry {
   std::int16_t min_temperature_ddegC = 0, max_temperature_ddegC = 0;
   std::int32_t charge_limit_mA = 0;  // bus side, what the module allows its converter
   std::int32_t discharge_limit_mA = 0;
+  // Cell data (1 s frames); what the inverter's per-module inquiries are answered with.
+  std::array<std::uint16_t, 16> cell_mV = filled<std::uint16_t, 16>(0xFFFF);
+  std::array<std::int16_t, 8> cell_temperature_ddegC = filled<std::int16_t, 8>(-32768);
   bool version_known = false;
   FirmwareVersion version{0, 0, 0};
   // Link quality: the module counts its status frames; gaps in the count are lost frames.

@@ -165,6 +165,21 @@ inline constexpr PylonDialect kDeyeDialect = [] {
   return d;
 }();
 
+/// The dialects by the names the command line and scenario files use.
+struct NamedDialect {
+  std::string_view name;
+  PylonDialect dialect;
+};
+inline constexpr std::array<NamedDialect, 7> kNamedDialects{{
+    {"spec", kSpecDialect},
+    {"sofar-hyd", kSofarHydDialect},
+    {"battery-emulator", kBatteryEmulatorDialect},
+    {"ferroamp", kFerroampDialect},
+    {"solxpow", kSolxpowDialect},
+    {"gce", kGceDialect},
+    {"deye", kDeyeDialect},
+}};
+
 /// The address a BDU answers on (BDU 1 = index 0).
 constexpr std::uint8_t address_for(const PylonDialect& dialect, std::uint8_t bdu_index) {
   return static_cast<std::uint8_t>((dialect.first_address + bdu_index) & kMaxAddress);
