@@ -48,15 +48,15 @@ firmware::CodeSet all_codes(const sim::SystemSnapshot& snapshot) {
   return codes;
 }
 
-std::vector<std::string> labels_of(const firmware::CodeSet& codes) {
+}  // namespace
+
+std::vector<std::string> code_labels(const firmware::CodeSet& codes) {
   std::vector<std::string> labels;
   for (const auto& info : firmware::kCodeTable) {
     if (codes.has(info.code)) labels.emplace_back(info.label);
   }
   return labels;
 }
-
-}  // namespace
 
 GroundTruthExtremes extremes_from_snapshots(const std::vector<sim::SystemSnapshot>& snapshots) {
   GroundTruthExtremes x;
@@ -130,7 +130,7 @@ void complete_summary(RunSummary& summary, const std::vector<sim::SystemSnapshot
       if (event.raised) seen.set(event.code);
     }
     for (const auto& snapshot : snapshots) seen = seen | all_codes(snapshot);
-    summary.codes_seen = labels_of(seen);
+    summary.codes_seen = code_labels(seen);
   }
   if (!summary.extremes.valid) summary.extremes = extremes_from_snapshots(snapshots);
   if (summary.simulated_s <= 0.0 && !snapshots.empty())
@@ -263,7 +263,7 @@ std::string summary_json(const RunSummary& summary,
     if (event.raised) by_node[event.node].set(event.code);
   }
   json codes_by_node = json::object();
-  for (const auto& [node, codes] : by_node) codes_by_node[node] = labels_of(codes);
+  for (const auto& [node, codes] : by_node) codes_by_node[node] = code_labels(codes);
   j["codes_seen_by_node"] = codes_by_node;
 
   json results = json::array();

@@ -69,6 +69,8 @@ struct RunSummary {
 };
 
 /// Extremes of the true_* fields of every module over the snapshots (invalid when there are none).
+/// The labels of a set of codes in table order ("A1", "F9", ...).
+std::vector<std::string> code_labels(const firmware::CodeSet& codes);
 GroundTruthExtremes extremes_from_snapshots(const std::vector<sim::SystemSnapshot>& snapshots);
 
 /// Fills what the runner left empty: final states (last snapshot), codes seen (code events and

@@ -11,6 +11,7 @@
 #include "app/duration.hpp"
 #include "app/output_files.hpp"
 #include "app/run_outputs.hpp"
+#include "app/run_setup.hpp"
 #include "app/scenario_loader.hpp"
 #include "app/system_loader.hpp"
 #include "sim/lockstep_runner.hpp"
@@ -73,39 +74,17 @@ int run_simulate(const SimulateOptions& options) {
     return 0;
   }
   // Everything is read and checked before the run starts; any problem is bad input (exit 2).
-  sim::Scenario scenario;
-  plant::SystemDescription description;
-  double duration_s = kDefaultDuration_s;
+  RunSetup setup;
   try {
-    if (!options.scenario.empty()) scenario = load_scenario(options.scenario);
-    if (!options.system.empty()) scenario.system = options.system;
-    if (options.scenario.empty() && options.system.empty()) {
-      scenario.name = "default";
-      scenario.description = "E10 on a PV home day";
-    }
-    description = load_system_description(scenario.system.empty() ? "e10" : scenario.system);
-    std::optional<double> cli_duration_s;
-    if (!options.duration.empty()) {
-      std::string error;
-      cli_duration_s = parse_duration_s(options.duration, error);
-      if (!cli_duration_s) {
-        std::cerr << "bts simulate: --duration: " << error << "\n";
-        return 2;
-      }
-    }
-    duration_s = cli_duration_s.value_or(scenario.duration_s.value_or(kDefaultDuration_s));
-    validate_scenario(scenario, description, duration_s);
-    apply_scenario_to_system(scenario, description);
-  } catch (const SystemDescriptionError& failure) {
-    std::cerr << "bts simulate: " << failure.what() << "\n";
-    return 2;
-  } catch (const ScenarioError& failure) {
-    std::cerr << "bts simulate: " << failure.what() << "\n";
-    return 2;
+    setup = load_run_setup(options.system, options.scenario, options.duration, kDefaultDuration_s);
   } catch (const std::exception& failure) {
+    // SystemDescriptionError, ScenarioError and bad options all name file, line and key.
     std::cerr << "bts simulate: " << failure.what() << "\n";
     return 2;
   }
+  sim::Scenario& scenario = setup.scenario;
+  plant::SystemDescription& description = setup.description;
+  const double duration_s = setup.duration_s;
   if (options.seed_given) description.seed = options.seed;
 
   OutputDirectory out(options.out_dir);
@@ -113,7 +92,8 @@ int run_simulate(const SimulateOptions& options) {
     std::cerr << "bts simulate: --out: " << out.error() << "\n";
     return 2;
   }
-  if (!options.quiet) std::cout << describe_system(description) << std::endl;  // before the progress lines
+  if (!options.quiet)
+    std::cout << describe_system(description) << std::endl;  // before the progress lines
 
   sim::RunnerOptions runner_options;
   runner_options.plant_step_s = options.step_s;

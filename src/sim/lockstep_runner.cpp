@@ -63,7 +63,12 @@ void LockstepRunner::build_nodes() {
   inverter_port_ = com_bus_->attach("inverter");
   service_tool_port_ = com_bus_->attach("service-tool");
   // A real inverter may poll faster than the modelled one and gets bursts of answers back.
-  if (options_.external_inverter) external_port_ = com_bus_->attach("external", 512, 4096);
+  if (options_.external_inverter) {
+    external_port_ = com_bus_->attach("external", 512, 4096);
+    // A real peer's frames take the time they take on a real wire (the worst-case bound used to
+    // check the simulated schedules would turn a fully loaded real bus into an overloaded one).
+    com_bus_->set_stuffing_model(StuffingModel::Exact);
+  }
   module_hals_.resize(static_cast<std::size_t>(bdu_count));
   modules_.resize(static_cast<std::size_t>(bdu_count));
   module_ports_.resize(static_cast<std::size_t>(bdu_count));

@@ -10,24 +10,12 @@
 #include <sstream>
 #include <string>
 
+#include "bts_process.hpp"
+
 namespace {
 
-struct CommandResult {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr together
-};
-
-CommandResult run_bts(const std::string& arguments) {
-  const std::string command = std::string(BTS_BINARY) + " " + arguments + " 2>&1";
-  CommandResult result;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return result;
-  std::array<char, 4096> buffer{};
-  while (fgets(buffer.data(), buffer.size(), pipe) != nullptr) result.output += buffer.data();
-  const int status = pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
-}
+using bts::testing_support::CommandResult;
+using bts::testing_support::run_bts;
 
 std::filesystem::path fresh_directory(const std::string& name) {
   const auto path = std::filesystem::temp_directory_path() /

@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include "bts_process.hpp"
+
 namespace {
 
 const std::filesystem::path kScenarioDir = std::filesystem::path(BTS_SOURCE_DIR) / "scenarios";
@@ -51,21 +53,8 @@ std::vector<std::string> files_to_run() {
   return subset;
 }
 
-struct CommandResult {
-  int exit_code = -1;
-  std::string output;
-};
-
-CommandResult run_command(const std::string& command) {
-  CommandResult result;
-  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-  if (pipe == nullptr) return result;
-  std::array<char, 4096> buffer{};
-  while (fgets(buffer.data(), buffer.size(), pipe) != nullptr) result.output += buffer.data();
-  const int status = pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
-}
+using bts::testing_support::CommandResult;
+using bts::testing_support::run_bts;
 
 class ScenarioLibrary : public testing::TestWithParam<std::string> {};
 
@@ -76,8 +65,7 @@ TEST_P(ScenarioLibrary, RunsWithEveryExpectationHeld) {
                    ("bts-scenario-library-" + std::to_string(getpid()) + "-" + name);
   std::filesystem::remove_all(out);
   const CommandResult result =
-      run_command(std::string(BTS_BINARY) + " simulate --scenario '" + file.string() +
-                  "' --quiet --out '" + out.string() + "'");
+      run_bts("simulate --scenario '" + file.string() + "' --quiet --out '" + out.string() + "'");
   EXPECT_EQ(result.exit_code, 0) << name << ":\n" << result.output;
 
   std::ifstream summary_file(out / "summary.json");

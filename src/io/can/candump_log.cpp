@@ -31,6 +31,11 @@ std::optional<LoggedFrame> parse_candump_line(std::string_view line) {
   if (close == std::string_view::npos) return std::nullopt;
   LoggedFrame entry;
   const std::string time_text(line.substr(1, close - 1));
+  // Seconds with a decimal fraction, digits only (strtod alone would take "1e300", "inf").
+  if (time_text.find_first_not_of("0123456789.") != std::string::npos ||
+      time_text.find('.') != time_text.rfind('.') || time_text.size() > 24) {
+    return std::nullopt;
+  }
   char* end = nullptr;
   entry.time_s = std::strtod(time_text.c_str(), &end);
   if (time_text.empty() || end != time_text.c_str() + time_text.size() || entry.time_s < 0.0)

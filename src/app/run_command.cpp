@@ -1,0 +1,209 @@
+#include "app/run_command.hpp"
+
+#include <CLI/CLI.hpp>
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <limits>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <stdexcept>
+
+#include "app/duration.hpp"
+#include "app/live_status.hpp"
+#include "app/run_setup.hpp"
+#include "app/system_loader.hpp"
+#include "firmware/inverter/inverter_protocol.hpp"
+#include "firmware/inverter/pylon_hv_protocol.hpp"
+#include "firmware/inverter/sofar_protocol.hpp"
+#include "io/can/candump_log.hpp"
+#include "io/can/slcan_pty_adapter.hpp"
+#include "io/can/slcan_serial_host.hpp"
+#include "io/can/socketcan_port.hpp"
+#include "io/live_session.hpp"
+#include "sim/lockstep_runner.hpp"
+
+namespace bts::app {
+
+namespace {
+
+struct RunOptions {
+  std::string system;
+  std::string scenario;
+  std::string duration;
+  double speed = 1.0;
+  std::string inverter;
+  std::string pylon_dialect = "spec";
+  std::string can;
+  std::string pty_link;
+  std::string log_can;
+  std::string status_path;
+  bool quiet = false;
+};
+
+std::atomic<bool> stop_requested{false};
+
+extern "C" void request_stop(int) { stop_requested.store(true); }
+
+/// Whether a frame is one an inverter sends (what a replayed log feeds into the simulator).
+bool is_inverter_request(firmware::InverterProtocol protocol, const firmware::CanFrame& frame) {
+  if (protocol == firmware::InverterProtocol::PylonHv) {
+    firmware::pylon_hv::InverterCommand command;
+    return firmware::pylon_hv::decode_command(frame, command);
+  }
+  firmware::sofar::Inquiry inquiry;
+  return firmware::sofar::decode_inquiry(frame, inquiry);
+}
+
+/// The CAN port named by --can. Throws std::runtime_error / std::invalid_argument with the reason.
+std::unique_ptr<io::CanPort> open_can_port(const RunOptions& options,
+                                           firmware::InverterProtocol protocol) {
+  const std::string& spec = options.can;
+  if (spec == "slcan-pty")
+    return std::make_unique<io::SlcanPtyAdapter>(io::slcan::DeviceOptions{}, options.pty_link);
+  if (spec.rfind("slcan:", 0) == 0)
+    return std::make_unique<io::SlcanSerialHost>(io::parse_serial_endpoint(spec.substr(6)));
+  if (spec.rfind("socketcan:", 0) == 0) return std::make_unique<io::SocketCanPort>(spec.substr(10));
+  if (spec.rfind("replay:", 0) == 0) {
+    return std::make_unique<io::CandumpReplayPort>(spec.substr(7),
+                                                   [protocol](const firmware::CanFrame& frame) {
+                                                     return is_inverter_request(protocol, frame);
+                                                   });
+  }
+  throw std::invalid_argument("--can: '" + spec +
+                              "' is not a CAN port; use slcan-pty, slcan:DEVICE@BITRATE, "
+                              "socketcan:IFACE or replay:FILE");
+}
+
+int run_live_command(const RunOptions& options) {
+  constexpr const char* kName = "bts run";
+  RunSetup setup;
+  std::unique_ptr<io::CanPort> port;
+  std::unique_ptr<io::CandumpWriter> log;
+  try {
+    setup = load_run_setup(options.system, options.scenario, options.duration,
+                           std::numeric_limits<double>::infinity());
+    if (options.duration.empty()) setup.duration_s = std::numeric_limits<double>::infinity();
+    const auto protocol = firmware::inverter_protocol_from_name(options.inverter);
+    if (!protocol)
+      throw std::invalid_argument("--inverter: '" + options.inverter +
+                                  "' is not a protocol; use pylon-hv or sofar");
+    setup.scenario.inverter_protocol = *protocol;
+    bool dialect_found = false;
+    for (const auto& named : firmware::pylon_hv::kNamedDialects) {
+      if (named.name == options.pylon_dialect) {
+        setup.scenario.pylon_dialect = named.dialect;
+        dialect_found = true;
+      }
+    }
+    if (!dialect_found) {
+      std::string names;
+      for (const auto& named : firmware::pylon_hv::kNamedDialects)
+        names += (names.empty() ? "" : ", ") + std::string(named.name);
+      throw std::invalid_argument("--pylon-dialect: '" + options.pylon_dialect +
+                                  "' is not a dialect; use one of " + names);
+    }
+    if (options.can.empty())
+      throw std::invalid_argument("--can: give the CAN port the inverter is on");
+    port = open_can_port(options, *protocol);
+    if (!options.log_can.empty()) log = std::make_unique<io::CandumpWriter>(options.log_can);
+  } catch (const std::exception& failure) {
+    std::cerr << kName << ": " << failure.what() << "\n";
+    return 2;
+  }
+  auto* replay = dynamic_cast<io::CandumpReplayPort*>(port.get());
+
+  sim::RunnerOptions runner_options;
+  runner_options.external_inverter = true;
+  sim::LockstepRunner runner(setup.description, setup.scenario, runner_options);
+  if (!options.quiet) std::cout << describe_system(setup.description) << "\n";
+  std::cout << kName << ": " << firmware::inverter_protocol_name(setup.scenario.inverter_protocol)
+            << " inverter link on " << port->description() << "\n";
+  if (auto* pty = dynamic_cast<io::SlcanPtyAdapter*>(port.get()))
+    std::cout << "slcan adapter: " << pty->path() << "\n";
+  std::cout << "speed " << options.speed << "x; Ctrl-C stops" << std::endl;
+
+  stop_requested.store(false);
+  std::signal(SIGINT, request_stop);
+  std::signal(SIGTERM, request_stop);
+  io::LiveOptions live;
+  live.speed = options.speed;
+  live.duration_s = setup.duration_s;
+  live.log = log.get();
+  live.stop = &stop_requested;
+  if (replay != nullptr) live.finished = [replay] { return replay->finished(); };
+  double next_line_s = 0.0;
+  live.every_second = [&](sim::LockstepRunner& running, double wall_s) {
+    const sim::SystemSnapshot snapshot = running.snapshot();
+    if (!options.status_path.empty()) {
+      std::string error;
+      if (!write_live_status(options.status_path, snapshot, wall_s, error))
+        std::cerr << kName << ": --status: " << error << "\n";
+    }
+    if (!options.quiet && wall_s >= next_line_s) {
+      next_line_s = wall_s + 10.0;
+      std::cout << status_line(snapshot) << std::endl;
+    }
+  };
+  const io::LiveStats stats = io::run_live(runner, port.get(), live);
+  std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGTERM, SIG_DFL);
+  if (!options.status_path.empty()) {
+    std::string error;
+    write_live_status(options.status_path, runner.snapshot(), stats.wall_s, error);
+  }
+  std::printf(
+      "%s: stopped after %s simulated in %.1f s wall; frames in %llu, out %llu, refused %llu, "
+      "dropped %llu%s\n",
+      kName, format_duration(stats.simulated_s).c_str(), stats.wall_s,
+      static_cast<unsigned long long>(stats.frames_in),
+      static_cast<unsigned long long>(stats.frames_out),
+      static_cast<unsigned long long>(stats.frames_refused),
+      static_cast<unsigned long long>(port->dropped_frames()),
+      stats.max_lag_s > 1.0 ? " (the simulation fell behind the wall clock)" : "");
+  if (replay != nullptr) {
+    std::printf("replayed %zu inverter frames of %s (%zu other frames skipped)\n",
+                replay->delivered(), options.can.substr(7).c_str(), replay->skipped());
+  }
+  return 0;
+}
+
+}  // namespace
+
+void add_run_command(CLI::App& app, int& exit_code) {
+  auto options = std::make_shared<RunOptions>();
+  CLI::App* command = app.add_subcommand(
+      "run", "Run a system live, paced to the wall clock, with a real inverter or tool on CAN");
+  command->add_option("--system", options->system,
+                      "Built-in system (e5, e10, e15, e20, e40) or a YAML file");
+  command->add_option("--scenario", options->scenario,
+                      "Built-in scenario name or a YAML file (household and ambient profiles, "
+                      "events)");
+  command->add_option("--duration", options->duration,
+                      "Stop after this much simulated time (default: run until Ctrl-C)");
+  command->add_option("--speed", options->speed, "Simulated seconds per wall second")
+      ->check(CLI::Range(0.01, 1000.0))
+      ->capture_default_str();
+  command->add_option("--inverter", options->inverter, "Inverter protocol: pylon-hv or sofar")
+      ->required();
+  command
+      ->add_option("--pylon-dialect", options->pylon_dialect,
+                   "Pylon HV field dialect: spec, sofar-hyd, battery-emulator, ferroamp, "
+                   "solxpow, gce, deye")
+      ->capture_default_str();
+  command->add_option("--can", options->can,
+                      "slcan-pty (a virtual slcan adapter), slcan:DEVICE@BITRATE, "
+                      "socketcan:IFACE or replay:FILE (a candump -l log)");
+  command->add_option("--pty-link", options->pty_link,
+                      "With slcan-pty: also make this symbolic link to the terminal");
+  command->add_option("--log-can", options->log_can,
+                      "Record every frame through the CAN port in candump -l format");
+  command->add_option("--status", options->status_path,
+                      "Rewrite this JSON file every second with the system's state");
+  command->add_flag("--quiet", options->quiet, "No status lines");
+  command->callback([options, &exit_code]() { exit_code = run_live_command(*options); });
+}
+
+}  // namespace bts::app

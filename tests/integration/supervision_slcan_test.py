@@ -1,0 +1,78 @@
+"""An inverter that stops polling (`bts run --inverter pylon-hv` at 20x): the limits fall to
+zero, the relays open, F9 is raised and shown on the wire; polls return and the battery
+recovers. The run's CAN log (candump -l) is then read by python-can and replayed into a new run."""
+import os
+import subprocess
+import tempfile
+import time
+import unittest
+
+import can
+
+from bts_live import (drain, drop_waiting, ENSEMBLE_IDS, LiveBts, bts_binary, connected, decode_pylon_ensemble,
+                      pylon_poll, receive_ids)
+
+BTS = None
+
+
+class InverterSupervision(unittest.TestCase):
+    def setUp(self):
+        self.log = os.path.join(tempfile.mkdtemp(prefix="bts-log-"), "can.log")
+        self.bts = LiveBts(BTS, "--inverter", "pylon-hv", speed=20, log_can=self.log)
+        self.bus = self.bts.open_bus()
+        self.last_poll = 0.0
+
+    def tearDown(self):
+        self.bts.stop()
+
+    def keep_polling(self):
+        if time.monotonic() - self.last_poll >= 0.05:  # one simulated second at 20x
+            pylon_poll(self.bus)
+            self.last_poll = time.monotonic()
+        drop_waiting(self.bus)
+
+    def test_silent_inverter_zero_limits_f9_and_recovery_then_log_and_replay(self):
+        self.bts.wait_status(lambda s: connected(s["bdus"][0]), 60, "connected",
+                             poll=self.keep_polling)
+        # The inverter falls silent: 60 s (3 s wall) until the battery gives it up.
+        silent = self.bts.wait_status(
+            lambda s: "F9" in s["bdus"][0]["codes"] and not s["bdus"][0]["relays_closed"], 40,
+            "F9 and relays open without polls")
+        self.assertEqual(silent["bdus"][0]["charge_current_limit_A"], 0.0)
+        self.assertEqual(silent["bdus"][0]["discharge_current_limit_A"], 0.0)
+        # What a returning inverter reads first: nothing allowed, communication error.
+        drain(self.bus)
+        pylon_poll(self.bus)
+        frames = receive_ids(self.bus, ENSEMBLE_IDS, 9)
+        self.assertEqual(len(frames), 9)
+        decoded = decode_pylon_ensemble(frames)
+        self.assertEqual(decoded["charge_current_limit_A"], 0.0)
+        self.assertEqual(decoded["discharge_current_limit_A"], 0.0)
+        self.assertTrue(decoded["charge_forbidden"] and decoded["discharge_forbidden"])
+        self.assertTrue(decoded["errors"] & 0x04, "internal communication error bit for F9")
+        # Polls return: F9 clears and the battery connects again.
+        recovered = self.bts.wait_status(
+            lambda s: "F9" not in s["bdus"][0]["codes"] and connected(s["bdus"][0]), 60,
+            "recovery", poll=self.keep_polling)
+        self.assertGreater(recovered["bdus"][0]["discharge_current_limit_A"], 0.0)
+        code, text = self.bts.stop()
+        self.assertEqual(code, 0, text)
+
+        # The log: python-can reads it; it holds the polls and the answers.
+        ids = [m.arbitration_id for m in can.CanutilsLogReader(self.log)]
+        self.assertIn(0x4200, ids)
+        self.assertIn(0x4210, ids)
+        self.assertGreater(ids.count(0x4200), 20)
+        # Replayed into a fresh run: the polls reach the battery, which connects.
+        status = os.path.join(os.path.dirname(self.log), "replay-status.json")
+        replay = subprocess.run([BTS, "run", "--inverter", "pylon-hv", "--can", "replay:" + self.log,
+                                 "--speed", "20", "--quiet", "--status", status],
+                                capture_output=True, text=True, timeout=120)
+        self.assertEqual(replay.returncode, 0, replay.stdout + replay.stderr)
+        self.assertIn("replayed", replay.stdout)
+        self.assertIn(f"replayed {ids.count(0x4200)} inverter frames", replay.stdout)
+
+
+if __name__ == "__main__":
+    BTS = bts_binary()
+    unittest.main()
