@@ -737,6 +737,12 @@ Scenario read_scenario(const YamlSource& source, const YAML::Node& root,
   }
   top.boolean("start_activated", s.start_activated);
   read_inverter_link(top.section("inverter_link"), s);
+  if (const YAML::Node* sharing = top.find("module_sharing")) {
+    s.module_sharing = read_choice<firmware::ModuleSharing>(
+        source, *sharing, "module_sharing",
+        {{"remaining-charge", firmware::ModuleSharing::RemainingCharge},
+         {"equal", firmware::ModuleSharing::Equal}});
+  }
 
   const YAML::Node* household = top.find("household");
   if (household != nullptr) {

@@ -103,6 +103,7 @@ void LockstepRunner::build_nodes() {
     config.expect_peer = bdu_count > 1;
     config.inverter_protocol = scenario_.inverter_protocol;
     config.pylon_dialect = scenario_.pylon_dialect;
+    config.module_sharing = scenario_.module_sharing;
     bdus_.push_back(std::make_unique<firmware::BduController>(*bdu_hals_.back(), config));
     bdu_states_.push_back(bdus_.back()->state());
   }

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "firmware/bdu/module_sharing.hpp"
 #include "firmware/common/codes.hpp"
 #include "firmware/inverter/inverter_protocol.hpp"
 #include "firmware/inverter/pylon_hv_protocol.hpp"
@@ -97,6 +98,8 @@ struct Scenario {
   /// What the BDUs and the inverter speak on the inverter CAN port.
   firmware::InverterProtocol inverter_protocol = firmware::InverterProtocol::SofarExtended;
   firmware::pylon_hv::PylonDialect pylon_dialect{};
+  /// How each BDU splits its current among its modules (REQ-FEA-2); Equal is the baseline.
+  firmware::ModuleSharing module_sharing = firmware::ModuleSharing::RemainingCharge;
   std::vector<ScenarioEvent> events;      // sorted by time
   std::vector<Expectation> expectations;  // sorted by time
   /// Limits every run checks on the plant's ground truth (cell never beyond these).

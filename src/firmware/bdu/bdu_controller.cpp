@@ -1,6 +1,7 @@
 #include "firmware/bdu/bdu_controller.hpp"
 
 #include <algorithm>
+#include <cstdint>
 
 #include "firmware/diagnosis/diagnosis_tables.hpp"
 
@@ -469,6 +470,8 @@ void BduController::update_limits() {
   values.charge_voltage_limit_dV = config_.charge_voltage_limit_dV;
   values.discharge_voltage_limit_dV = config_.discharge_voltage_limit_dV;
   std::int64_t charge_mA = 0, discharge_mA = 0;
+  std::int32_t weakest_charge_mA = INT32_MAX, weakest_discharge_mA = INT32_MAX;
+  int reporting = 0;
   std::int16_t max_temperature = -400;
   for (const ModuleEntry& entry : modules_) {
     if (!entry.reporting) continue;
@@ -476,9 +479,21 @@ void BduController::update_limits() {
     // share of what the inverter is offered follows, or the inverter is offered current the
     // modules will not deliver and the bus sags to the discharge voltage limit.
     const bool derating = module_code_reactions(entry).derating;
-    charge_mA += derating ? entry.charge_limit_mA / 2 : entry.charge_limit_mA;
-    discharge_mA += derating ? entry.discharge_limit_mA / 2 : entry.discharge_limit_mA;
+    const std::int32_t module_charge_mA =
+        derating ? entry.charge_limit_mA / 2 : entry.charge_limit_mA;
+    const std::int32_t module_discharge_mA =
+        derating ? entry.discharge_limit_mA / 2 : entry.discharge_limit_mA;
+    charge_mA += module_charge_mA;
+    discharge_mA += module_discharge_mA;
+    weakest_charge_mA = std::min(weakest_charge_mA, module_charge_mA);
+    weakest_discharge_mA = std::min(weakest_discharge_mA, module_discharge_mA);
+    ++reporting;
     max_temperature = std::max(max_temperature, entry.max_temperature_ddegC);
+  }
+  if (config_.module_sharing == ModuleSharing::Equal && reporting > 0) {
+    // Equal currents: the battery can give only as much as its weakest module, times n.
+    charge_mA = static_cast<std::int64_t>(weakest_charge_mA) * reporting;
+    discharge_mA = static_cast<std::int64_t>(weakest_discharge_mA) * reporting;
   }
   const ReactionSummary own = diagnosis_.reaction();
   const bool charge_blocked = own.charging_blocked || module_blocks_charge_;

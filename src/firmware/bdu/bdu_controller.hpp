@@ -9,6 +9,7 @@
 
 #include "firmware/bdu/bdu_state_machine.hpp"
 #include "firmware/bdu/black_start_button.hpp"
+#include "firmware/bdu/module_sharing.hpp"
 #include "firmware/bdu/module_table.hpp"
 #include "firmware/common/codes.hpp"
 #include "firmware/diagnosis/diagnosis.hpp"
@@ -31,7 +32,8 @@ struct BduConfig {
   std::int32_t bus_setpoint_full_dV = 4200;   // ... and at 100 %
   std::int32_t charge_voltage_limit_dV = 4250;
   std::int32_t discharge_voltage_limit_dV = 3500;
-  std::int32_t max_output_current_dA = 280;  // 28 A nominal (REQ-RAT-5)
+  std::int32_t max_output_current_dA = 280;                       // 28 A nominal (REQ-RAT-5)
+  ModuleSharing module_sharing = ModuleSharing::RemainingCharge;  // REQ-FEA-2
   InverterProtocol inverter_protocol = InverterProtocol::SofarExtended;
   pylon_hv::PylonDialect pylon_dialect{};  // field encoding when speaking Pylon HV
   /// No inverter frame for this long: the inverter counts as gone (both protocols: 60 s).
@@ -121,6 +123,7 @@ class BduController {
   void receive_link(TimeMs now_ms);
   void receive_com(TimeMs now_ms);
   void send_module_commands(TimeMs now_ms);
+  void update_share_offsets();
   void poll_addresses(TimeMs now_ms);
   void send_inverter_frames(TimeMs now_ms);
   // Inverter protocols (bdu_controller_inverter.cpp)
@@ -185,6 +188,7 @@ class BduController {
   std::int32_t soc_permille_ = 0;
   std::int32_t bus_setpoint_dV_ = 3900;
   std::int32_t sag_offset_mA_ = 0;
+  std::array<std::int32_t, kMaxModulesPerBdu> share_offset_mA_{};  // module_sharing.hpp
   bool reset_requested_ = false;
   TimeMs reset_request_until_ms_ = 0;
   TimeMs faults_clear_since_ms_ = 0;

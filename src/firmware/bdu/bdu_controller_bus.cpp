@@ -3,6 +3,7 @@
 // protocols are in bdu_controller_inverter.cpp). Layouts: docs/protocols/link.md,
 // docs/protocols/inverter.md.
 #include <algorithm>
+#include <array>
 
 #include "firmware/bdu/bdu_controller.hpp"
 #include "firmware/estimation/current_limits.hpp"
@@ -158,6 +159,23 @@ void BduController::receive_link(TimeMs now_ms) {
   }
 }
 
+void BduController::update_share_offsets() {
+  const bool connected =
+      state_ == BduState::Idle || state_ == BduState::Charge || state_ == BduState::Discharge;
+  std::array<ShareInput, kMaxModulesPerBdu> inputs{};
+  for (std::size_t k = 0; k < modules_.size(); ++k) {
+    const ModuleEntry& entry = modules_[k];
+    inputs[k].active = connected && entry.reporting;
+    inputs[k].soc_permille = entry.soc_permille;
+    inputs[k].capacity_mAh = entry.capacity_mAh;
+    inputs[k].charge_limit_mA = entry.charge_limit_mA;
+    inputs[k].discharge_limit_mA = entry.discharge_limit_mA;
+  }
+  // The BDU's output current is what the modules' converters deliver together (bus side).
+  share_offset_mA_ =
+      sharing_offsets_mA(inputs, measurements_.output_current_dA * 100, config_.module_sharing);
+}
+
 void BduController::poll_addresses(TimeMs now_ms) {
   // Enumeration: fast while starting up (the first request of a self test asks every module to
   // drop an old address), then a slow poll for the whole run, so that a module added later or
@@ -184,12 +202,13 @@ void BduController::send_module_commands(TimeMs now_ms) {
   command.bus_voltage_reference_dV = bus_setpoint_dV_;
   command.counter = tx_counter_;
   hal_.link_send(command.encode());
+  update_share_offsets();
   for (std::uint8_t k = 0; k < link::kMaxModules; ++k) {
     const ModuleEntry& entry = modules_[k];
     if (!entry.reporting) continue;
     link::BduShare share;
     share.module_address = static_cast<std::uint8_t>(k + 1);
-    share.current_offset_mA = sag_offset_mA_;
+    share.current_offset_mA = std::clamp(sag_offset_mA_ + share_offset_mA_[k], -10000, 10000);
     share.charge_limit_mA = std::clamp(entry.charge_limit_mA, 0, 10000);
     share.discharge_limit_mA = std::clamp(entry.discharge_limit_mA, 0, 10000);
     share.counter = tx_counter_;

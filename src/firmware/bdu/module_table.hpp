@@ -26,6 +26,7 @@ struct ModuleEntry {
   std::uint8_t state = 0;  // the module's state enum as it reported it
   CodeSet codes;
   std::int32_t soc_permille = 0;
+  std::int32_t capacity_mAh = 100000;  // what the module knows of its capacity (nominal until told)
   std::int32_t stack_voltage_mV = 0;
   std::int32_t current_mA = 0;  // LV side, > 0 discharging
   std::int32_t bus_voltage_dV = 0;

@@ -1,7 +1,5 @@
 #include "firmware/module_bms/sample_checks.hpp"
 
-#include <algorithm>
-
 namespace bts::firmware {
 
 namespace {
@@ -164,7 +162,10 @@ void SampleChecks::check_rest_drift(const ModuleMeasurements& sample, std::uint3
   for (std::uint8_t cell = 0; cell < sample.cell_count; ++cell) {
     const std::int32_t drift_mV =
         rest_reference_deviation_mV_[cell] - (sample.cell_voltage_mV[cell] - mean_mV);
-    if (drift_mV > limits_.rest_drift_mV) {
+    const std::int32_t allowed_mV = sample.cell_voltage_mV[cell] < limits_.knee_mV
+                                        ? limits_.knee_drift_mV
+                                        : limits_.rest_drift_mV;
+    if (drift_mV > allowed_mV) {
       cell_abnormal_ = true;
       abnormal_cell_ = cell;
     }

@@ -26,6 +26,11 @@ struct SampleCheckLimits {
   std::int32_t rest_current_mA = 3000;
   std::uint32_t rest_settle_ms = 600000;  // relaxation before the reference is taken
   std::int32_t rest_drift_mV = 10;        // a cell sinking this far below the others at rest
+  // ... on the OCV plateau. Near empty (a cell below knee_mV) the curve is five to ten times
+  // steeper and cells that rest after a discharge to the end relax tens of mV apart for hours:
+  // there a cell must sink knee_drift_mV before it counts (an internal short does that in minutes).
+  std::int32_t knee_mV = 3100;
+  std::int32_t knee_drift_mV = 40;
 };
 
 class SampleChecks {
