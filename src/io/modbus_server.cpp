@@ -5,7 +5,6 @@
 #include <modbus/modbus.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <sys/select.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -139,31 +138,34 @@ std::vector<ControlRequest> ModbusServer::take_control_requests() {
 int ModbusServer::serve(std::chrono::milliseconds budget) {
   const auto deadline = Clock::now() + budget;
   const std::uint64_t requests_before = stats_.requests;
+  constexpr short kReadable = POLLIN | POLLHUP | POLLERR;
+  std::vector<pollfd> watched;
   while (true) {
-    fd_set readable;
-    FD_ZERO(&readable);
-    int highest = -1;
-    const auto watch = [&readable, &highest](int fd) {
-      FD_SET(fd, &readable);
-      highest = std::max(highest, fd);
-    };
-    if (listen_fd_ >= 0) watch(listen_fd_);
-    if (serial_fd_ >= 0) watch(serial_fd_);
-    for (const TcpClient& client : clients_) watch(client.fd);
+    // poll, not select: a program with many descriptors may hand out numbers above FD_SETSIZE.
+    watched.clear();
+    const int port_fd = listen_fd_ >= 0 ? listen_fd_ : serial_fd_;
+    watched.push_back({port_fd, POLLIN, 0});
+    for (const TcpClient& client : clients_) watched.push_back({client.fd, POLLIN, 0});
     const auto left = std::max(Clock::duration::zero(), deadline - Clock::now());
-    const auto left_us = std::chrono::duration_cast<std::chrono::microseconds>(left).count();
-    timeval timeout{static_cast<time_t>(left_us / 1000000),
-                    static_cast<suseconds_t>(left_us % 1000000)};
-    const int ready = select(highest + 1, &readable, nullptr, nullptr, &timeout);
+    const auto left_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(left).count();
+    const timespec timeout{static_cast<time_t>(left_ns / 1000000000),
+                           static_cast<long>(left_ns % 1000000000)};
+    const int ready = ppoll(watched.data(), watched.size(), &timeout, nullptr);
     if (ready < 0 && errno != EINTR)
-      throw ModbusServerError("Modbus " + endpoint_ + ": select failed: " + system_error(errno));
+      throw ModbusServerError("Modbus " + endpoint_ + ": poll failed: " + system_error(errno));
     if (ready > 0) {
-      for (TcpClient& client : clients_) {
-        if (FD_ISSET(client.fd, &readable) && !serve_client(client)) close_client(client);
+      for (std::size_t index = 0; index < clients_.size(); ++index) {
+        if ((watched[index + 1].revents & kReadable) && !serve_client(clients_[index]))
+          close_client(clients_[index]);
       }
       std::erase_if(clients_, [](const TcpClient& client) { return client.fd < 0; });
-      if (listen_fd_ >= 0 && FD_ISSET(listen_fd_, &readable)) accept_client();
-      if (serial_fd_ >= 0 && FD_ISSET(serial_fd_, &readable)) serve_serial();
+      if (watched[0].revents & kReadable) {
+        if (listen_fd_ >= 0) {
+          accept_client();
+        } else {
+          serve_serial();
+        }
+      }
     }
     if (ready <= 0 || Clock::now() >= deadline) break;
   }

@@ -2,7 +2,8 @@
 // A single-threaded Modbus server (TCP or RTU, with libmodbus) that answers from the SunSpec map
 // (firmware/inverter/sunspec_map.hpp). The owner calls, from one thread:
 //   publish(values)            whenever the BDU values change (each cycle),
-//   serve(budget)              to accept clients and answer what is pending, for at most budget,
+//   serve(budget)              to accept clients and answer what is pending, for at most budget
+//                              (it waits in poll(), answering each request as it arrives),
 //   take_control_requests()    to collect what accepted writes asked (alarm reset, heartbeat ...).
 // Refused writes answer a Modbus exception and change nothing. docs/protocols/sunspec.md.
 #include <array>
