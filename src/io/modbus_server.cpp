@@ -69,20 +69,21 @@ ModbusServer::ModbusServer(const ModbusServerOptions& options) : options_(option
   }
 }
 
+void ModbusServer::ContextDeleter::operator()(_modbus* context) const {
+  modbus_close(context);
+  modbus_free(context);
+}
+
 ModbusServer::~ModbusServer() {
   for (TcpClient& client : clients_) close_client(client);
   if (listen_fd_ >= 0) close(listen_fd_);
-  if (context_ != nullptr) {
-    modbus_close(context_);
-    modbus_free(context_);
-  }
 }
 
 void ModbusServer::open_tcp() {
-  context_ = modbus_new_tcp(options_.host.c_str(), options_.port);
+  context_.reset(modbus_new_tcp(options_.host.c_str(), options_.port));
   if (context_ == nullptr)
     throw ModbusServerError("Modbus TCP " + endpoint_ + ": " + modbus_strerror(errno));
-  listen_fd_ = modbus_tcp_listen(context_, options_.max_tcp_clients);
+  listen_fd_ = modbus_tcp_listen(context_.get(), options_.max_tcp_clients);
   if (listen_fd_ < 0) {
     const int error = errno;
     if (error == EADDRINUSE) throw ModbusServerError(endpoint_ + " is in use");
@@ -99,19 +100,15 @@ void ModbusServer::open_tcp() {
 }
 
 void ModbusServer::open_rtu() {
-  context_ = modbus_new_rtu(options_.device.c_str(), options_.baud, options_.parity,
-                            options_.data_bits, options_.stop_bits);
+  context_.reset(modbus_new_rtu(options_.device.c_str(), options_.baud, options_.parity,
+                                options_.data_bits, options_.stop_bits));
   if (context_ == nullptr)
     throw ModbusServerError("Modbus RTU " + endpoint_ + ": " + modbus_strerror(errno));
-  if (modbus_connect(context_) < 0) {
-    const int error = errno;
-    modbus_free(context_);
-    context_ = nullptr;
-    throw ModbusServerError(serial_open_error(options_.device, error));
-  }
+  if (modbus_connect(context_.get()) < 0)
+    throw ModbusServerError(serial_open_error(options_.device, errno));
   // libmodbus opened and configured the line; framing is ours (next_rtu_frame), because
   // modbus_receive drops the request after one addressed to another unit.
-  serial_fd_ = modbus_get_socket(context_);
+  serial_fd_ = modbus_get_socket(context_.get());
   set_non_blocking(serial_fd_);
 }
 

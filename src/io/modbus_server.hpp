@@ -78,8 +78,12 @@ class ModbusServer {
                      std::span<std::uint8_t, firmware::modbus::kMaxPduBytes> response);
   void rebuild_map();
 
+  struct ContextDeleter {
+    void operator()(_modbus* context) const;  // modbus_close and modbus_free
+  };
+
   ModbusServerOptions options_;
-  _modbus* context_ = nullptr;
+  std::unique_ptr<_modbus, ContextDeleter> context_;  // freed also when the constructor throws
   int listen_fd_ = -1;
   int serial_fd_ = -1;
   std::array<std::uint8_t, 2 * kMaxRtuAduBytes> serial_buffer_{};
