@@ -23,20 +23,14 @@
 #include "firmware/inverter/sofar_protocol.hpp"
 #include "firmware/link/bdu_network_protocol.hpp"
 #include "firmware/link/link_protocol.hpp"
+#include "fuzz_iterations.hpp"
 
 namespace bts::firmware {
 namespace {
 
 constexpr std::uint64_t kDefaultIterations = 200'000;
 
-std::uint64_t iterations() {
-  const char* text = std::getenv("BTS_FUZZ_ITERATIONS");
-  if (text == nullptr || *text == '\0') return kDefaultIterations;
-  char* end = nullptr;
-  const unsigned long long value = std::strtoull(text, &end, 10);
-  if (end == text || *end != '\0' || value == 0) return kDefaultIterations;
-  return value;
-}
+std::uint64_t iterations() { return testing::fuzz_iterations(kDefaultIterations); }
 
 /// Random frames and mutations of seed frames, from a fixed seed.
 class FrameSource {

@@ -89,8 +89,10 @@ class BduController {
   std::int32_t bus_setpoint_dV() const { return bus_setpoint_dV_; }
   const BduMeasurements& last_measurements() const { return measurements_; }
   const FirmwareVersion& firmware_version() const { return config_.firmware_version; }
+  std::uint32_t serial_number() const { return config_.serial_number; }
   bool pop_event(DiagnosisEvent& event) { return diagnosis_.pop_event(event); }
   std::uint8_t precharge_failures() const { return precharge_failures_; }
+  bool precharge_given_up() const { return precharge_failures_ >= config_.precharge_attempts; }
   bool inverter_present() const;
   /// The inverter asked this battery to sleep (Pylon HV 0x8200 0x55): relays stay open.
   bool inverter_sleep_requested() const { return inverter_sleep_; }

@@ -124,6 +124,8 @@ void BduController::receive_link(TimeMs now_ms) {
         if (!extremes.decode(frame)) break;
         entry.min_cell_mV = extremes.min_cell_mV;
         entry.max_cell_mV = extremes.max_cell_mV;
+        entry.min_cell_index = extremes.min_cell_index;
+        entry.max_cell_index = extremes.max_cell_index;
         entry.min_temperature_ddegC = extremes.min_temperature_ddegC;
         entry.max_temperature_ddegC = extremes.max_temperature_ddegC;
         const CurrentLimits limits =
