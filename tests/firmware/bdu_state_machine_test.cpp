@@ -1131,6 +1131,27 @@ TEST(BduStateMachine, Transition_Opening_OpeningDoneToStandby_to_Standby) {
   expect_outputs(rig, entered_ms, kStandbyOutputs);
 }
 
+// A person holds the black start switch for 5 s while the BDU is already opening (here for the
+// DC switch, with 10 A still flowing): the press is not lost, the BDU shuts down once the relays
+// are open instead of waiting in Standby.
+TEST(BduStateMachine, ShutdownPressWhileOpening_ShutsDownOnceOpen) {
+  Rig rig;
+  ASSERT_TRUE(rig.to_discharge()) << rig.history();
+  rig.hal.black_start_pressed = true;
+  rig.advance(4000);
+  rig.hal.dc_switch_closed = false;
+  ASSERT_TRUE(rig.run_until_state(S::Opening, 200)) << rig.history();
+  ASSERT_EQ(rig.bdu.state(), S::Opening);
+  rig.advance(1500);  // the press reaches 5 s inside Opening
+  rig.hal.black_start_pressed = false;
+  expect_opening_holds(rig);
+  rig.hal.load_current_dA = 0;
+  ASSERT_TRUE(rig.run_until_state(S::Shutdown, 50)) << rig.history();
+  EXPECT_EQ(rig.changes.back().from, S::Opening);
+  EXPECT_EQ(rig.changes.back().coils, kAllOpen);
+  expect_shutdown(rig);
+}
+
 TEST(BduStateMachine, Transition_Fault_FaultsCleared_to_Standby) {
   expect_row(S::Fault, G::FaultsCleared, S::Standby);
   Rig rig;
