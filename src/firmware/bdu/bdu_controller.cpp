@@ -80,7 +80,8 @@ void BduController::tick(TimeMs now_ms) {
       diagnosis_.evaluate(now_ms);
     }
     diagnosis_.request_reset(now_ms);
-    record_.acknowledge_rebuilt();
+    // Not the release of the press that woke the BDU: that would hide the warning at once.
+    if (state_ != BduState::SelfTest) record_.acknowledge_rebuilt();
     reset_requested_ = true;
     reset_request_until_ms_ = now_ms + 2000;
   }
