@@ -169,6 +169,8 @@ FaultShape fault_shape(PlantFaultKind kind) {
       return {Where::Cell, "W", true, Range::above(0.0, 10000.0)};
     case PlantFaultKind::AmbientOverride:
       return {Where::ModuleOrAll, "degC", true, Range::closed(-40.0, 85.0)};
+    case PlantFaultKind::MemoryWriteFailure:  // without module: the BDU's own memory
+      return {Where::ModuleOrAll, nullptr, false, Range::any()};
     case PlantFaultKind::CellInternalShort:
       return {Where::Cell, "ohm", true, Range::above(0.0, 1e6)};
     case PlantFaultKind::ModuleTerminalLoose:
@@ -188,6 +190,7 @@ FaultShape fault_shape(PlantFaultKind kind) {
     case PlantFaultKind::TerminalResistorRemoved:
     case PlantFaultKind::InverterCableCut:
     case PlantFaultKind::InverterCommunicationCut:
+    case PlantFaultKind::InverterIgnoresLimits:
       break;
   }
   return {Where::Bdu, nullptr, false, Range::any()};
@@ -273,13 +276,16 @@ void read_fault(MapReader& r, bool inject, const YAML::Node& kind_node,
   } else if (kind == PlantFaultKind::PcuFailure) {
     if (inject) {
       if (!r.has("failure")) {
-        r.fail("", "missing key 'failure': one of dead, ignores_command, cooling_blocked");
+        r.fail("",
+               "missing key 'failure': one of dead, ignores_command, cooling_blocked, "
+               "current_limit_lost");
       }
-      f.pcu_failure =
-          read_named<plant::PcuFailure>(r, "failure", "PCU failure",
-                                        {{"dead", plant::PcuFailure::Dead},
-                                         {"ignores_command", plant::PcuFailure::IgnoresCommand},
-                                         {"cooling_blocked", plant::PcuFailure::CoolingBlocked}});
+      f.pcu_failure = read_named<plant::PcuFailure>(
+          r, "failure", "PCU failure",
+          {{"dead", plant::PcuFailure::Dead},
+           {"ignores_command", plant::PcuFailure::IgnoresCommand},
+           {"cooling_blocked", plant::PcuFailure::CoolingBlocked},
+           {"current_limit_lost", plant::PcuFailure::CurrentLimitLost}});
     } else {
       refuse_key(r, "failure", "clear repairs the PCU: it takes no failure");
     }
@@ -1018,7 +1024,8 @@ std::string describe_event(const sim::ScenarioEvent& event) {
         }
       }
       if (f.kind == PlantFaultKind::PcuFailure && event.kind == ScenarioEventKind::InjectFault) {
-        const char* names[] = {"none", "dead", "ignores_command", "cooling_blocked"};
+        const char* names[] = {"none", "dead", "ignores_command", "cooling_blocked",
+                               "current_limit_lost"};
         text << " " << names[static_cast<int>(f.pcu_failure)];
       }
       if (f.kind == PlantFaultKind::RelayWelded) {

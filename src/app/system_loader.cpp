@@ -174,6 +174,8 @@ void read_pcu(MapReader r, plant::PcuParameters& p) {
     r.fail("over_temperature_restart_degC", "must be below pcu.over_temperature_shutdown_degC");
   }
   r.number("reverse_bus_detect_V", p.reverse_bus_detect_V, Range::closed(0.0, 100.0));
+  r.number("power_stage_trip_bus_current_A", p.power_stage_trip_bus_current_A,
+           Range::above(0.0, 100.0));
   r.finish();
 }
 

@@ -7,7 +7,7 @@ namespace bts::plant {
 
 namespace {
 
-constexpr std::array<std::pair<PlantFaultKind, const char*>, 17> kNames{{
+constexpr std::array<std::pair<PlantFaultKind, const char*>, 19> kNames{{
     {PlantFaultKind::CellExternalHeat, "cell_external_heat"},
     {PlantFaultKind::AmbientOverride, "ambient_override"},
     {PlantFaultKind::HeaterStuckOn, "heater_stuck_on"},
@@ -25,6 +25,8 @@ constexpr std::array<std::pair<PlantFaultKind, const char*>, 17> kNames{{
     {PlantFaultKind::InverterCableCut, "inverter_cable_cut"},
     {PlantFaultKind::InverterCommunicationCut, "inverter_communication_cut"},
     {PlantFaultKind::BduNetworkCableCut, "bdu_network_cable_cut"},
+    {PlantFaultKind::InverterIgnoresLimits, "inverter_ignores_limits"},
+    {PlantFaultKind::MemoryWriteFailure, "nvm_write_failure"},
 }};
 
 }  // namespace

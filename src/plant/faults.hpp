@@ -13,23 +13,25 @@
 namespace bts::plant {
 
 enum class PlantFaultKind : std::uint8_t {
-  CellExternalHeat,        // value = W into one cell (hot spot)                     -> A1/F1
-  AmbientOverride,         // value = degC around one module (module < 0: all)       -> A2/F2, A8/F8
-  HeaterStuckOn,           // heater film relay welded: heats regardless of command  -> A1/F1, A8/F8
-  CellInternalShort,       // value = Ohm across one cell inside the can             -> F11
-  SensorFailure,           // sensor + index + sensor_failure on one module          -> F10
-  PcuFailure,              // pcu_failure on one module                              -> F13
-  FuseBlown,               // the BDU fuse opens                                     -> F14
-  RelayWelded,             // relay contacts welded shut                             -> F12/F17
-  PowerCableReversed,      // module B+/B- swapped at BAT IN (REQ-TOP-5)             -> F15
-  PowerCableCut,           // module power cable disconnected                        -> F15
-  ModuleTerminalLoose,     // value = Ohm of a loose module HV terminal              -> F15
-  BduOutputTerminalLoose,  // BAT OUT terminal loose                                 -> F15
+  CellExternalHeat,   // value = W into one cell (hot spot)                     -> A1/F1
+  AmbientOverride,    // value = degC around one module (module < 0: all)       -> A2/F2, A8/F8
+  HeaterStuckOn,      // heater film relay welded: heats regardless of command  -> A1/F1, A8/F8
+  CellInternalShort,  // value = Ohm across one cell inside the can             -> F11
+  SensorFailure,      // sensor + index + sensor_failure on one module          -> F10
+  PcuFailure,   // pcu_failure on one module           -> F13; current_limit_lost: A3/F3, A5/F5
+  FuseBlown,    // the BDU fuse opens                                     -> F14
+  RelayWelded,  // relay contacts welded shut                             -> F12/F17
+  PowerCableReversed,        // module B+/B- swapped at BAT IN (REQ-TOP-5)             -> F15
+  PowerCableCut,             // module power cable disconnected                        -> F15
+  ModuleTerminalLoose,       // value = Ohm of a loose module HV terminal              -> F15
+  BduOutputTerminalLoose,    // BAT OUT terminal loose                                 -> F15
   TerminalResistorRemoved,   // Link bus left unterminated (REQ-TOP-4)                 -> F9
   LinkCableCut,              // Link cable into `module` cut (module and beyond silent)-> F9
   InverterCableCut,          // BDU-to-inverter power cable cut
   InverterCommunicationCut,  // CAN/RS485 cable between BDU and inverter cut           -> F9
   BduNetworkCableCut,        // COM cable between the two BDUs cut                     -> F9
+  InverterIgnoresLimits,     // the inverter input of this BDU ignores the current limits -> F3, F5
+  MemoryWriteFailure,        // a node's record memory refuses writes (module, or the BDU) -> F12
 };
 
 struct PlantFault {

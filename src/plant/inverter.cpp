@@ -37,6 +37,12 @@ void Inverter::set_battery_limits(int input, const BatteryLimits& limits) {
 }
 
 const BatteryLimits& Inverter::battery_limits(int input) const { return limits_[index(input)]; }
+void Inverter::set_ignores_current_limits(int input, bool ignores) {
+  ignores_current_limits_[index(input)] = ignores;
+}
+bool Inverter::ignores_current_limits(int input) const {
+  return ignores_current_limits_[index(input)];
+}
 double Inverter::input_current_A(int input) const { return current_A_[index(input)]; }
 double Inverter::input_power_W(int input) const { return power_W_[index(input)]; }
 const InputEnergyCounters& Inverter::input_energy(int input) const {
@@ -52,9 +58,12 @@ Inverter::CurrentWindow Inverter::current_window(int input, double voltage_V) co
   }
   const double band_V = parameters_.voltage_taper_band_V;
   const double power_limit_A = parameters_.max_battery_power_W / voltage_V;
-  const double charge_A = std::max(limits.charge_current_limit_A, 0.0) *
-                          taper(limits.charge_voltage_limit_V - voltage_V, band_V);
-  const double discharge_A = std::max(limits.discharge_current_limit_A, 0.0) *
+  const bool ignores = ignores_current_limits_[static_cast<std::size_t>(input)];
+  const double charge_limit_A = ignores ? power_limit_A : limits.charge_current_limit_A;
+  const double discharge_limit_A = ignores ? power_limit_A : limits.discharge_current_limit_A;
+  const double charge_A =
+      std::max(charge_limit_A, 0.0) * taper(limits.charge_voltage_limit_V - voltage_V, band_V);
+  const double discharge_A = std::max(discharge_limit_A, 0.0) *
                              taper(voltage_V - limits.discharge_voltage_limit_V, band_V);
   return {-std::min(charge_A, power_limit_A), std::min(discharge_A, power_limit_A)};
 }

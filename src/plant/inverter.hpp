@@ -50,6 +50,12 @@ class Inverter {
   /// input is 0 or 1; throws std::out_of_range otherwise.
   void set_battery_limits(int input, const BatteryLimits& limits);
   const BatteryLimits& battery_limits(int input) const;
+  /// A misbehaving input (a battery type set to lead-acid or "user defined" by mistake): it
+  /// charges and discharges up to its own power rating whatever current limits the battery
+  /// reports, keeping only the voltage limits (as its own charge and cut-off voltages) and the
+  /// rule that it draws nothing from a battery it does not hear.
+  void set_ignores_current_limits(int input, bool ignores);
+  bool ignores_current_limits(int input) const;
 
   /// Decide the currents for the step starting at time_s, from the voltages measured at the
   /// inputs, and book the energy of that step. Inputs beyond battery_inputs stay at zero.
@@ -69,7 +75,9 @@ class Inverter {
   const InverterParameters& parameters() const { return parameters_; }
   const HouseholdProfile& household() const { return household_; }
   /// Replaces the household's profile from now on (a scenario changing what the house asks).
-  void set_household(const HouseholdProfileParameters& household) { household_ = HouseholdProfile(household, seed_); }
+  void set_household(const HouseholdProfileParameters& household) {
+    household_ = HouseholdProfile(household, seed_);
+  }
 
  private:
   /// The current window an input allows right now: {most charge (<= 0), most discharge (>= 0)}.
@@ -84,6 +92,7 @@ class Inverter {
   HouseholdProfile household_;
   std::uint64_t seed_ = 1;
   std::array<BatteryLimits, kMaxInputs> limits_{};
+  std::array<bool, kMaxInputs> ignores_current_limits_{};
   std::array<double, kMaxInputs> current_A_{};
   std::array<double, kMaxInputs> power_W_{};
   std::array<InputEnergyCounters, kMaxInputs> input_energy_{};

@@ -48,6 +48,17 @@ std::pair<double, double> Pcu::bus_current_window_A(double bus_voltage_V) const 
   return {-std::min(limit_A, charge_limit_A_), std::min(limit_A, discharge_limit_A_)};
 }
 
+std::pair<double, double> Pcu::effective_window_A(double bus_voltage_V) const {
+  if (failure_ != PcuFailure::CurrentLimitLost) return bus_current_window_A(bus_voltage_V);
+  // Only the power stage's trip is left: no BMS window, no current or power regulation, no soft
+  // start. It still gives nothing into a reversed bus and pushes nothing above its range.
+  const double trip_A = parameters_.power_stage_trip_bus_current_A;
+  if (bus_voltage_V < 0.0) return {0.0, 0.0};
+  if (bus_voltage_V < parameters_.min_bus_voltage_V) return {0.0, trip_A};
+  if (bus_voltage_V > parameters_.max_bus_voltage_V) return {-trip_A, 0.0};
+  return {-trip_A, trip_A};
+}
+
 void Pcu::update_over_temperature_stop() {
   if (temperature_degC_ > parameters_.over_temperature_shutdown_degC) {
     over_temperature_stop_ = true;
@@ -70,7 +81,7 @@ double Pcu::standing_draw_W(bool power_stage_running) const {
 }
 
 double Pcu::follow_command_A(double dt_s, double bus_voltage_V) const {
-  const auto [min_A, max_A] = bus_current_window_A(bus_voltage_V);
+  const auto [min_A, max_A] = effective_window_A(bus_voltage_V);
   const double target_A =
       failure_ == PcuFailure::IgnoresCommand ? 0.0 : std::clamp(command_A_, min_A, max_A);
   // Exact discretisation of the first-order lag; the window then acts at once (hardware limit).
@@ -119,7 +130,7 @@ PcuBusSource Pcu::prepare_step(double dt_s, double stack_voltage_V, double bus_v
     const double current_A = follow_command_A(dt_s, bus_voltage_estimate_V);
     return PcuBusSource{current_A, 0.0, current_A, current_A};
   }
-  const auto [min_A, max_A] = bus_current_window_A(bus_voltage_estimate_V);
+  const auto [min_A, max_A] = effective_window_A(bus_voltage_estimate_V);
   const double decay = std::exp(-dt_s / parameters_.current_time_constant_s);
   offset_lagged_A_ = command_A_ + (offset_lagged_A_ - command_A_) * decay;
   const double conductance_S = parameters_.droop_conductance_S;

@@ -43,6 +43,10 @@ struct PcuParameters {
   /// A bus more negative than this is a reversed connection (PCU fault "BUS reverse connection"):
   /// the converter gives no output into a negative bus and reports it.
   double reverse_bus_detect_V = 10.0;
+  /// The power stage's own peak-current trip (a hardware comparator on the switch current, not
+  /// part of the control loop), bus side: twice the rated 7.5 A. It is what still bounds the
+  /// output when the current-limit circuit has failed (PcuFailure::CurrentLimitLost).
+  double power_stage_trip_bus_current_A = 15.0;
 };
 
 /// The converter's output as the BDU network sees it for one step: a Norton source with its
@@ -72,6 +76,10 @@ enum class PcuFailure {
   Dead,            // power stage failed: no output; its self-test reports an internal fault
   IgnoresCommand,  // control loop failed silently: output stays at zero whatever is commanded
   CoolingBlocked,  // heatsink conductance falls to 10 %: it overheats under load
+  // The current-limit circuit failed: the converter no longer honours the BMS window nor its own
+  // 7.5 A / 2.5 kW limit; its voltage (droop) loop and its enable still work, and only the power
+  // stage's peak-current trip (power_stage_trip_bus_current_A) bounds the output.
+  CurrentLimitLost,
 };
 
 class Pcu {
@@ -133,6 +141,9 @@ class Pcu {
   /// Bus-side current window {min, max} the converter allows at a bus voltage (A), from the
   /// current and power limits and the regulating window; independent of mode and failures.
   std::pair<double, double> bus_current_window_A(double bus_voltage_V) const;
+  /// The window the output really keeps to: bus_current_window_A, or with a lost current limit
+  /// only the power stage's trip.
+  std::pair<double, double> effective_window_A(double bus_voltage_V) const;
 
  private:
   PcuParameters parameters_;

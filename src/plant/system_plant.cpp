@@ -35,6 +35,7 @@ SystemPlant::SystemPlant(const SystemDescription& description)
     wiring_.push_back(wiring);
     ambient_overridden_.emplace_back(bdu.modules.size(), false);
     ambient_override_degC_.emplace_back(bdu.modules.size(), 0.0);
+    memory_write_fails_.emplace_back(bdu.modules.size() + 1, false);
     bdu_energy_.emplace_back();
     Rng calibration = root.fork(5000 + bdu_index);
     for (int channel = 0; channel < kBduVoltageChannels; ++channel) {
@@ -60,9 +61,13 @@ double SystemPlant::module_ambient_temperature_degC(int bdu, int module) const {
   return ambient_overridden_[b][m] ? ambient_override_degC_[b][m] : ambient_degC_;
 }
 
+bool SystemPlant::memory_write_fails(int bdu, int module) const {
+  return memory_write_fails_[static_cast<std::size_t>(bdu)][static_cast<std::size_t>(module + 1)];
+}
+
 void SystemPlant::step(double dt_s) {
   const double time_s = this->time_s();
-  ambient_degC_ = ambient_->temperature_degC(time_s);
+  ambient_degC_ = fixed_ambient_degC_ ? *fixed_ambient_degC_ : ambient_->temperature_degC(time_s);
   std::array<double, 2> inverter_input_V{0.0, 0.0};
   for (std::size_t b = 0; b < bdus_.size(); ++b) {
     BduHardware& hardware = *bdus_[b];
@@ -184,8 +189,11 @@ bool SystemPlant::check_location(const PlantFault& fault, std::string* error) co
                             fault.kind != PlantFaultKind::TerminalResistorRemoved &&
                             fault.kind != PlantFaultKind::InverterCableCut &&
                             fault.kind != PlantFaultKind::InverterCommunicationCut &&
-                            fault.kind != PlantFaultKind::BduNetworkCableCut;
-  const bool all_modules_allowed = fault.kind == PlantFaultKind::AmbientOverride;
+                            fault.kind != PlantFaultKind::BduNetworkCableCut &&
+                            fault.kind != PlantFaultKind::InverterIgnoresLimits;
+  // Without a module these act on every module of the BDU (ambient) or on the BDU (memory).
+  const bool all_modules_allowed = fault.kind == PlantFaultKind::AmbientOverride ||
+                                   fault.kind == PlantFaultKind::MemoryWriteFailure;
   if (needs_module && !(all_modules_allowed && fault.module < 0) &&
       (fault.module < 0 || fault.module >= module_count(fault.bdu))) {
     return fail("module " + std::to_string(fault.module + 1) + " does not exist on BDU " +
@@ -275,6 +283,12 @@ bool SystemPlant::set_fault(const PlantFault& fault, bool active, std::string* e
       break;
     case PlantFaultKind::BduNetworkCableCut:
       bdu_network_cable_cut_ = active;
+      break;
+    case PlantFaultKind::InverterIgnoresLimits:
+      inverter_->set_ignores_current_limits(std::min(fault.bdu, 1), active);
+      break;
+    case PlantFaultKind::MemoryWriteFailure:
+      memory_write_fails_[b][static_cast<std::size_t>(std::max(fault.module, -1) + 1)] = active;
       break;
   }
   return true;

@@ -5,6 +5,7 @@
 // for recording and scoring.
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -86,6 +87,11 @@ class SystemPlant {
   bool set_fault(const PlantFault& fault, bool active, std::string* error = nullptr);
 
   double ambient_temperature_degC() const { return ambient_degC_; }
+  /// The weather from now on: the air around every module and BDU enclosure is degC instead of
+  /// the ambient profile's (a local ambient_override fault still wins for its module).
+  void set_ambient_degC(double degC) { fixed_ambient_degC_ = degC; }
+  /// A node's record memory (EEPROM) refuses writes: module >= 0 a module BMS, -1 the BDU.
+  bool memory_write_fails(int bdu, int module) const;
   double module_ambient_temperature_degC(int bdu, int module) const;
   BduTruthSummary bdu_truth(int bdu) const;
   const PlantExtremes& extremes() const { return extremes_; }
@@ -103,6 +109,8 @@ class SystemPlant {
   std::vector<BduWiring> wiring_;
   std::vector<std::vector<bool>> ambient_overridden_;
   std::vector<std::vector<double>> ambient_override_degC_;
+  std::vector<std::vector<bool>> memory_write_fails_;  // per BDU: [0] the BDU, [1 + m] module m
+  std::optional<double> fixed_ambient_degC_;
   std::vector<BduTruthSummary> bdu_energy_;
   std::vector<SensorChannel> bdu_voltage_channels_;  // 2 per BDU: BAT IN, output
   std::vector<SensorChannel> bdu_current_channels_;

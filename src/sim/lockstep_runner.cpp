@@ -179,17 +179,10 @@ void LockstepRunner::apply_event(const ScenarioEvent& event) {
       plant_->inverter().set_household(household);
       break;
     }
-    case ScenarioEventKind::SetAmbient: {
-      plant::PlantFault ambient;
-      ambient.kind = plant::PlantFaultKind::AmbientOverride;
-      ambient.module = -1;
-      ambient.value = event.value;
-      for (int b = 0; b < plant_->bdu_count(); ++b) {
-        ambient.bdu = b;
-        plant_->set_fault(ambient, true);
-      }
+    case ScenarioEventKind::SetAmbient:
+      // The weather: modules and BDU enclosures alike (not a per-module override).
+      plant_->set_ambient_degC(event.value);
       break;
-    }
     case ScenarioEventKind::InstallFirmware: {
       const firmware::FirmwareVersion version{static_cast<std::uint8_t>(event.version.major),
                                               static_cast<std::uint8_t>(event.version.minor),

@@ -128,7 +128,7 @@ std::size_t PlantModuleHal::nvm_read(std::span<std::uint8_t> destination) {
 }
 
 bool PlantModuleHal::nvm_write(std::span<const std::uint8_t> source) {
-  if (nvm_write_fails_) return false;
+  if (nvm_write_fails_ || plant_.memory_write_fails(bdu_, module_)) return false;
   nvm_.assign(source.begin(), source.end());
   return true;
 }
@@ -185,6 +185,7 @@ std::size_t PlantBduHal::nvm_read(std::span<std::uint8_t> destination) {
 }
 
 bool PlantBduHal::nvm_write(std::span<const std::uint8_t> source) {
+  if (plant_.memory_write_fails(bdu_, -1)) return false;
   nvm_.assign(source.begin(), source.end());
   return true;
 }

@@ -1131,6 +1131,71 @@ TEST(BduStateMachine, Transition_Opening_OpeningDoneToStandby_to_Standby) {
   expect_outputs(rig, entered_ms, kStandbyOutputs);
 }
 
+// A person holds the black start switch for 5 s while the BDU is already opening (here for the
+// DC switch, with 10 A still flowing): the press is not lost, the BDU shuts down once the relays
+// are open instead of waiting in Standby.
+TEST(BduStateMachine, ShutdownPressWhileOpening_ShutsDownOnceOpen) {
+  Rig rig;
+  ASSERT_TRUE(rig.to_discharge()) << rig.history();
+  rig.hal.black_start_pressed = true;
+  rig.advance(4000);
+  rig.hal.dc_switch_closed = false;
+  ASSERT_TRUE(rig.run_until_state(S::Opening, 200)) << rig.history();
+  ASSERT_EQ(rig.bdu.state(), S::Opening);
+  rig.advance(1500);  // the press reaches 5 s inside Opening
+  rig.hal.black_start_pressed = false;
+  expect_opening_holds(rig);
+  rig.hal.load_current_dA = 0;
+  ASSERT_TRUE(rig.run_until_state(S::Shutdown, 50)) << rig.history();
+  EXPECT_EQ(rig.changes.back().from, S::Opening);
+  EXPECT_EQ(rig.changes.back().coils, kAllOpen);
+  expect_shutdown(rig);
+}
+
+// The BDU's record memory refuses the minute's write of its counters: F12 (BMS internal fault),
+// relays open; a reset is refused while the memory still fails, and releases F12 once the next
+// minute's write has succeeded.
+TEST(BduRecord, RefusedWriteIsF12UntilTheMemoryWorksAndAResetReleasesIt) {
+  Rig rig;
+  ASSERT_TRUE(rig.to_discharge()) << rig.history();
+  EXPECT_EQ(rig.bdu.record().wakeups, 1u);
+  EXPECT_EQ(rig.bdu.record().connections, 1u);
+  rig.hal.nvm_write_fails = true;
+  ASSERT_TRUE(rig.run_until([&] { return rig.bdu.own_codes().has(Code::F12); }, 61000))
+      << rig.history();
+  ASSERT_TRUE(rig.run_until_state(S::Fault, 4000)) << rig.history();
+  EXPECT_EQ(rig.hal.coils(), kAllOpen);
+  rig.press(2000);
+  rig.advance(1000);
+  EXPECT_TRUE(rig.bdu.own_codes().has(Code::F12)) << "the memory still fails";
+  rig.hal.nvm_write_fails = false;
+  rig.advance(61000);
+  EXPECT_TRUE(rig.bdu.own_codes().has(Code::F12)) << "F12 latches until a reset";
+  rig.press(2000);
+  rig.advance(1000);
+  EXPECT_FALSE(rig.bdu.own_codes().has(Code::F12));
+  EXPECT_GE(rig.bdu.record().fault_entries, 1u);
+}
+
+// A record that fails its checks when it is read at wake-up is rebuilt from zero and shown as A9
+// (reaction none: the BDU still connects) until a reset press acknowledges it.
+TEST(BduRecord, CorruptedRecordAtWakeUpIsA9UntilAReset) {
+  Rig rig;
+  ASSERT_TRUE(rig.to_standby()) << rig.history();
+  rig.press(5500);
+  ASSERT_EQ(rig.bdu.state(), S::Shutdown) << rig.history();
+  ASSERT_FALSE(rig.hal.nvm.empty());
+  rig.hal.nvm[10] ^= 0xFF;  // a bit-rotted counter
+  rig.press(kActivatePress_ms);
+  ASSERT_TRUE(rig.run_until_state(S::Standby, 15000)) << rig.history();
+  rig.advance(1500);
+  EXPECT_TRUE(rig.bdu.own_codes().has(Code::A9));
+  EXPECT_EQ(rig.bdu.record().wakeups, 1u) << "rebuilt from zero, then this wake-up counted";
+  rig.press(2000);
+  rig.advance(1500);
+  EXPECT_FALSE(rig.bdu.own_codes().has(Code::A9));
+}
+
 TEST(BduStateMachine, Transition_Fault_FaultsCleared_to_Standby) {
   expect_row(S::Fault, G::FaultsCleared, S::Standby);
   Rig rig;

@@ -112,6 +112,7 @@ class FakeBduHal final : public BduHal {
     return count;
   }
   bool nvm_write(std::span<const std::uint8_t> source) override {
+    if (nvm_write_fails) return false;
     nvm.assign(source.begin(), source.end());
     return true;
   }
@@ -173,6 +174,7 @@ class FakeBduHal final : public BduHal {
   std::uint32_t light_updates = 0;
   std::uint32_t samples = 0;
   std::vector<std::uint8_t> nvm;
+  bool nvm_write_fails = false;  // the record memory refuses writes (a failed EEPROM)
 
  private:
   static std::int32_t approach(std::int32_t value, std::int32_t target, double dt_ms,

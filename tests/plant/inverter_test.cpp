@@ -65,6 +65,30 @@ TEST(Inverter, HonoursReportedCurrentLimits) {
   EXPECT_NEAR(settled_current_A(charge, 400.0), -7.0, 1e-9);
 }
 
+// An inverter whose battery type is set wrong ignores the reported current limits: it follows
+// the request up to its own power rating, still keeping the voltage limits and drawing nothing
+// from a battery it does not hear.
+TEST(Inverter, IgnoringTheCurrentLimitsItKeepsOnlyItsRatingAndTheVoltageLimits) {
+  auto limits = generous_limits();
+  limits.discharge_current_limit_A = 0.0;
+  limits.charge_current_limit_A = 0.0;
+  Inverter discharge(fast_inverter(), constant_request(8000.0), 1);
+  discharge.set_battery_limits(0, limits);
+  EXPECT_NEAR(settled_current_A(discharge, 400.0), 0.0, 1e-9);
+  discharge.set_ignores_current_limits(0, true);
+  EXPECT_NEAR(settled_current_A(discharge, 400.0), 20.0, 1e-9);
+
+  Inverter charge(fast_inverter(), constant_request(-8000.0), 1);
+  charge.set_battery_limits(0, limits);
+  charge.set_ignores_current_limits(0, true);
+  EXPECT_NEAR(settled_current_A(charge, 400.0), -20.0, 1e-9);
+  EXPECT_NEAR(settled_current_A(charge, limits.charge_voltage_limit_V + 1.0), 0.0, 1e-9);
+
+  Inverter unheard(fast_inverter(), constant_request(8000.0), 1);
+  unheard.set_ignores_current_limits(0, true);
+  EXPECT_NEAR(settled_current_A(unheard, 400.0), 0.0, 1e-9);
+}
+
 TEST(Inverter, TapersChargeCurrentNearTheChargeVoltageLimit) {
   auto limits = generous_limits();
   limits.charge_current_limit_A = 20.0;

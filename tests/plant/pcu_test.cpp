@@ -227,6 +227,25 @@ TEST(PcuFailures, IgnoresCommandGivesNoCurrentSilently) {
   EXPECT_NEAR(pcu.stack_power_W(), 20.0, 1e-12);  // it still runs, and draws like it
 }
 
+// A failed current-limit circuit: the BMS window and the 7.5 A / 2.5 kW limits no longer act,
+// only the power stage's trip (15 A on the bus side); its enable still stops it.
+TEST(PcuFailures, CurrentLimitLostFollowsTheCommandUpToTheTripOnly) {
+  Pcu pcu = running_pcu(12.0);
+  pcu.set_current_limits_A(0.0, 2.0);
+  settle(pcu, 400.0);
+  EXPECT_NEAR(pcu.bus_current_A(), 2.0, 1e-9);  // healthy: the BMS window holds
+  pcu.set_failure(PcuFailure::CurrentLimitLost);
+  settle(pcu, 400.0);
+  EXPECT_NEAR(pcu.bus_current_A(), 12.0, 1e-9);  // 4.8 kW, past 2.5 kW
+  pcu.set_current_command_A(-40.0);
+  settle(pcu, 400.0);
+  EXPECT_NEAR(pcu.bus_current_A(), -pcu.parameters().power_stage_trip_bus_current_A, 1e-9);
+  EXPECT_FALSE(pcu.reports_internal_fault());
+  pcu.set_mode(PcuMode::EnergySaving);
+  settle(pcu, 400.0);
+  EXPECT_EQ(pcu.bus_current_A(), 0.0);
+}
+
 TEST(PcuThermal, HealthyConverterStaysBelowTheShutdownAtFullPower) {
   Pcu pcu = running_pcu(7.5);
   for (int i = 0; i < 20000; ++i) pcu.step(1.0, kStack_V, 400.0, 45.0);  // 5.5 h, hot air

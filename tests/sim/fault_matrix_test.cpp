@@ -91,7 +91,15 @@ enum class Limits : std::uint8_t {
   Hold,                 // every cell stays inside 2.5..3.65 V and <= 60 degC
   ShortedCellExcepted,  // an internal short drains its own cell; every other cell holds
   NoLowerThanStart,     // the cells start below 2.5 V (the cause): none falls further
+  // F3 is raised on a cell measured at 3.65 V, the protection limit itself, for 1 s: the cells of
+  // the node module may pass it by what the F3 and F13 debounces let through (at most
+  // kOverchargedCellMax_V, docs/diagnosis.md); every other cell holds 3.65 V.
+  OverchargedNodeModule,
 };
+
+// The most the node module's cells may reach in an F3 recipe: 3.65 V plus the 2 s of the F3 and
+// F13 debounces at the converter's trip-limited charge (about 3 mV/s at 45 A), with margin.
+constexpr double kOverchargedCellMax_V = 3.67;
 
 struct HardwareAction {
   double at_s = 0.0;
@@ -249,6 +257,25 @@ PlantFault pcu_fault(const Plan& p, plant::PcuFailure failure) {
   return fault;
 }
 
+int modules_in_node_bdu(const Plan& p) {
+  return static_cast<int>(p.system.bdus[static_cast<std::size_t>(p.bdu)].modules.size());
+}
+
+/// The node module's converter loses its current limit, and (with an inverter that ignores the
+/// battery's limits) the inverter input of its BDU takes or gives as much as its power rating
+/// allows. The rating is chosen so that the healthy converters of that BDU run at their 2.5 kW
+/// and the node module carries node_module_W on the bus side; the household asks for far more,
+/// so every inverter input sits at its own limit whatever the topology.
+void converter_limit_lost(Plan& p, double at_s, double until_s, bool inverter_ignores,
+                          double node_module_W, double household_W) {
+  inject_between(p, at_s, until_s, pcu_fault(p, plant::PcuFailure::CurrentLimitLost));
+  if (!inverter_ignores) return;
+  inject_between(p, at_s, until_s, fault_at(PlantFaultKind::InverterIgnoresLimits, p.bdu));
+  p.system.inverter.max_battery_power_W = 2500.0 * (modules_in_node_bdu(p) - 1) + node_module_W;
+  p.system.household.kind = plant::HouseholdProfileKind::ConstantPower;
+  p.system.household.constant_power_W = household_W;
+}
+
 void warm_node_module(Plan& p, double degC) {
   node_module(p).initial_temperature_degC = degC;
   PlantFault around = fault_at(PlantFaultKind::AmbientOverride, p.bdu, p.module);
@@ -340,6 +367,67 @@ std::vector<Recipe> recipes() {
     list.push_back(r);
   }
 
+  // A3 over voltage (plant catalogue: pcu_failure current_limit_lost). The converter of a nearly
+  // full module (97 %: its cells are at the knee, so the cause comes 20 s after the start, before
+  // A7's 30 s can pass on the knee's spread) loses its current limit while PV charges at the limit
+  // the BDU offers: the others' share of that current reaches it through the droop, past the
+  // taper's end at 3.50 V. A3 stops charging (the BDU offers 0 A); the house then draws and A3
+  // clears. An E5 hides the failure: its BDU offers only its one module's tapered limit, so nothing
+  // pushes past 3.50 V.
+  {
+    Recipe r{"A3_ConverterLimitLostWhileCharging",
+             Code::A3,
+             "the last module's converter loses its current limit while PV charges -> A3 at "
+             "3.60 V, alarm light flashing, L3 on, charging stopped; the house draws, A3 clears",
+             Node::LastModule,
+             DiagnosisInput::MaxCellVoltage_mV,
+             20,
+             700,
+             900,
+             1500,
+             [](Plan& p) {
+               set_household(p, -2400);
+               node_module(p).initial_soc = 0.97;
+               converter_limit_lost(p, 20, 900, false, 0, 0);
+               p.events.push_back(household_power(900, 1500.0 * module_total(p.system)));
+             }};
+    r.applies = [](const std::string& topology) { return topology != "e5"; };
+    r.not_applicable =
+        "an E5's BDU offers the inverter only its one module's tapered charge limit, so a "
+        "converter without its own limit is still charged no further than 3.50 V";
+    list.push_back(r);
+  }
+
+  // F3 battery over voltage: the same converter failure while the inverter ignores the battery's
+  // limits (its battery type set to lead-acid): A3's stop does not reach the converter, the cell
+  // passes 3.65 V, F3 (latched, charging blocked) and then F13 (the converter carries charge
+  // against a protection) open the relays. The house then draws through the reset BDU and brings
+  // the cell back below 3.40 V; repaired and reset, F3 clears.
+  {
+    Recipe r{
+        "F3_ConverterLimitLostInverterIgnoresLimits",
+        Code::F3,
+        "the last module's converter loses its current limit and the inverter ignores the "
+        "limits while PV charges -> A3, F3 at 3.65 V, F13, alarm light on, L3 on, relays "
+        "open; discharged, repaired and reset, F3 clears",
+        Node::LastModule,
+        DiagnosisInput::MaxCellVoltage_mV,
+        20,
+        280,
+        600,
+        1000,
+        [](Plan& p) {
+          node_module(p).initial_soc = 0.97;
+          converter_limit_lost(p, 20, 600, true, 2500, -60000);
+          // The installer sets the inverter right as soon as F3 shows; later the evening
+          // house load discharges the module through the BDU (F3 blocks only charging).
+          p.when_raised.push_back({fault_at(PlantFaultKind::InverterIgnoresLimits, p.bdu), false});
+          p.events.push_back(household_power(300, 1500.0 * module_total(p.system)));
+        }};
+    r.limits = Limits::OverchargedNodeModule;
+    list.push_back(r);
+  }
+
   // A4 under voltage: the last module was delivered nearly empty (cells balanced).
   list.push_back({"A4_ModuleNearlyEmpty", Code::A4,
                   "a module nearly empty (1.8 %) -> A4, alarm light flashing, L4 on, "
@@ -403,6 +491,37 @@ std::vector<Recipe> recipes() {
     r.not_applicable =
         "an E5 has no other module to raise the bus; its only module below 2.5 V may not "
         "discharge even for the precharge, so it cannot connect to be charged";
+    list.push_back(r);
+  }
+
+  // A5 over current: the converter of the last module loses its current limit while the inverter
+  // ignores the battery's limits and the house draws hard: the healthy converters stop at their
+  // 2.5 kW, the failed one carries the rest (about 70 A on its cells). A5 derates (which the
+  // inverter ignores); repaired within the minute A5 needs to escalate, it clears.
+  list.push_back({"A5_ConverterLimitLostInverterIgnoresLimits", Code::A5,
+                  "the last module's converter loses its current limit, the inverter ignores the "
+                  "limits and draws hard -> about 70 A, A5, alarm light flashing, L5 on, "
+                  "derated; repaired, A5 clears",
+                  Node::LastModule, DiagnosisInput::DischargeCurrent_mA, 60, 85, 100, 130,
+                  [](Plan& p) { converter_limit_lost(p, 60, 100, true, 3500, 60000); }});
+
+  // F5 over current: the same with a harder draw: about 100 A on the cells, F5 within a second,
+  // relays open.
+  {
+    Recipe r{"F5_ConverterLimitLostInverterIgnoresLimits",
+             Code::F5,
+             "the last module's converter loses its current limit, the inverter ignores the "
+             "limits and draws very hard -> about 100 A, F5, alarm light on, L5 on, relays open, "
+             "inverter 0 A; repaired and reset, F5 clears",
+             Node::LastModule,
+             DiagnosisInput::DischargeCurrent_mA,
+             60,
+             70,
+             300,
+             320,
+             [](Plan& p) { converter_limit_lost(p, 60, 300, true, 5000, 60000); }};
+    // With the relays open nothing flows: a reset is accepted and the cause found again.
+    r.early_reset = EarlyReset::FoundAgain;
     list.push_back(r);
   }
 
@@ -619,27 +738,24 @@ std::vector<Recipe> recipes() {
   }
 
   // F12 BMS internal fault: the module's record memory (EEPROM) refuses writes.
-  {
-    Recipe r{"F12_RecordMemoryFails",
-             Code::F12,
-             "the record memory of the last module's BMS fails -> F12, alarm light on, L2 L3 "
-             "L4 on, relays open; replaced and reset, F12 clears",
-             Node::LastModule,
-             DiagnosisInput::SelfTestFailed,
-             60,
-             140,
-             160,
-             240,
-             [](Plan& p) { set_household(p, 700); }};
-    // The scenario format has no fault for it: the module's simulated EEPROM refuses writes.
-    r.hardware.push_back({60, [](LockstepRunner& runner, const Plan& p) {
-                            runner.module_hal(p.bdu, p.module).set_nvm_write_fails(true);
-                          }});
-    r.hardware.push_back({160, [](LockstepRunner& runner, const Plan& p) {
-                            runner.module_hal(p.bdu, p.module).set_nvm_write_fails(false);
-                          }});
-    list.push_back(r);
-  }
+  list.push_back({"F12_RecordMemoryFails", Code::F12,
+                  "the record memory of the last module's BMS fails -> F12, alarm light on, L2 L3 "
+                  "L4 on, relays open; replaced and reset, F12 clears",
+                  Node::LastModule, DiagnosisInput::SelfTestFailed, 60, 140, 160, 240, [](Plan& p) {
+                    set_household(p, 700);
+                    inject_between(p, 60, 160,
+                                   fault_at(PlantFaultKind::MemoryWriteFailure, p.bdu, p.module));
+                  }});
+
+  // F12 on the BDU: its record memory refuses the minute's write of its counters.
+  list.push_back({"F12_BduRecordMemoryFails", Code::F12,
+                  "the record memory of the BDU fails -> F12 on the BDU, alarm light on, L2 L3 "
+                  "L4 on, relays open; replaced and reset, F12 clears",
+                  Node::LastBdu, DiagnosisInput::SelfTestFailed, 60, 130, 200, 270, [](Plan& p) {
+                    set_household(p, 700);
+                    inject_between(p, 60, 200,
+                                   fault_at(PlantFaultKind::MemoryWriteFailure, p.bdu, -1));
+                  }});
 
   // F13 PCU internal fault.
   list.push_back({"F13_PcuDead", Code::F13,
@@ -931,7 +1047,10 @@ TEST_P(FaultMatrix, CauseRaisesReactsAndClearsAsDocumented) {
       for (int j = 0; j < runner.plant().module_count(k); ++j) {
         const plant::Module& module = runner.plant().module(k, j);
         for (int cell = 0; cell < module.cell_count(); ++cell) {
-          if (k == b && j == plan.module && cell == recipe.excepted_cell) continue;
+          if (k == b && j == plan.module &&
+              (cell == recipe.excepted_cell || recipe.limits == Limits::OverchargedNodeModule)) {
+            continue;
+          }
           worst_min_V = std::min(worst_min_V, module.cell(cell).terminal_voltage_V());
           worst_max_V = std::max(worst_max_V, module.cell(cell).terminal_voltage_V());
           worst_max_degC = std::max(worst_max_degC, module.cell(cell).temperature_degC());
@@ -948,7 +1067,8 @@ TEST_P(FaultMatrix, CauseRaisesReactsAndClearsAsDocumented) {
   while (next_action < pending.size() && pending[next_action].at_s <= 0.0) {
     pending[next_action++].act(runner, plan);
   }
-  const bool sample_cells = recipe.limits == Limits::ShortedCellExcepted;
+  const bool sample_cells = recipe.limits == Limits::ShortedCellExcepted ||
+                            recipe.limits == Limits::OverchargedNodeModule;
   const double start_min_V = runner.plant().extremes().cell_voltage_min_V;
   double next_sample_s = 0.0;
   auto advance = [&](double to_s) {
@@ -967,7 +1087,7 @@ TEST_P(FaultMatrix, CauseRaisesReactsAndClearsAsDocumented) {
       }
       if (sample_cells && next_sample_s <= stop_s) {
         sample_other_cells();
-        next_sample_s += 10.0;
+        next_sample_s += recipe.limits == Limits::OverchargedNodeModule ? 1.0 : 10.0;
       }
       if (stop_s >= to_s) return;
     }
@@ -1126,6 +1246,13 @@ TEST_P(FaultMatrix, CauseRaisesReactsAndClearsAsDocumented) {
   }
 
   // The plant never left the protection limits (2.5..3.65 V, <= 60 degC).
+  if (recipe.limits == Limits::OverchargedNodeModule) {
+    // The plant's extremes include the node module: its cells stopped in time.
+    EXPECT_LE(runner.plant().extremes().cell_voltage_max_V, kOverchargedCellMax_V)
+        << "the overcharged module's cells must be stopped within the F3 and F13 debounces";
+    RecordProperty("overcharged_cell_max_mV",
+                   static_cast<int>(runner.plant().extremes().cell_voltage_max_V * 1000));
+  }
   if (recipe.limits == Limits::Hold) {
     const plant::PlantExtremes& extremes = runner.plant().extremes();
     worst_min_V = extremes.cell_voltage_min_V;

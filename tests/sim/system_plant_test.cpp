@@ -142,6 +142,63 @@ TEST(SystemPlant, AmbientOverrideCoolsTheModule) {
   EXPECT_LT(readings.cell_temperature_degC[0], -8.0);
 }
 
+// The weather changes (a scenario's ambient_degC): the air around the modules and the BDU
+// enclosure both follow it, while a module's own ambient override still wins for that module.
+TEST(SystemPlant, AmbientChangeReachesModulesAndTheBduEnclosure) {
+  SystemPlant plant(system_named("e10"));
+  PlantFault local;
+  local.kind = PlantFaultKind::AmbientOverride;
+  local.module = 0;
+  local.value = 5.0;
+  ASSERT_TRUE(plant.set_fault(local, true));
+  plant.set_ambient_degC(52.0);
+  rest(plant, 10.0);
+  EXPECT_DOUBLE_EQ(plant.ambient_temperature_degC(), 52.0);
+  EXPECT_DOUBLE_EQ(plant.module_ambient_temperature_degC(0, 1), 52.0);
+  EXPECT_DOUBLE_EQ(plant.module_ambient_temperature_degC(0, 0), 5.0);
+  EXPECT_GE(plant.read_bdu_sensors(0).bdu_temperature_degC, 52.0);
+}
+
+// A record memory that refuses writes is hardware of one node: a module's BMS, or the BDU.
+TEST(SystemPlant, MemoryWriteFailureActsOnOneNode) {
+  SystemPlant plant(system_named("e10"));
+  PlantFault fault;
+  fault.kind = PlantFaultKind::MemoryWriteFailure;
+  fault.module = 1;
+  ASSERT_TRUE(plant.set_fault(fault, true));
+  EXPECT_TRUE(plant.memory_write_fails(0, 1));
+  EXPECT_FALSE(plant.memory_write_fails(0, 0));
+  EXPECT_FALSE(plant.memory_write_fails(0, -1));
+  fault.module = -1;
+  ASSERT_TRUE(plant.set_fault(fault, true));
+  EXPECT_TRUE(plant.memory_write_fails(0, -1));
+  ASSERT_TRUE(plant.set_fault(fault, false));
+  EXPECT_FALSE(plant.memory_write_fails(0, -1));
+  EXPECT_TRUE(plant.memory_write_fails(0, 1));
+}
+
+// The faults behind A3/F3 and A5/F5 act on the hardware they name: one module's converter, and
+// the inverter input of one BDU (e40: BDU 2's is the inverter's second input).
+TEST(SystemPlant, ConverterLimitAndInverterFaultsActOnTheirHardware) {
+  SystemPlant plant(system_named("e40"));
+  PlantFault fault;
+  fault.kind = PlantFaultKind::PcuFailure;
+  fault.bdu = 1;
+  fault.module = 3;
+  fault.pcu_failure = PcuFailure::CurrentLimitLost;
+  ASSERT_TRUE(plant.set_fault(fault, true));
+  EXPECT_EQ(plant.module(1, 3).pcu().failure(), PcuFailure::CurrentLimitLost);
+  EXPECT_EQ(plant.module(1, 2).pcu().failure(), PcuFailure::None);
+  PlantFault inverter;
+  inverter.kind = PlantFaultKind::InverterIgnoresLimits;
+  inverter.bdu = 1;
+  ASSERT_TRUE(plant.set_fault(inverter, true));
+  EXPECT_TRUE(plant.inverter().ignores_current_limits(1));
+  EXPECT_FALSE(plant.inverter().ignores_current_limits(0));
+  ASSERT_TRUE(plant.set_fault(inverter, false));
+  EXPECT_FALSE(plant.inverter().ignores_current_limits(1));
+}
+
 TEST(SystemPlant, StuckHeaterHeatsWithoutACommand) {
   SystemPlant plant(system_named("e5"));
   for (int m = 0; m < 1; ++m) plant.module(0, m).pcu().set_mode(PcuMode::EnergySaving);

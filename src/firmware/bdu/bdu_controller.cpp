@@ -81,9 +81,14 @@ void BduController::tick(TimeMs now_ms) {
       diagnosis_.evaluate(now_ms);
     }
     diagnosis_.request_reset(now_ms);
+    // Not the release of the press that woke the BDU: that would hide the warning at once.
+    if (state_ != BduState::SelfTest) record_.acknowledge_rebuilt();
     reset_requested_ = true;
     reset_request_until_ms_ = now_ms + 2000;
   }
+  // A shutdown press that comes while the BDU is already opening (for a fault or a disconnect)
+  // has no row of its own: it re-targets the opening, which then ends in Shutdown.
+  if (presses.shutdown && state_ == BduState::Opening) after_opening_ = AfterOpening::Shutdown;
   const BduConditions now_conditions = conditions(now_ms, presses);
   if (const auto transition = next_transition(state_, now_conditions, after_opening_)) {
     if (transition->to == BduState::Opening) {
@@ -180,6 +185,7 @@ void BduController::enter(BduState state, TimeMs now_ms) {
       if (previous == BduState::Shutdown) {
         awake_since_ms_ = now_ms;
         input_seen_up_ = {};
+        record_.wake(hal_);
       }
       break;
     case BduState::Fault:
@@ -187,6 +193,7 @@ void BduController::enter(BduState state, TimeMs now_ms) {
       // after the transition (self test, precharge give-up) must not be left at once.
       faults_clear_timing_ = false;
       set_relays(false, false, false);
+      record_.count_fault_entry();
       break;
     case BduState::Standby:
       set_relays(false, false, false);
@@ -207,6 +214,7 @@ void BduController::enter(BduState state, TimeMs now_ms) {
     case BduState::Idle:
       if (previous == BduState::Precharge) {
         precharge_failures_ = 0;
+        record_.count_connection();
         set_relays(true, true, true);  // precharge drops once the main contact is closed
       }
       break;
@@ -302,6 +310,7 @@ void BduController::task_100ms(TimeMs now_ms) {
     return;
   }
   update_direction(now_ms);
+  record_.add_output_energy(measurements_.output_voltage_dV, measurements_.output_current_dA);
   update_aggregates(now_ms);
   update_relay_weld(now_ms);
   update_diagnosis(now_ms);
@@ -335,6 +344,7 @@ void BduController::task_1s(TimeMs now_ms) {
   if (state_ == BduState::Shutdown) return;
   send_inverter_frames(now_ms);
   send_peer_status(now_ms);
+  record_.save_if_due(hal_, now_ms);
 }
 
 void BduController::update_direction(TimeMs now_ms) {
@@ -459,6 +469,8 @@ void BduController::update_diagnosis(TimeMs now_ms) {
   set(DiagnosisInput::VersionMismatch, mismatch ? 1 : 0);
   set(DiagnosisInput::RelayWelded, relay_welded_ ? 1 : 0);
   set(DiagnosisInput::PrechargeFailed, precharge_failures_ >= config_.precharge_attempts ? 1 : 0);
+  set(DiagnosisInput::SelfTestFailed, record_.write_failed() ? 1 : 0);
+  set(DiagnosisInput::OtherWarning, record_.rebuilt() ? 1 : 0);
   diagnosis_.evaluate(now_ms);
 }
 

@@ -7,6 +7,7 @@
 // commands, limits, lights), 1 s (inverter frames, peer status, address polling).
 #include <cstdint>
 
+#include "firmware/bdu/bdu_record.hpp"
 #include "firmware/bdu/bdu_state_machine.hpp"
 #include "firmware/bdu/black_start_button.hpp"
 #include "firmware/bdu/module_sharing.hpp"
@@ -103,6 +104,7 @@ class BduController {
   void on_com_receive(TimeMs now_ms);
   /// What the Pylon HV answers carry right now (also what a test compares with the wire).
   pylon_hv::BatteryValues pylon_values() const;
+  const BduRecord& record() const { return record_.record(); }
 
  private:
   enum class PrechargePhase : std::uint8_t { RaiseBus, CloseNegative, ChargeLink, WaitRetry };
@@ -206,6 +208,7 @@ class BduController {
   std::uint16_t update_sequence_ = 0;
   TimeMs update_phase_since_ms_ = 0;
   std::int32_t sent_discharge_limit_dA_ = -1;
+  BduRecordKeeper record_;
 };
 
 }  // namespace bts::firmware

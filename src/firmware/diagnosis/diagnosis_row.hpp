@@ -36,6 +36,7 @@ enum class DiagnosisInput : std::uint8_t {
   SelfTestFailed,         // the node's own self test (module BMS, or the BDU controller)
   PcuReportsFault,        // the PCU reports an internal fault
   PcuNotFollowing,        // the PCU's current does not follow its command
+  PcuAgainstProtection,   // the PCU carries current in a direction a protection (F2-F4) blocked
   PcuOverTemperature,     // the PCU stopped itself for over-temperature
   BusReversed,            // negative voltage at the module's PCU output terminal
   HeaterFault,            // heater commanded but not heating, or heating uncommanded
@@ -74,6 +75,7 @@ inline constexpr std::array<std::string_view, kDiagnosisInputCount> kDiagnosisIn
     "SelfTestFailed",
     "PcuReportsFault",
     "PcuNotFollowing",
+    "PcuAgainstProtection",
     "PcuOverTemperature",
     "BusReversed",
     "HeaterFault",

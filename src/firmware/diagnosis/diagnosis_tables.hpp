@@ -18,7 +18,7 @@ inline constexpr Comparison kBelow = Comparison::Below;
 // Module BMS (16 LFP cells, 100 Ah, PCU limited to 2.5 kW). Temperatures in 0.1 degC.
 inline constexpr std::array kModuleDiagnosisTable = [] {
   using namespace diagnosis_defaults;
-  return std::array<DiagnosisRow, 33>{{
+  return std::array<DiagnosisRow, 34>{{
       {.code = Code::A1,
        .input = I::MaxCellTemperature_ddegC,
        .comparison = kAbove,
@@ -298,6 +298,17 @@ inline constexpr std::array kModuleDiagnosisTable = [] {
        .reaction = R::OpenRelays,
        .latching = true,
        .source = "project choice: 5 s is many times the converter's response time"},
+      {.code = Code::F13,
+       .input = I::PcuAgainstProtection,
+       .comparison = kAbove,
+       .set_threshold = 1,
+       .clear_threshold = 0,
+       .set_delay_ms = 1000,
+       .clear_delay_ms = 5000,
+       .reaction = R::OpenRelays,
+       .latching = true,
+       .source = "project choice: the cells are at a protection limit (F2-F4) and the converter "
+                 "still carries current that way; 1 s is 50 times its 20 ms response"},
       {.code = Code::F13,
        .input = I::PcuOverTemperature,
        .comparison = kAbove,

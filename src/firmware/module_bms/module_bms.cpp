@@ -236,6 +236,20 @@ void ModuleBms::update_diagnosis(TimeMs now_ms) {
   }
   set(DiagnosisInput::PcuNotFollowing,
       pcu_error_timing_ && now_ms - pcu_error_since_ms_ >= kPcuNotFollowingAfter_ms ? 1 : 0);
+  // A protection (F2, F3, F4) has blocked a direction, so the converter's window is zero that
+  // way, and the cells still carry current in it: the converter no longer honours its limits
+  // (a failed current-limit circuit) and something pushes or pulls through it. Only switching it
+  // off (F13 opens the relays, the module stops its converter) ends that. The alarms (A3, A4)
+  // are not judged here: their stop reaches the inverter through the BDU, which takes a moment.
+  const CodeSet active = diagnosis_.active();
+  const ReactionSummary blocked = diagnosis_.reaction();
+  const bool protection_blocks_charge =
+      blocked.charging_blocked && (active.has(Code::F3) || active.has(Code::F2));
+  const bool protection_blocks_discharge =
+      blocked.discharging_blocked && (active.has(Code::F4) || active.has(Code::F2));
+  set(DiagnosisInput::PcuAgainstProtection,
+      (protection_blocks_charge && charging) || (protection_blocks_discharge && discharging) ? 1
+                                                                                             : 0);
   const bool bdu_lost = command_seen_ && now_ms - last_command_ms_ > config_.bdu_timeout_ms;
   set(DiagnosisInput::LinkTimeout, bdu_lost ? 1 : 0);
   set(DiagnosisInput::HeaterFault, heater_fault_ ? 1 : 0);
