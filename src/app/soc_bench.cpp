@@ -3,8 +3,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <cstdio>
-#include <cstdlib>
 #include <nlohmann/json.hpp>
 
 #include "firmware/common/nvm_record.hpp"
@@ -22,7 +20,9 @@ constexpr double kRecordClaimedSd = 0.05;  // ... while claiming to be good to 5
 constexpr double kAimRmse_percent = 1.0;
 constexpr double kAimMax_percent = 3.0;
 
-plant::SystemDescription bench_system(const SocBenchCase& bench_case, unsigned long seed) {
+}  // namespace
+
+plant::SystemDescription soc_bench_system(const SocBenchCase& bench_case, unsigned long seed) {
   plant::SystemDescription description;
   plant::builtin_system(bench_case.system, description);
   description.seed = seed;
@@ -41,29 +41,35 @@ plant::SystemDescription bench_system(const SocBenchCase& bench_case, unsigned l
   return description;
 }
 
+namespace {
+
 double mean_cell_capacity_Ah(const plant::Module& module) {
   double sum = 0.0;
   for (int cell = 0; cell < module.cell_count(); ++cell) sum += module.cell(cell).capacity_Ah();
   return module.cell_count() > 0 ? sum / module.cell_count() : 0.0;
 }
 
-/// Every module starts from a stored record whose SOC is 20 % off (up where the truth is low,
-/// down where it is high), as after a long storage with a sensor that drifted.
-void plant_wrong_records(sim::LockstepRunner& runner) {
+}  // namespace
+
+/// Every module starts from a stored record whose SOC is wrong (up where the truth is low, down
+/// where it is high), as after a long storage with a sensor that drifted.
+void plant_wrong_soc_records(sim::LockstepRunner& runner, double wrong_by, double claimed_sd) {
   plant::SystemPlant& plant = runner.plant();
   for (int b = 0; b < plant.bdu_count(); ++b) {
     for (int m = 0; m < plant.module_count(b); ++m) {
       const double truth = plant.module(b, m).truth().soc_mean;
-      const double wrong = truth < 0.5 ? truth + kWrongStart : truth - kWrongStart;
+      const double wrong = truth < 0.5 ? truth + wrong_by : truth - wrong_by;
       firmware::ModuleRecord record;
       record.soc_ppm = static_cast<std::int32_t>(std::lround(wrong * 1e6));
-      record.soc_sd_ppm = static_cast<std::int32_t>(std::lround(kRecordClaimedSd * 1e6));
+      record.soc_sd_ppm = static_cast<std::int32_t>(std::lround(claimed_sd * 1e6));
       record.current_bias_sd_uA = 50000;
       const auto image = firmware::nvm_encode(record, firmware::kModuleRecordVersion);
       runner.module_hal(b, m).nvm_bytes().assign(image.bytes.begin(), image.bytes.end());
     }
   }
 }
+
+namespace {
 
 struct ErrorAccumulator {
   double sum_squares = 0.0;
@@ -93,12 +99,12 @@ SocBenchResult run_soc_bench(const SocBenchCase& bench_case, double days, unsign
   SocBenchResult result;
   result.bench_case = bench_case;
   result.days = days;
-  const plant::SystemDescription description = bench_system(bench_case, seed);
+  const plant::SystemDescription description = soc_bench_system(bench_case, seed);
   result.modules = description.module_count();
   sim::Scenario scenario;
   scenario.name = "soc-bench";
   sim::LockstepRunner runner(description, scenario);
-  plant_wrong_records(runner);
+  plant_wrong_soc_records(runner, kWrongStart, kRecordClaimedSd);
 
   const double duration_s = days * kSecondsPerDay;
   const double score_from_s = days > 1.0 ? kSecondsPerDay : duration_s / 4.0;
@@ -107,19 +113,6 @@ SocBenchResult run_soc_bench(const SocBenchCase& bench_case, double days, unsign
   plant::SystemPlant& plant = runner.plant();
   for (double t = kScoreInterval_s; t <= duration_s + 1e-6; t += kScoreInterval_s) {
     runner.advance_to(t);
-    if (std::getenv("BTS_SOC_TRACE") && std::fmod(t, 1800.0) < 1.0) {
-      const auto& bms = runner.module(0, 0);
-      const auto& est = bms.soc_estimator();
-      std::fprintf(stderr,
-                   "%6.2fh truth %6.2f rep %6.2f filt %6.2f sd %5.2f h %5.2f b %6.3f+-%5.3f cap "
-                   "%6.2f R %5.3f I %6.2f bdu %5.1f T %5.1f\n",
-                   t / 3600, plant.module(0, 0).truth().soc_mean * 100, est.soc() * 100,
-                   est.filter_soc() * 100, est.soc_sd() * 100, est.hysteresis(), est.bias_A(),
-                   est.bias_sd_A(), bms.state_of_health().capacity_Ah(),
-                   bms.state_of_health().resistance_factor(), bms.last_sample().current_mA / 1000.0,
-                   runner.bdu(0).soc_permille() * 0.1,
-                   bms.statistics().min_temperature_ddegC / 10.0);
-    }
     if (t < score_from_s) continue;
     for (int b = 0; b < plant.bdu_count(); ++b) {
       double weighted_truth = 0.0, capacity = 0.0;

@@ -6,6 +6,12 @@
 #include <string>
 #include <vector>
 
+#include "plant/system_description.hpp"
+
+namespace bts::sim {
+class LockstepRunner;
+}
+
 namespace bts::app {
 
 struct SocBenchCase {
@@ -32,6 +38,13 @@ struct SocBenchResult {
   double wall_s = 0.0;
   double real_time_factor = 0.0;
 };
+
+/// The system of a case: the built-in system with the bench's sensor errors, household and ambient.
+plant::SystemDescription soc_bench_system(const SocBenchCase& bench_case, unsigned long seed);
+
+/// Stores in every module's memory a record whose SOC is wrong_by off the plant's truth (up where
+/// the truth is below half, down above), claiming an uncertainty of claimed_sd.
+void plant_wrong_soc_records(sim::LockstepRunner& runner, double wrong_by, double claimed_sd);
 
 /// The four cases of the issue: E10 and E40, each at 25 degC and in a winter garage.
 std::vector<SocBenchCase> soc_bench_cases();

@@ -132,6 +132,16 @@ void BduController::receive_link(TimeMs now_ms) {
         entry.discharge_limit_mA = limits.discharge_mA;
         break;
       }
+      case link::MessageType::ModuleEstimates: {
+        link::ModuleEstimates estimates;
+        if (!estimates.decode(frame)) break;
+        entry.soc_uncertainty_permille = estimates.soc_uncertainty_permille;
+        entry.calibration_request = estimates.calibration_request;
+        entry.capacity_permille = estimates.capacity_permille;
+        entry.resistance_permille = estimates.resistance_permille;
+        entry.equivalent_full_cycles = estimates.equivalent_full_cycles;
+        break;
+      }
       case link::MessageType::ModuleInfo: {
         link::ModuleInfo info;
         if (!info.decode(frame)) break;

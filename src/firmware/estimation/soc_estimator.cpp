@@ -12,9 +12,11 @@ constexpr double kMinSoc = -0.05;  // the filter may look past the ends; the rep
 constexpr double kMaxSoc = 1.05;
 constexpr double kMaxBias_A = 1.0;
 constexpr int kUpdateIterations = 3;              // iterated EKF: relinearise on the curve's knees
-constexpr double kSteepSlope_V_per_unit = 1.0;    // 10 mV per % SOC: the curve pins SOC
+constexpr double kSteepSlope_V_per_unit = 0.5;    // 5 mV per % SOC: the curve pins SOC
 constexpr double kRelaxedSlope_V_per_unit = 0.2;  // 2 mV per %: enough after a long rest
 constexpr double kAnchorSd = 0.015;
+constexpr double kLoadedCorrectionSlope_V_per_unit = 0.2;   // 2 mV per %: corrected under load
+constexpr double kRelaxedCorrectionSlope_V_per_unit = 0.1;  // 1 mV per %: only after a rest
 
 double sign_of(double value) { return value > 0.0 ? 1.0 : (value < 0.0 ? -1.0 : 0.0); }
 
@@ -111,7 +113,9 @@ void SocEstimator::predict(const SocEstimatorInput& input, double dt_s) {
   for (int r = 0; r < 3; ++r)
     for (int c = 0; c < 3; ++c)
       for (int k = 0; k < 3; ++k) next[r][c] += fp[r][k] * f[c][k];
-  const double gain_sd_per_s = settings_.current_gain_sd * std::fabs(measured_A) / charge_As;
+  const double gain_sd = std::sqrt(settings_.current_gain_sd * settings_.current_gain_sd +
+                                   capacity_sd_share_ * capacity_sd_share_);
+  const double gain_sd_per_s = gain_sd * std::fabs(measured_A) / charge_As;
   const double soc_walk = settings_.soc_random_walk_per_sqrt_day;
   next[kSoc][kSoc] += gain_sd_per_s * gain_sd_per_s * dt_s * settings_.gain_error_correlation_s +
                       soc_walk * soc_walk * dt_s / kSecondsPerDay;
@@ -152,7 +156,19 @@ double SocEstimator::measurement_variance_V2(double cell_current_A, double tempe
 
 void SocEstimator::correct(const SocEstimatorInput& input, double dt_since_last_s) {
   anchored_ = false;
-  if (input.voltage_valid) {
+  // Where the curve is flat a millivolt of model or sensor error is several % SOC: no correction
+  // there (the uncertainty grows until a steep part or a long rest comes).
+  // Judged where the filter is and where the measured voltage says the cell is (a wrong estimate on
+  // the plateau must still see a cell that has reached a knee).
+  const double rested_V = input.mean_cell_voltage_V +
+                          ohmic_resistance_Ohm(input.temperature_degC) * last_cell_current_A_ +
+                          v1_V_ + v2_V_ - lookup_ocv(x_[kSoc]).half_gap_V * x_[kHysteresis];
+  const double local_slope =
+      std::max(std::fabs(lookup_ocv(x_[kSoc]).slope_V_per_unit),
+               std::fabs(lookup_ocv(soc_from_mean_ocv(rested_V)).slope_V_per_unit));
+  const bool informative = local_slope >= kLoadedCorrectionSlope_V_per_unit ||
+                           (relaxed() && local_slope >= kRelaxedCorrectionSlope_V_per_unit);
+  if (input.voltage_valid && informative) {
     const double variance_V2 =
         measurement_variance_V2(last_cell_current_A_, input.temperature_degC) *
         settings_.voltage_error_correlation_s / std::max(dt_since_last_s, 1e-3);

@@ -78,7 +78,12 @@ class SocEstimator {
   /// Voltage correction (every second) and the bounded blending step of the reported SOC.
   void correct(const SocEstimatorInput& input, double dt_since_last_s);
 
-  void set_capacity_Ah(double capacity_Ah) { capacity_Ah_ = capacity_Ah; }
+  /// The capacity the charge is counted against, and its 1 sigma (an unlearned capacity makes the
+  /// counted SOC uncertain in proportion to the charge moved, like a gain error).
+  void set_capacity_Ah(double capacity_Ah, double capacity_sd_Ah = 0.0) {
+    capacity_Ah_ = capacity_Ah;
+    capacity_sd_share_ = capacity_Ah > 0.0 ? capacity_sd_Ah / capacity_Ah : 0.0;
+  }
   void set_resistance_factor(double factor) { resistance_factor_ = factor; }
   double capacity_Ah() const { return capacity_Ah_; }
 
@@ -116,6 +121,7 @@ class SocEstimator {
 
   SocEstimatorSettings settings_;
   double capacity_Ah_;
+  double capacity_sd_share_ = 0.0;
   double resistance_factor_ = 1.0;
   Vector x_{0.5, 0.0, 0.0};
   Matrix p_{};

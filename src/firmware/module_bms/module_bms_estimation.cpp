@@ -18,6 +18,17 @@ constexpr double kUntrustedSocSd = 0.30;       // a rebuilt record: start from O
 constexpr double kFreshModuleMinSocSd = 0.02;  // a new module's first OCV reading
 constexpr double kOffTimeSocSd = 0.005;        // self-discharge while the module was off
 
+/// The median cell voltage: the mean cell's, robust against the few cells of a normal spread
+/// that lead into a knee of the curve (their voltage runs away from the mean's at the ends).
+double median_cell_voltage_mV(const ModuleMeasurements& sample) {
+  if (sample.cell_count == 0) return 0.0;
+  std::array<std::int32_t, kMaxCellsPerModule> sorted = sample.cell_voltage_mV;
+  const auto end = sorted.begin() + sample.cell_count;
+  std::sort(sorted.begin(), end);
+  const std::size_t middle = sample.cell_count / 2;
+  return sample.cell_count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2.0;
+}
+
 std::int32_t scaled(double value, double factor) {
   return static_cast<std::int32_t>(std::lround(value * factor));
 }
@@ -87,7 +98,7 @@ SocEstimatorInput ModuleBms::soc_input() const {
   }
   input.bleed_current_A = bleed_A / cells;
   input.voltage_valid = sample_.cell_count > 0 && !sample_checks_.sampling_implausible();
-  input.mean_cell_voltage_V = stats_.sum_voltage_mV / 1000.0 / cells;
+  input.mean_cell_voltage_V = median_cell_voltage_mV(sample_) / 1000.0;
   input.temperature_degC = (stats_.min_temperature_ddegC + stats_.max_temperature_ddegC) / 20.0;
   return input;
 }
@@ -104,7 +115,7 @@ void ModuleBms::start_soc() {
     soc_estimator_.start_from_voltage(input.mean_cell_voltage_V,
                                       untrusted ? kUntrustedSocSd : kFreshModuleMinSocSd);
   }
-  soc_estimator_.set_capacity_Ah(state_of_health_.capacity_Ah());
+  soc_estimator_.set_capacity_Ah(state_of_health_.capacity_Ah(), state_of_health_.capacity_sd_Ah());
   soc_estimator_.set_resistance_factor(state_of_health_.resistance_factor());
   soc_permille_ = scaled(soc_estimator_.soc(), 1e3);
 }
@@ -130,7 +141,8 @@ void ModuleBms::update_soc() {
       state_of_health_.on_anchor(soc_estimator_.filter_soc(), soc_estimator_.filter_soc_sd(),
                                  soc_estimator_.counted_charge_Ah());
     }
-    soc_estimator_.set_capacity_Ah(state_of_health_.capacity_Ah());
+    soc_estimator_.set_capacity_Ah(state_of_health_.capacity_Ah(),
+                                   state_of_health_.capacity_sd_Ah());
     soc_estimator_.set_resistance_factor(state_of_health_.resistance_factor());
     record_dirty_ = true;
   }
