@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "app/bench_command.hpp"
 #include "app/run_command.hpp"
 #include "app/simulate_command.hpp"
 
@@ -15,6 +16,7 @@ int run_cli(int argc, char** argv) {
   int exit_code = 0;
   add_simulate_command(app, exit_code);
   add_run_command(app, exit_code);
+  add_bench_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {

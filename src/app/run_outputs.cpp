@@ -133,6 +133,7 @@ void complete_summary(RunSummary& summary, const std::vector<sim::SystemSnapshot
     summary.codes_seen = code_labels(seen);
   }
   if (!summary.extremes.valid) summary.extremes = extremes_from_snapshots(snapshots);
+  if (!summary.final_snapshot && !snapshots.empty()) summary.final_snapshot = snapshots.back();
   if (summary.simulated_s <= 0.0 && !snapshots.empty())
     summary.simulated_s = snapshots.back().time_s;
   check_protection(summary);
@@ -234,6 +235,39 @@ bool all_passed(const std::vector<sim::ExpectationResult>& expectations) {
                      [](const sim::ExpectationResult& r) { return r.passed; });
 }
 
+namespace {
+
+/// Each BDU's and module's SOC, its uncertainty, SOH and calibration request at the end of the
+/// run, each beside the plant's ground truth.
+nlohmann::json state_estimation_json(const sim::SystemSnapshot& last) {
+  nlohmann::json out = nlohmann::json::object();
+  for (std::size_t b = 0; b < last.bdus.size(); ++b) {
+    const sim::BduSnapshot& bdu = last.bdus[b];
+    nlohmann::json modules = nlohmann::json::object();
+    for (std::size_t m = 0; b < last.modules.size() && m < last.modules[b].size(); ++m) {
+      const sim::ModuleSnapshot& module = last.modules[b][m];
+      modules[sim::node_name(static_cast<int>(b), static_cast<int>(m))] = {
+          {"soc_percent", module.soc_percent},
+          {"soc_uncertainty_percent", module.soc_uncertainty_percent},
+          {"true_soc_percent", module.true_soc_percent},
+          {"soh_capacity_percent", module.soh_capacity_percent},
+          {"true_capacity_percent", module.true_capacity_percent},
+          {"soh_resistance_percent", module.soh_resistance_percent},
+          {"calibration_charge_requested", module.calibration_requested}};
+    }
+    out[sim::node_name(static_cast<int>(b), -1)] = {
+        {"soc_percent", bdu.soc_percent},
+        {"soc_uncertainty_percent", bdu.soc_uncertainty_percent},
+        {"true_soc_percent", bdu.true_soc_percent},
+        {"soh_percent", bdu.soh_percent},
+        {"calibration_charge_requested", bdu.calibration_requested},
+        {"modules", modules}};
+  }
+  return out;
+}
+
+}  // namespace
+
 std::string summary_json(const RunSummary& summary,
                          const std::vector<sim::ExpectationResult>& expectations,
                          const std::vector<sim::CodeEvent>& code_events) {
@@ -299,6 +333,8 @@ std::string summary_json(const RunSummary& summary,
                      {"checked", p.checked},
                      {"held", p.held},
                      {"message", p.message}};
+  if (summary.final_snapshot)
+    j["state_estimation"] = state_estimation_json(*summary.final_snapshot);
   if (summary.energy) {
     j["energy"] = {{"discharged_Wh", summary.energy->discharged_Wh},
                    {"charged_Wh", summary.energy->charged_Wh},

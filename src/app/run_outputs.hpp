@@ -66,6 +66,8 @@ struct RunSummary {
   std::optional<EnergyCounters> energy;
   ProtectionCheck protection;
   std::vector<TimelineMarker> markers;
+  /// The last snapshot (state estimation at the end of the run); complete_summary() takes it.
+  std::optional<sim::SystemSnapshot> final_snapshot;
 };
 
 /// Extremes of the true_* fields of every module over the snapshots (invalid when there are none).

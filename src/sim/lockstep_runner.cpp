@@ -358,6 +358,9 @@ SystemSnapshot LockstepRunner::snapshot() const {
     out.output_voltage_V = measured.output_voltage_dV * 0.1;
     out.output_current_A = measured.output_current_dA * 0.1;
     out.soc_percent = bdu.soc_permille() * 0.1;
+    out.soc_uncertainty_percent = bdu.soc_uncertainty_permille() * 0.1;
+    out.soh_percent = bdu.soh_permille() * 0.1;
+    out.calibration_requested = bdu.calibration_charge_requested();
     const firmware::InverterFacingValues& limits = bdu.inverter_values();
     out.limits_valid = limits.valid;
     out.charge_voltage_limit_V = limits.charge_voltage_limit_dV * 0.1;
@@ -367,7 +370,7 @@ SystemSnapshot LockstepRunner::snapshot() const {
     out.inverter_current_A =
         plant_->inverter().input_current_A(std::min<int>(static_cast<int>(b), 1));
     std::vector<ModuleSnapshot> modules;
-    double true_soc_sum = 0.0;
+    double true_charge_sum = 0.0, true_capacity_sum = 0.0;
     for (std::size_t m = 0; m < modules_[b].size(); ++m) {
       const firmware::ModuleBms& bms = *modules_[b][m];
       const plant::ModuleTruth truth =
@@ -384,16 +387,26 @@ SystemSnapshot LockstepRunner::snapshot() const {
       module.cell_temperature_max_degC = bms.statistics().max_temperature_ddegC * 0.1;
       module.balancing = bms.balancing_mask() != 0;
       module.heater_on = bms.heater_on();
+      module.soc_uncertainty_percent = bms.soc_uncertainty_permille() * 0.1;
+      module.soh_capacity_percent = bms.soh_capacity_permille() * 0.1;
+      module.soh_resistance_percent = bms.soh_resistance_permille() * 0.1;
+      module.calibration_requested = bms.calibration_charge_requested();
       module.true_soc_percent = truth.soc_mean * 100.0;
+      const plant::Module& plant_module = plant_->module(static_cast<int>(b), static_cast<int>(m));
+      double capacity_Ah = 0.0;
+      for (int cell = 0; cell < plant_module.cell_count(); ++cell)
+        capacity_Ah += plant_module.cell(cell).capacity_Ah();
+      capacity_Ah /= std::max(1, plant_module.cell_count());
+      module.true_capacity_percent = capacity_Ah / description_.cell.nominal_capacity_Ah * 100.0;
       module.true_cell_voltage_min_V = truth.cell_voltage_min_V;
       module.true_cell_voltage_max_V = truth.cell_voltage_max_V;
       module.true_cell_temperature_min_degC = truth.cell_temperature_min_degC;
       module.true_cell_temperature_max_degC = truth.cell_temperature_max_degC;
-      true_soc_sum += module.true_soc_percent;
+      true_charge_sum += module.true_soc_percent * capacity_Ah;
+      true_capacity_sum += capacity_Ah;
       modules.push_back(module);
     }
-    out.true_soc_percent =
-        modules.empty() ? 0.0 : true_soc_sum / static_cast<double>(modules.size());
+    out.true_soc_percent = true_capacity_sum > 0.0 ? true_charge_sum / true_capacity_sum : 0.0;
     snapshot.bdus.push_back(out);
     snapshot.modules.push_back(std::move(modules));
   }

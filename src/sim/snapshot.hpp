@@ -23,8 +23,13 @@ struct ModuleSnapshot {
   double cell_temperature_max_degC = 0.0;
   bool balancing = false;
   bool heater_on = false;
+  double soc_uncertainty_percent = 0.0;   // the estimate's 1 sigma
+  double soh_capacity_percent = 100.0;    // learned capacity against the nominal
+  double soh_resistance_percent = 100.0;  // learned ohmic resistance against the data sheet
+  bool calibration_requested = false;
   // Ground truth
   double true_soc_percent = 0.0;
+  double true_capacity_percent = 100.0;  // mean cell capacity against the nominal
   double true_cell_voltage_min_V = 0.0;
   double true_cell_voltage_max_V = 0.0;
   double true_cell_temperature_min_degC = 0.0;
@@ -42,6 +47,9 @@ struct BduSnapshot {
   double output_voltage_V = 0.0;  // measured BAT OUT
   double output_current_A = 0.0;  // measured, > 0 to the inverter
   double soc_percent = 0.0;       // reported to the inverter
+  double soc_uncertainty_percent = 0.0;
+  double soh_percent = 100.0;
+  bool calibration_requested = false;
   bool limits_valid = false;
   double charge_voltage_limit_V = 0.0;
   double discharge_voltage_limit_V = 0.0;
@@ -49,7 +57,7 @@ struct BduSnapshot {
   double discharge_current_limit_A = 0.0;
   // Ground truth
   double inverter_current_A = 0.0;  // what the inverter really draws (> 0 discharge)
-  double true_soc_percent = 0.0;
+  double true_soc_percent = 0.0;    // capacity-weighted over the BDU's modules
 };
 
 struct SystemSnapshot {

@@ -59,6 +59,13 @@ TEST(BtsCommand, SimulateWritesTimeSeriesAndSummary) {
   EXPECT_DOUBLE_EQ(summary["simulated_s"].get<double>(), 1800.0);
   EXPECT_GT(summary["real_time_factor"].get<double>(), 1.0);
   EXPECT_LT(summary["ground_truth_extremes"]["cell_voltage_max_V"].get<double>(), 3.65);
+  for (const char* module : {"BDU1.M1", "BDU1.M4"}) {
+    const auto& estimate = summary["state_estimation"]["BDU1"]["modules"][module];
+    EXPECT_NEAR(estimate["soc_percent"].get<double>(), estimate["true_soc_percent"].get<double>(),
+                3.0 * estimate["soc_uncertainty_percent"].get<double>() + 0.5)
+        << module;
+    EXPECT_GT(estimate["true_capacity_percent"].get<double>(), 95.0) << module;
+  }
   for (const char* file : {"events.csv", "report.html"})
     EXPECT_TRUE(std::filesystem::exists(out / file)) << file;
   // Nothing half-written is left behind.
@@ -66,6 +73,23 @@ TEST(BtsCommand, SimulateWritesTimeSeriesAndSummary) {
     EXPECT_EQ(entry.path().filename().string().find(".partial"), std::string::npos);
   }
   std::filesystem::remove_all(out);
+}
+
+TEST(BtsCommand, BenchSocPrintsOneJsonObjectWithTheScores) {
+  const CommandResult bench = run_bts("bench soc --days 0.25 --case e10-25degC");
+  ASSERT_EQ(bench.exit_code, 0) << bench.output;
+  const nlohmann::json report = nlohmann::json::parse(bench.output);
+  EXPECT_EQ(report["benchmark"], "soc");
+  EXPECT_DOUBLE_EQ(report["aim"]["rmse_percent"].get<double>(), 1.0);
+  EXPECT_DOUBLE_EQ(report["aim"]["max_error_percent"].get<double>(), 3.0);
+  ASSERT_EQ(report["cases"].size(), 1u);
+  const auto& one = report["cases"][0];
+  EXPECT_EQ(one["name"], "e10-25degC");
+  EXPECT_GT(one["module_soc"]["samples"].get<int>(), 100);
+  EXPECT_GE(one["module_soc"]["max_error_percent"].get<double>(),
+            one["module_soc"]["rmse_percent"].get<double>());
+  EXPECT_TRUE(one.contains("bdu_soc"));
+  EXPECT_EQ(run_bts("bench soc --case e99").exit_code, 2);
 }
 
 TEST(BtsCommand, SameSeedSameBytes) {

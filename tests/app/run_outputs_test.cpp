@@ -58,6 +58,10 @@ std::vector<sim::SystemSnapshot> record() {
       bdu.output_voltage_V = 399.5;
       bdu.output_current_A = i == 0 ? 0.0 : 3.25;
       bdu.soc_percent = 55.0 - i;
+      bdu.soc_uncertainty_percent = 2.0;
+      bdu.true_soc_percent = 54.0 - i;
+      bdu.soh_percent = 97.0;
+      bdu.calibration_requested = b == 1;
       bdu.limits_valid = true;
       bdu.charge_current_limit_A = 20.0;
       bdu.discharge_current_limit_A = 25.0;
@@ -92,6 +96,11 @@ std::vector<sim::SystemSnapshot> record() {
         module.true_cell_voltage_max_V = 3.30 + 0.01 * m;
         module.true_cell_temperature_min_degC = 21.0;
         module.true_cell_temperature_max_degC = 23.0 + i + m;
+        module.soc_uncertainty_percent = 1.5 + m;
+        module.true_soc_percent = 49.0 + m;
+        module.soh_capacity_percent = 97.0;
+        module.true_capacity_percent = 96.5;
+        module.soh_resistance_percent = 110.0;
         if (b == 0 && m == 1 && i > 0) module.codes.set(Code::F10);
         modules.push_back(module);
       }
@@ -263,6 +272,22 @@ TEST(RunOutputs, SummaryJsonHasTheIssuesKeys) {
   EXPECT_DOUBLE_EQ(j["ground_truth_extremes"]["cell_temperature_max_degC"].get<double>(), 26.0);
   EXPECT_EQ(j["protection"]["held"], true);
   EXPECT_DOUBLE_EQ(j["energy"]["discharged_Wh"].get<double>(), 1200.0);
+  // State estimation at the end of the run, each value beside its ground truth.
+  const auto& estimation = j["state_estimation"];
+  EXPECT_DOUBLE_EQ(estimation["BDU1"]["soc_percent"].get<double>(), 53.0);
+  EXPECT_DOUBLE_EQ(estimation["BDU1"]["true_soc_percent"].get<double>(), 52.0);
+  EXPECT_DOUBLE_EQ(estimation["BDU1"]["soc_uncertainty_percent"].get<double>(), 2.0);
+  EXPECT_DOUBLE_EQ(estimation["BDU1"]["soh_percent"].get<double>(), 97.0);
+  EXPECT_EQ(estimation["BDU1"]["calibration_charge_requested"], false);
+  EXPECT_EQ(estimation["BDU2"]["calibration_charge_requested"], true);
+  const auto& module = estimation["BDU1"]["modules"]["BDU1.M2"];
+  EXPECT_DOUBLE_EQ(module["soc_percent"].get<double>(), 51.0);
+  EXPECT_DOUBLE_EQ(module["true_soc_percent"].get<double>(), 50.0);
+  EXPECT_DOUBLE_EQ(module["soc_uncertainty_percent"].get<double>(), 2.5);
+  EXPECT_DOUBLE_EQ(module["soh_capacity_percent"].get<double>(), 97.0);
+  EXPECT_DOUBLE_EQ(module["true_capacity_percent"].get<double>(), 96.5);
+  EXPECT_DOUBLE_EQ(module["soh_resistance_percent"].get<double>(), 110.0);
+  EXPECT_EQ(estimation["BDU2"]["modules"].size(), 1u);
   EXPECT_FALSE(all_passed(results()));
   EXPECT_TRUE(all_passed({}));
 }

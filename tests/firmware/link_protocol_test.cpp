@@ -101,7 +101,7 @@ TEST(LinkId, MessageTableIsConsistent) {
       used |= mask;
     }
   }
-  EXPECT_EQ(link_messages().size(), 17u);
+  EXPECT_EQ(link_messages().size(), 18u);
   EXPECT_EQ(message_name(static_cast<MessageType>(0x77)), "UNKNOWN");
   ASSERT_NE(find_message(MessageType::ModuleExtremes), nullptr);
   EXPECT_EQ(find_message(MessageType::ModuleExtremes)->period_ms, 100u);
@@ -158,6 +158,20 @@ TEST(LinkGolden, AddressRequest) {
   restart.next_address = 1;
   restart.restart = true;
   expect_frame(restart.encode(), 0x0518FF80u, {0x01, 0x01});
+}
+
+TEST(LinkGolden, ModuleEstimates) {
+  ModuleEstimates m;
+  m.module_address = 1;
+  m.soc_uncertainty_permille = 15;
+  m.calibration_request = true;
+  m.capacity_permille = 973;
+  m.resistance_permille = 1120;
+  m.equivalent_full_cycles = 345;
+  expect_frame(m.encode(), 0x06378001u, {0x0F, 0x04, 0xCD, 0x03, 0x60, 0x04, 0x59, 0x01});
+  ModuleEstimates back;
+  ASSERT_TRUE(back.decode(m.encode()));
+  EXPECT_EQ(back, m);
 }
 
 TEST(LinkGolden, AddressClaim) {

@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "firmware/diagnosis/diagnosis_tables.hpp"
+#include "firmware/estimation/soc_aggregation.hpp"
 
 namespace bts::firmware {
 
@@ -366,8 +367,7 @@ void BduController::update_direction(TimeMs now_ms) {
 
 void BduController::update_aggregates(TimeMs now_ms) {
   module_codes_ = CodeSet{};
-  std::int64_t soc_sum = 0;
-  int reporting = 0;
+  SocAggregator soc;
   ReactionSummary reactions;
   for (ModuleEntry& entry : modules_) {
     entry.reporting =
@@ -378,10 +378,16 @@ void BduController::update_aggregates(TimeMs now_ms) {
     reactions.open_relays |= own.open_relays;
     reactions.charging_blocked |= own.charging_blocked;
     reactions.discharging_blocked |= own.discharging_blocked;
-    soc_sum += entry.soc_permille;
-    ++reporting;
+    soc.add({entry.soc_permille, entry.soc_uncertainty_permille, entry.capacity_permille,
+             entry.calibration_request});
   }
-  if (reporting > 0) soc_permille_ = static_cast<std::int32_t>(soc_sum / reporting);
+  const AggregateSoc aggregate = soc.result();
+  if (aggregate.modules > 0) {
+    soc_permille_ = aggregate.soc_permille;
+    soc_uncertainty_permille_ = aggregate.soc_uncertainty_permille;
+    soh_permille_ = aggregate.capacity_permille;
+    calibration_charge_requested_ = aggregate.calibration_request;
+  }
   module_fault_opens_ = reactions.open_relays;
   module_blocks_charge_ = reactions.charging_blocked;
   module_blocks_discharge_ = reactions.discharging_blocked;
@@ -528,6 +534,7 @@ void BduController::update_limits() {
   values.voltage_dV = measurements_.output_voltage_dV;
   values.current_dA = measurements_.output_current_dA;
   values.soc_permille = soc_permille_;
+  values.soh_permille = std::min<std::int32_t>(soh_permille_, 1000);
   values.max_temperature_ddegC = max_temperature;
   values.codes = codes();
   inverter_ = values;

@@ -87,6 +87,11 @@ class BduController {
   const ModuleTable& modules() const { return modules_; }
   int modules_reporting() const;
   std::int32_t soc_permille() const { return soc_permille_; }
+  /// Capacity-weighted from the modules' MODULE_ESTIMATES (docs/firmware.md, "State estimation").
+  std::int32_t soc_uncertainty_permille() const { return soc_uncertainty_permille_; }
+  std::int32_t soh_permille() const { return soh_permille_; }
+  /// A module asks for a full charge (its SOC uncertainty grew too large): for the inverter.
+  bool calibration_charge_requested() const { return calibration_charge_requested_; }
   std::int32_t bus_setpoint_dV() const { return bus_setpoint_dV_; }
   const BduMeasurements& last_measurements() const { return measurements_; }
   const FirmwareVersion& firmware_version() const { return config_.firmware_version; }
@@ -190,6 +195,9 @@ class BduController {
   bool link_frame_loss_ = false;
   // Outputs.
   std::int32_t soc_permille_ = 0;
+  std::int32_t soc_uncertainty_permille_ = 1000;
+  std::int32_t soh_permille_ = 1000;
+  bool calibration_charge_requested_ = false;
   std::int32_t bus_setpoint_dV_ = 3900;
   std::int32_t sag_offset_mA_ = 0;
   std::array<std::int32_t, kMaxModulesPerBdu> share_offset_mA_{};  // module_sharing.hpp

@@ -15,8 +15,9 @@ namespace bts::firmware {
 
 namespace {
 
-constexpr std::int32_t kModuleFullCurrent_mA = 7500;  // PCU bus-side maximum (REQ-TOP-1)
-constexpr std::uint8_t kMaxCountedFrameGap = 10;      // status every 100 ms, timeout 1 s
+constexpr std::int32_t kModuleFullCurrent_mA = 7500;         // PCU bus-side maximum (REQ-TOP-1)
+constexpr std::int32_t kModuleNominalCapacity_mAh = 100000;  // 100 Ah cells (REQ-TOP-1, 5.12 kWh)
+constexpr std::uint8_t kMaxCountedFrameGap = 10;             // status every 100 ms, timeout 1 s
 
 bdu_network::BduState wire_state(BduState state) {
   switch (state) {
@@ -135,6 +136,16 @@ void BduController::receive_link(TimeMs now_ms) {
         entry.discharge_limit_mA = limits.discharge_mA;
         break;
       }
+      case link::MessageType::ModuleEstimates: {
+        link::ModuleEstimates estimates;
+        if (!estimates.decode(frame)) break;
+        entry.soc_uncertainty_permille = estimates.soc_uncertainty_permille;
+        entry.calibration_request = estimates.calibration_request;
+        entry.capacity_permille = estimates.capacity_permille;
+        entry.resistance_permille = estimates.resistance_permille;
+        entry.equivalent_full_cycles = estimates.equivalent_full_cycles;
+        break;
+      }
       case link::MessageType::ModuleInfo: {
         link::ModuleInfo info;
         if (!info.decode(frame)) break;
@@ -169,7 +180,7 @@ void BduController::update_share_offsets() {
     const ModuleEntry& entry = modules_[k];
     inputs[k].active = connected && entry.reporting;
     inputs[k].soc_permille = entry.soc_permille;
-    inputs[k].capacity_mAh = entry.capacity_mAh;
+    inputs[k].capacity_mAh = entry.capacity_permille * (kModuleNominalCapacity_mAh / 1000);
     inputs[k].charge_limit_mA = entry.charge_limit_mA;
     inputs[k].discharge_limit_mA = entry.discharge_limit_mA;
   }

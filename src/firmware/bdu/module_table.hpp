@@ -26,7 +26,12 @@ struct ModuleEntry {
   std::uint8_t state = 0;  // the module's state enum as it reported it
   CodeSet codes;
   std::int32_t soc_permille = 0;
-  std::int32_t capacity_mAh = 100000;  // what the module knows of its capacity (nominal until told)
+  // From MODULE_ESTIMATES (nominal values until the first one arrives).
+  std::int32_t soc_uncertainty_permille = 1000;
+  bool calibration_request = false;
+  std::int32_t capacity_permille = 1000;
+  std::int32_t resistance_permille = 1000;
+  std::int32_t equivalent_full_cycles = 0;
   std::int32_t stack_voltage_mV = 0;
   std::int32_t current_mA = 0;  // LV side, > 0 discharging
   std::int32_t bus_voltage_dV = 0;

@@ -18,7 +18,7 @@ inline constexpr Comparison kBelow = Comparison::Below;
 // Module BMS (16 LFP cells, 100 Ah, PCU limited to 2.5 kW). Temperatures in 0.1 degC.
 inline constexpr std::array kModuleDiagnosisTable = [] {
   using namespace diagnosis_defaults;
-  return std::array<DiagnosisRow, 34>{{
+  return std::array<DiagnosisRow, 35>{{
       {.code = Code::A1,
        .input = I::MaxCellTemperature_ddegC,
        .comparison = kAbove,
@@ -347,6 +347,15 @@ inline constexpr std::array kModuleDiagnosisTable = [] {
        .clear_delay_ms = 5000,
        .reaction = R::None,
        .source = "heater misbehaviour; the temperature rows protect the cells"},
+      {.code = Code::A9,
+       .input = I::OtherWarning,
+       .comparison = kAbove,
+       .set_threshold = 1,
+       .clear_threshold = 0,
+       .set_delay_ms = 0,
+       .clear_delay_ms = 0,
+       .reaction = R::None,
+       .source = "record found corrupted and rebuilt, until the rebuilt record is stored"},
       {.code = Code::F17,
        .input = I::OtherFault,
        .comparison = kAbove,

@@ -9,7 +9,7 @@ namespace {
 constexpr std::string_view kBdu = "BDU";
 constexpr std::string_view kModule = "MODULE";
 
-constexpr std::array<MessageSpec, 17> kMessages{{
+constexpr std::array<MessageSpec, 18> kMessages{{
     {"BDU_COMMAND", MessageType::BduCommand, BduCommand::kDlc, kFastPeriod_ms, kBdu, kAddressBdu,
      kAddressBroadcast, BduCommand::kSignals},
     {"BDU_SHARE", MessageType::BduShare, BduShare::kDlc, kFastPeriod_ms, kBdu, kAddressBdu,
@@ -42,6 +42,8 @@ constexpr std::array<MessageSpec, 17> kMessages{{
      kModule, kAddressFirstModule, kAddressBdu, CellTemperatures::kSignals[1]},
     {"MODULE_TEMPERATURES", MessageType::ModuleTemperatures, ModuleTemperatures::kDlc,
      kSlowPeriod_ms, kModule, kAddressFirstModule, kAddressBdu, ModuleTemperatures::kSignals},
+    {"MODULE_ESTIMATES", MessageType::ModuleEstimates, ModuleEstimates::kDlc, kSlowPeriod_ms,
+     kModule, kAddressFirstModule, kAddressBdu, ModuleEstimates::kSignals},
     {"MODULE_INFO", MessageType::ModuleInfo, ModuleInfo::kDlc, kSlowPeriod_ms, kModule,
      kAddressFirstModule, kAddressBdu, ModuleInfo::kSignals},
 }};

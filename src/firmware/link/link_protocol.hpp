@@ -85,6 +85,7 @@ enum class MessageType : std::uint8_t {
   CellTemperatures0 = 0x34,  // sensors 1-4
   CellTemperatures1 = 0x35,  // sensors 5-8
   ModuleTemperatures = 0x36,
+  ModuleEstimates = 0x37,
   ModuleInfo = 0x38,
   BduPeerStatus = 0xC0,
   BduPeerLimits = 0xC1,
@@ -115,6 +116,7 @@ constexpr std::uint8_t priority_of(MessageType type) {
     case MessageType::CellTemperatures0:
     case MessageType::CellTemperatures1:
     case MessageType::ModuleTemperatures:
+    case MessageType::ModuleEstimates:
     case MessageType::ModuleInfo:
       return 6;
     case MessageType::BduPeerStatus:
@@ -757,6 +759,61 @@ struct ModuleTemperatures {
     return true;
   }
   constexpr bool operator==(const ModuleTemperatures&) const = default;
+};
+
+/// Module -> BDU, every 1 s: what the module's estimators know of it (docs/firmware.md, "State
+/// estimation"): the SOC estimate's uncertainty, its wish for a calibration (full) charge, the
+/// learned capacity and resistance against the data sheet, and its equivalent full cycles.
+struct ModuleEstimates {
+  static constexpr MessageType kType = MessageType::ModuleEstimates;
+  static constexpr std::uint8_t kDlc = 8;
+  static constexpr CanSignal kSocUncertainty{
+      "SocUncertainty", 0, 10, false, 0, 1000, 1, 0, 0.1, 0, "%"};
+  static constexpr CanSignal kCalibration{"CalibrationRequest", 10, 1, false, 0, 1, 1, 0, 1, 0, ""};
+  static constexpr CanSignal kCapacity{"CapacityHealth", 16, 16, false, 0, 2000, 1, 0, 0.1, 0, "%"};
+  static constexpr CanSignal kResistance{
+      "ResistanceHealth", 32, 16, false, 0, 10000, 1, 0, 0.1, 0, "%"};
+  static constexpr CanSignal kCycles{
+      "EquivalentFullCycles", 48, 16, false, 0, 65535, 1, 0, 1, 0, ""};
+  static constexpr std::array<CanSignal, 5> kSignals{kSocUncertainty, kCalibration, kCapacity,
+                                                     kResistance, kCycles};
+
+  std::uint8_t module_address = kAddressFirstModule;  // source, 1..4
+  std::int32_t soc_uncertainty_permille = 0;          // 1 sigma, 0..1000
+  bool calibration_request = false;                   // the module asks for a full charge
+  std::int32_t capacity_permille = 1000;              // learned capacity / nominal, 0..2000
+  std::int32_t resistance_permille = 1000;            // learned R0 / data sheet, 0..10000
+  std::int32_t equivalent_full_cycles = 0;            // 0..65535
+
+  constexpr CanFrame encode() const {
+    CanPayload p;
+    p.put(kSocUncertainty, soc_uncertainty_permille);
+    p.put(kCalibration, calibration_request);
+    p.put(kCapacity, capacity_permille);
+    p.put(kResistance, resistance_permille);
+    p.put(kCycles, equivalent_full_cycles);
+    return p.to_frame(message_id(kType, kAddressBdu, module_address), true, kDlc);
+  }
+
+  constexpr bool decode(const CanFrame& frame) {
+    LinkId id;
+    if (!detail::match(frame, kType, kDlc, id)) return false;
+    if (!is_module_address(id.source) || id.destination != kAddressBdu) return false;
+    const CanPayload p(frame);
+    std::int64_t u = 0, c = 0, r = 0, n = 0;
+    if (!p.get(kSocUncertainty, u) || !p.get(kCapacity, c) || !p.get(kResistance, r) ||
+        !p.get(kCycles, n)) {
+      return false;
+    }
+    module_address = id.source;
+    soc_uncertainty_permille = static_cast<std::int32_t>(u);
+    calibration_request = p.get_flag(kCalibration);
+    capacity_permille = static_cast<std::int32_t>(c);
+    resistance_permille = static_cast<std::int32_t>(r);
+    equivalent_full_cycles = static_cast<std::int32_t>(n);
+    return true;
+  }
+  constexpr bool operator==(const ModuleEstimates&) const = default;
 };
 
 /// Module -> BDU, every 1 s and within 100 ms of an INFO_REQUEST: identity for F16 checks.

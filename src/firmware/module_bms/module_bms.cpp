@@ -6,13 +6,11 @@
 #include "firmware/common/nvm_record.hpp"
 #include "firmware/diagnosis/diagnosis_tables.hpp"
 #include "firmware/estimation/current_limits.hpp"
-#include "firmware/estimation/ocv_table.hpp"
 
 namespace bts::firmware {
 
 namespace {
 
-constexpr std::uint16_t kRecordVersion = 1;
 constexpr std::int16_t kNeutralTemperature_ddegC = 250;  // fed to a direction's row when idle
 constexpr std::int32_t kDirectionCurrent_mA = 1000;      // |I| above this counts as a direction
 constexpr std::int32_t kPcuShouldPush_dV = 100;          // bus this far below the reference...
@@ -43,39 +41,33 @@ const char* module_state_name(ModuleState state) {
   return "?";
 }
 
+namespace {
+
+SocEstimatorSettings soc_settings(const ModuleBmsConfig& config) {
+  SocEstimatorSettings settings;
+  settings.nominal_capacity_Ah = config.capacity_mAh / 1000.0;
+  return settings;
+}
+
+StateOfHealthSettings health_settings(const ModuleBmsConfig& config) {
+  StateOfHealthSettings settings;
+  settings.nominal_capacity_Ah = config.capacity_mAh / 1000.0;
+  return settings;
+}
+
+}  // namespace
+
 ModuleBms::ModuleBms(ModuleHal& hal, const ModuleBmsConfig& config)
-    : hal_(hal), config_(config), diagnosis_(std::span<const DiagnosisRow>(kModuleDiagnosisTable)) {
-  load_record();
-}
-
-void ModuleBms::load_record() {
-  std::array<std::uint8_t, NvmImage<ModuleRecord>::kSize> buffer{};
-  const std::size_t length = hal_.nvm_read(buffer);
-  ModuleRecord stored;
-  const NvmStatus status =
-      nvm_decode(std::span<const std::uint8_t>(buffer.data(), length), kRecordVersion, stored);
-  if (status == NvmStatus::Ok) {
-    record_ = stored;
-  } else {
-    // Empty, corrupted or from another layout: rebuild, never trust a half-read value.
-    record_ = ModuleRecord{};
-  }
-  ++record_.boots;
-  record_dirty_ = true;
-}
-
-void ModuleBms::save_record() {
-  record_.soc_permille = soc_permille_;
-  const auto image = nvm_encode(record_, kRecordVersion);
-  nvm_failed_ = !hal_.nvm_write(image.bytes);
-  // A failed write is tried again at the next save: the record was not stored, and without a
-  // retry the F12 it raised could never clear once the memory works again.
-  record_dirty_ = nvm_failed_;
-}
+    : hal_(hal),
+      config_(config),
+      diagnosis_(std::span<const DiagnosisRow>(kModuleDiagnosisTable)),
+      soc_estimator_(soc_settings(config)),
+      state_of_health_(health_settings(config)) {}
 
 void ModuleBms::tick(TimeMs now_ms) {
   if (!started_) {
     started_ = true;
+    load_record();  // the MCU reads its record at power-up
     next_100ms_ = now_ms;
     next_1s_ = now_ms;
     last_tick_ms_ = now_ms;
@@ -113,14 +105,10 @@ void ModuleBms::task_100ms(TimeMs now_ms) {
   stats_ = cell_statistics(
       sample_checks_.sampling_implausible() ? sample_checks_.plausible_only(sample_) : sample_);
   if (!have_sample_) {
-    // First sample after power-up: a trusted record wins, else the rested voltage.
-    soc_permille_ =
-        record_.soc_permille >= 0
-            ? record_.soc_permille
-            : soc_permille_from_ocv(stats_.sum_voltage_mV / std::max<int>(1, sample_.cell_count));
+    start_soc();  // first sample after power-up: a trusted record wins, else the voltage
     have_sample_ = true;
   }
-  update_soc(now_ms);
+  update_soc();
   update_diagnosis(now_ms);
   update_limits();
   update_state(now_ms);
@@ -149,21 +137,6 @@ void ModuleBms::task_1s(TimeMs now_ms) {
     air_reference_ms_ = now_ms;
   }
   if (record_dirty_ && (now_ms / 1000) % 60 == 0) save_record();
-}
-
-void ModuleBms::update_soc(TimeMs /*now_ms*/) {
-  // Coulomb counting on the measured current (a placeholder until the estimator of issue 4).
-  // A current sensor at its rail (F10) counts nothing rather than emptying the estimate.
-  const std::int32_t current_mA = sample_checks_.current_plausible() ? sample_.current_mA : 0;
-  soc_charge_mAs_ -= static_cast<std::int64_t>(current_mA) * 100 / 1000;  // 100 ms
-  const std::int64_t permille_mAs = static_cast<std::int64_t>(config_.capacity_mAh) * 3600 / 1000;
-  const std::int64_t steps = soc_charge_mAs_ / permille_mAs;
-  if (steps != 0) {
-    soc_permille_ =
-        static_cast<std::int32_t>(std::clamp<std::int64_t>(soc_permille_ + steps, 0, 1000));
-    soc_charge_mAs_ -= steps * permille_mAs;
-    record_dirty_ = true;
-  }
 }
 
 void ModuleBms::update_diagnosis(TimeMs now_ms) {
@@ -202,6 +175,7 @@ void ModuleBms::update_diagnosis(TimeMs now_ms) {
   set(DiagnosisInput::SamplingImplausible, sample_checks_.sampling_implausible() ? 1 : 0);
   set(DiagnosisInput::CellBehaviourAbnormal, sample_checks_.cell_behaviour_abnormal() ? 1 : 0);
   set(DiagnosisInput::SelfTestFailed, nvm_failed_ ? 1 : 0);
+  set(DiagnosisInput::OtherWarning, record_rebuilt_unsaved_ ? 1 : 0);
   set(DiagnosisInput::PcuReportsFault, sample_.pcu_reports_internal_fault ? 1 : 0);
   set(DiagnosisInput::PcuOverTemperature, sample_.pcu_reports_over_temperature ? 1 : 0);
   set(DiagnosisInput::BusReversed, sample_.pcu_reports_bus_reversed ? 1 : 0);

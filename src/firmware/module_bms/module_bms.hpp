@@ -7,8 +7,11 @@
 #include <cstdint>
 
 #include "firmware/common/codes.hpp"
+#include "firmware/common/nvm_record.hpp"
 #include "firmware/common/types.hpp"
 #include "firmware/diagnosis/diagnosis.hpp"
+#include "firmware/estimation/soc_estimator.hpp"
+#include "firmware/estimation/state_of_health.hpp"
 #include "firmware/hal/module_hal.hpp"
 #include "firmware/lights/indicator_lights.hpp"
 #include "firmware/module_bms/balancing.hpp"
@@ -35,14 +38,26 @@ struct ModuleBmsConfig {
   std::int16_t heater_off_above_ddegC = 50;
   std::int32_t heater_power_W = 150;      // the heater film's rating, drawn from the stack
   std::int32_t pcu_droop_mA_per_V = 500;  // the converter's droop law (docs/plant-model.md)
+  std::int32_t balancing_resistance_mOhm = 36000;  // per cell: its bleed bypasses the sensor
 };
 
-/// The module's persistent record (counters, SOC, event summary).
+/// Layout version of ModuleRecord in the non-volatile memory (another version is not read).
+inline constexpr std::uint16_t kModuleRecordVersion = 2;
+
+/// The module's persistent record (estimates, counters, event summary), saved every minute.
 struct ModuleRecord {
-  std::int32_t soc_permille = -1;  // -1: unknown, start from OCV
-  std::uint32_t charge_throughput_Ah = 0;
-  std::uint32_t discharge_throughput_Ah = 0;
+  std::int32_t soc_ppm = -1;  // -1: unknown, start from OCV
+  std::int32_t soc_sd_ppm = 0;
+  std::int32_t hysteresis_permille = 0;  // -1000 discharge branch .. +1000 charge branch
+  std::int32_t current_bias_uA = 0;      // learned offset of the current sensor
+  std::int32_t current_bias_sd_uA = 0;
+  std::int32_t capacity_mAh = 0;  // 0: not learned yet (nominal)
+  std::int32_t capacity_sd_mAh = 0;
+  std::int32_t resistance_permille = 1000;  // ohmic resistance against the data sheet
+  std::uint32_t charged_mAh = 0;
+  std::uint32_t discharged_mAh = 0;
   std::uint32_t boots = 0;
+  std::uint32_t rebuilds = 0;  // records found corrupted and rebuilt
   std::array<std::uint16_t, kCodeCount> code_counts{};
 };
 
@@ -63,6 +78,16 @@ class ModuleBms {
   const ModuleMeasurements& last_sample() const { return sample_; }
   const CellStatistics& statistics() const { return stats_; }
   std::int32_t soc_permille() const { return soc_permille_; }
+  /// The SOC estimate's 1 sigma, and the battery's wish for a full (calibration) charge.
+  std::int32_t soc_uncertainty_permille() const;
+  bool calibration_charge_requested() const { return soc_estimator_.calibration_requested(); }
+  const SocEstimator& soc_estimator() const { return soc_estimator_; }
+  const StateOfHealth& state_of_health() const { return state_of_health_; }
+  /// Learned capacity against the nominal one, and resistance against the data sheet.
+  std::int32_t soh_capacity_permille() const;
+  std::int32_t soh_resistance_permille() const;
+  /// How the record read at power-up was found (Corrupted: rebuilt, A9 until saved again).
+  NvmStatus record_status_at_start() const { return record_status_; }
   bool heater_on() const { return heater_on_; }
   std::uint32_t balancing_mask() const { return balancing_mask_; }
   std::int32_t charge_limit_mA() const { return charge_limit_mA_; }
@@ -83,7 +108,9 @@ class ModuleBms {
   void send_cyclic_1s(TimeMs now_ms);
   bool handle_update_frame(const CanFrame& frame, TimeMs now_ms);
   void abort_update();
-  void update_soc(TimeMs now_ms);
+  void start_soc();
+  void update_soc();
+  SocEstimatorInput soc_input() const;
   void update_diagnosis(TimeMs now_ms);
   void update_limits();
   void update_state(TimeMs now_ms);
@@ -121,7 +148,11 @@ class ModuleBms {
   std::uint8_t slow_frame_index_ = 0;
   // Outputs and estimates.
   std::int32_t soc_permille_ = 500;
-  std::int64_t soc_charge_mAs_ = 0;  // residual of coulomb counting below one permille
+  SocEstimator soc_estimator_;
+  StateOfHealth state_of_health_;
+  std::uint8_t samples_since_correction_ = 0;
+  NvmStatus record_status_ = NvmStatus::Empty;
+  bool record_rebuilt_unsaved_ = false;
   std::int32_t charge_limit_mA_ = 0;
   std::int32_t discharge_limit_mA_ = 0;
   std::uint32_t balancing_mask_ = 0;

@@ -181,6 +181,17 @@ void ModuleBms::send_cyclic_100ms(TimeMs now_ms) {
   }
 }
 
-void ModuleBms::send_cyclic_1s(TimeMs /*now_ms*/) {}
+void ModuleBms::send_cyclic_1s(TimeMs /*now_ms*/) {
+  if (address_ == 0) return;
+  link::ModuleEstimates estimates;
+  estimates.module_address = address_;
+  estimates.soc_uncertainty_permille = soc_uncertainty_permille();
+  estimates.calibration_request = calibration_charge_requested();
+  estimates.capacity_permille = soh_capacity_permille();
+  estimates.resistance_permille = soh_resistance_permille();
+  estimates.equivalent_full_cycles =
+      static_cast<std::int32_t>(state_of_health_.equivalent_full_cycles());
+  hal_.link_send(estimates.encode());
+}
 
 }  // namespace bts::firmware

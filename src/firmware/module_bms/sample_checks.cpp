@@ -1,5 +1,10 @@
 #include "firmware/module_bms/sample_checks.hpp"
 
+#include <algorithm>
+#include <cmath>
+
+#include "firmware/estimation/lfp_cell_model.hpp"
+
 namespace bts::firmware {
 
 namespace {
@@ -152,20 +157,34 @@ void SampleChecks::check_rest_drift(const ModuleMeasurements& sample, std::uint3
   }
   if (now_ms - rest_since_ms_ < limits_.rest_settle_ms) return;
   const std::int32_t mean_mV = mean_cell_mV(sample);
-  if (!rest_reference_taken_) {
+  const bool in_charge = mean_mV < limits_.rest_drift_min_mean_mV;
+  const double mean_soc = soc_from_mean_ocv(mean_mV / 1000.0);
+  // A cell's SOC below the mean's, read from the OCV curve, in permille.
+  auto soc_deviation = [&](std::uint8_t cell) {
+    const double cell_soc = soc_from_mean_ocv(sample.cell_voltage_mV[cell] / 1000.0);
+    return static_cast<std::int32_t>(std::lround((cell_soc - mean_soc) * 1000.0));
+  };
+  if (!rest_reference_taken_ || rest_reference_in_charge_ != in_charge) {
     for (std::uint8_t cell = 0; cell < sample.cell_count; ++cell) {
       rest_reference_deviation_mV_[cell] = sample.cell_voltage_mV[cell] - mean_mV;
+      rest_reference_deviation_permille_[cell] = soc_deviation(cell);
     }
     rest_reference_taken_ = true;
+    rest_reference_in_charge_ = in_charge;
     return;
   }
   for (std::uint8_t cell = 0; cell < sample.cell_count; ++cell) {
     const std::int32_t drift_mV =
         rest_reference_deviation_mV_[cell] - (sample.cell_voltage_mV[cell] - mean_mV);
-    const std::int32_t allowed_mV = sample.cell_voltage_mV[cell] < limits_.knee_mV
-                                        ? limits_.knee_drift_mV
-                                        : limits_.rest_drift_mV;
-    if (drift_mV > allowed_mV) {
+    const std::int32_t deviation_permille = soc_deviation(cell);
+    const std::int32_t drift_permille =
+        rest_reference_deviation_permille_[cell] - deviation_permille;
+    const bool sinking = in_charge
+                             ? drift_permille > limits_.rest_drift_soc_permille ||
+                                   (drift_mV > limits_.rest_drift_mV &&
+                                    -deviation_permille > limits_.knee_cell_below_mean_permille)
+                             : drift_mV > limits_.rest_drift_mV;
+    if (sinking) {
       cell_abnormal_ = true;
       abnormal_cell_ = cell;
     }

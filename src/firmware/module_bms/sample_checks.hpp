@@ -26,11 +26,16 @@ struct SampleCheckLimits {
   std::int32_t rest_current_mA = 3000;
   std::uint32_t rest_settle_ms = 600000;  // relaxation before the reference is taken
   std::int32_t rest_drift_mV = 10;        // a cell sinking this far below the others at rest
-  // ... on the OCV plateau. Near empty (a cell below knee_mV) the curve is five to ten times
-  // steeper and cells that rest after a discharge to the end relax tens of mV apart for hours:
-  // there a cell must sink knee_drift_mV before it counts (an internal short does that in minutes).
-  std::int32_t knee_mV = 3100;
-  std::int32_t knee_drift_mV = 40;
+  // Below the lower knee (mean cell under 3.15 V, about 7 % SOC) the curve is so steep that the
+  // rest current above spreads healthy cells by tens of mV in an hour (an E10 emptied by its
+  // evening load raised a false F11 every night). There a cell sinks when it loses 0.3 % SOC
+  // more than the mean (each cell's SOC read from the OCV curve; a healthy cell of a 0.3 %
+  // capacity spread drifts by a thousandth of what the module moves), or when its voltage
+  // sinks while it already holds 2 % less than the mean (beyond the normal spread; the curve
+  // flattens out below 1 % SOC on the table's scale, where charge alone is too coarse).
+  std::int32_t rest_drift_min_mean_mV = 3150;
+  std::int32_t rest_drift_soc_permille = 3;
+  std::int32_t knee_cell_below_mean_permille = 20;
 };
 
 class SampleChecks {
@@ -68,7 +73,9 @@ class SampleChecks {
   TimeMs rest_since_ms_ = 0;
   bool resting_ = false;
   bool rest_reference_taken_ = false;
+  bool rest_reference_in_charge_ = false;  // the reference was taken below the knee
   std::array<std::int32_t, kMaxCellsPerModule> rest_reference_deviation_mV_{};
+  std::array<std::int32_t, kMaxCellsPerModule> rest_reference_deviation_permille_{};
 };
 
 }  // namespace bts::firmware
