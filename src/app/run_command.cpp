@@ -23,6 +23,8 @@
 #include "io/can/slcan_serial_host.hpp"
 #include "io/can/socketcan_port.hpp"
 #include "io/live_session.hpp"
+#include "io/modbus_server.hpp"
+#include "io/sunspec_source.hpp"
 #include "sim/lockstep_runner.hpp"
 
 namespace bts::app {
@@ -40,6 +42,10 @@ struct RunOptions {
   std::string pty_link;
   std::string log_can;
   std::string status_path;
+  std::string modbus_tcp;
+  std::string modbus_rtu;
+  bool modbus_writes = false;
+  int modbus_unit = 1;
   bool quiet = false;
 };
 
@@ -77,11 +83,73 @@ std::unique_ptr<io::CanPort> open_can_port(const RunOptions& options,
                               "socketcan:IFACE or replay:FILE");
 }
 
+/// The Modbus server asked for by --modbus-tcp [HOST:]PORT or --modbus-rtu DEVICE:BAUD; none when
+/// neither is given. Throws ModbusServerError / std::invalid_argument with the reason.
+std::unique_ptr<io::ModbusServer> open_modbus(const RunOptions& options) {
+  if (options.modbus_tcp.empty() && options.modbus_rtu.empty()) return nullptr;
+  if (!options.modbus_tcp.empty() && !options.modbus_rtu.empty())
+    throw std::invalid_argument("--modbus-tcp and --modbus-rtu: give one of them");
+  io::ModbusServerOptions server;
+  server.unit_id = options.modbus_unit;
+  server.writes_enabled = options.modbus_writes;
+  auto number = [](const std::string& text, const char* option) {
+    std::size_t used = 0;
+    int value = -1;
+    try {
+      value = std::stoi(text, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used != text.size() || text.empty())
+      throw std::invalid_argument(std::string(option) + ": '" + text + "' is not a number");
+    return value;
+  };
+  if (!options.modbus_tcp.empty()) {
+    const std::size_t colon = options.modbus_tcp.rfind(':');
+    if (colon != std::string::npos) server.host = options.modbus_tcp.substr(0, colon);
+    server.port = number(options.modbus_tcp.substr(colon == std::string::npos ? 0 : colon + 1),
+                         "--modbus-tcp");
+  } else {
+    const std::size_t colon = options.modbus_rtu.rfind(':');
+    if (colon == std::string::npos)
+      throw std::invalid_argument("--modbus-rtu: give DEVICE:BAUD, e.g. /dev/ttyUSB0:9600");
+    server.transport = io::ModbusTransport::Rtu;
+    server.device = options.modbus_rtu.substr(0, colon);
+    server.baud = number(options.modbus_rtu.substr(colon + 1), "--modbus-rtu");
+  }
+  server.validate();
+  return std::make_unique<io::ModbusServer>(server);
+}
+
+/// What an accepted SunSpec write asks of a BDU (docs/protocols/sunspec.md, "Writes").
+void apply_control(sim::LockstepRunner& runner, const firmware::sunspec::ControlRequest& request,
+                   bool quiet) {
+  if (request.bdu_index >= runner.plant().bdu_count()) return;
+  firmware::BduController& bdu = runner.bdu(request.bdu_index);
+  const auto now_ms = static_cast<firmware::TimeMs>(runner.time_s() * 1000.0);
+  switch (request.kind) {
+    case firmware::sunspec::ControlKind::AlarmReset:
+      bdu.request_alarm_reset(now_ms);
+      break;
+    case firmware::sunspec::ControlKind::SetOperation:
+      bdu.set_remote_disconnect(request.value == 2);
+      break;
+    default:
+      break;  // the heartbeat and the inverter's state are read back, nothing more
+  }
+  if (!quiet) {
+    std::cout << "modbus: BDU" << request.bdu_index + 1 << " "
+              << firmware::sunspec::control_kind_name(request.kind) << " " << request.value
+              << std::endl;
+  }
+}
+
 int run_live_command(const RunOptions& options) {
   constexpr const char* kName = "bts run";
   RunSetup setup;
   std::unique_ptr<io::CanPort> port;
   std::unique_ptr<io::CandumpWriter> log;
+  std::unique_ptr<io::ModbusServer> modbus;
   try {
     setup = load_run_setup(options.system, options.scenario, options.duration,
                            std::numeric_limits<double>::infinity());
@@ -105,9 +173,12 @@ int run_live_command(const RunOptions& options) {
       throw std::invalid_argument("--pylon-dialect: '" + options.pylon_dialect +
                                   "' is not a dialect; use one of " + names);
     }
-    if (options.can.empty())
-      throw std::invalid_argument("--can: give the CAN port the inverter is on");
-    port = open_can_port(options, *protocol);
+    modbus = open_modbus(options);
+    if (options.can.empty() && !modbus)
+      throw std::invalid_argument(
+          "--can: give the CAN port the inverter is on (or a Modbus port with --modbus-tcp or "
+          "--modbus-rtu)");
+    if (!options.can.empty()) port = open_can_port(options, *protocol);
     if (!options.log_can.empty()) log = std::make_unique<io::CandumpWriter>(options.log_can);
   } catch (const std::exception& failure) {
     std::cerr << kName << ": " << failure.what() << "\n";
@@ -116,13 +187,19 @@ int run_live_command(const RunOptions& options) {
   auto* replay = dynamic_cast<io::CandumpReplayPort*>(port.get());
 
   sim::RunnerOptions runner_options;
-  runner_options.external_inverter = true;
+  // Without a CAN port the simulated inverter keeps talking to the batteries itself.
+  runner_options.external_inverter = port != nullptr;
   sim::LockstepRunner runner(setup.description, setup.scenario, runner_options);
   if (!options.quiet) std::cout << describe_system(setup.description) << "\n";
   std::cout << kName << ": " << firmware::inverter_protocol_name(setup.scenario.inverter_protocol)
-            << " inverter link on " << port->description() << "\n";
+            << " inverter link on "
+            << (port ? port->description() : std::string("the simulated inverter")) << "\n";
   if (auto* pty = dynamic_cast<io::SlcanPtyAdapter*>(port.get()))
     std::cout << "slcan adapter: " << pty->path() << "\n";
+  if (modbus) {
+    std::cout << "modbus: SunSpec on " << modbus->endpoint()
+              << (options.modbus_writes ? " (writes enabled)" : " (read only)") << "\n";
+  }
   std::cout << "speed " << options.speed << "x; Ctrl-C stops" << std::endl;
 
   stop_requested.store(false);
@@ -147,6 +224,19 @@ int run_live_command(const RunOptions& options) {
       std::cout << status_line(snapshot) << std::endl;
     }
   };
+  if (modbus) {
+    double next_publish_s = -1.0;
+    live.services.push_back([&](sim::LockstepRunner& running) {
+      // The map is rebuilt ten times a (simulated) second; requests are answered every turn.
+      if (running.time_s() >= next_publish_s) {
+        next_publish_s = running.time_s() + 0.1;
+        modbus->publish(io::sunspec_values(running, setup.description));
+      }
+      modbus->serve(std::chrono::milliseconds(0));
+      for (const auto& request : modbus->take_control_requests())
+        apply_control(running, request, options.quiet);
+    });
+  }
   const io::LiveStats stats = io::run_live(runner, port.get(), live);
   std::signal(SIGINT, SIG_DFL);
   std::signal(SIGTERM, SIG_DFL);
@@ -161,7 +251,7 @@ int run_live_command(const RunOptions& options) {
       static_cast<unsigned long long>(stats.frames_in),
       static_cast<unsigned long long>(stats.frames_out),
       static_cast<unsigned long long>(stats.frames_refused),
-      static_cast<unsigned long long>(port->dropped_frames()),
+      static_cast<unsigned long long>(port ? port->dropped_frames() : 0),
       stats.max_lag_s > 1.0 ? " (the simulation fell behind the wall clock)" : "");
   if (replay != nullptr) {
     std::printf("replayed %zu inverter frames of %s (%zu other frames skipped)\n",
@@ -200,6 +290,17 @@ void add_run_command(CLI::App& app, int& exit_code) {
                       "With slcan-pty: also make this symbolic link to the terminal");
   command->add_option("--log-can", options->log_can,
                       "Record every frame through the CAN port in candump -l format");
+  command->add_option("--modbus-tcp", options->modbus_tcp,
+                      "Serve the SunSpec map over Modbus TCP on [HOST:]PORT (host 127.0.0.1 "
+                      "unless given)");
+  command->add_option("--modbus-rtu", options->modbus_rtu,
+                      "Serve the SunSpec map over Modbus RTU on DEVICE:BAUD (8N1)");
+  command->add_option("--modbus-unit", options->modbus_unit, "Modbus unit id (RTU)")
+      ->check(CLI::Range(1, 247))
+      ->capture_default_str();
+  command->add_flag("--modbus-writes", options->modbus_writes,
+                    "Accept writes to the SunSpec control points (AlmRst, CtrlHb, SetOp, "
+                    "SetInvState)");
   command->add_option("--status", options->status_path,
                       "Rewrite this JSON file every second with the system's state");
   command->add_flag("--quiet", options->quiet, "No status lines");

@@ -21,7 +21,9 @@ class LiveBts:
         self.link = os.path.join(self.dir, "can")
         self.status_path = os.path.join(self.dir, "status.json")
         command = [bts, "run", "--system", system, "--speed", str(speed), "--quiet",
-                   "--status", self.status_path, "--can", can_port, *args]
+                   "--status", self.status_path, *args]
+        if can_port:
+            command += ["--can", can_port]
         if can_port == "slcan-pty":
             command += ["--pty-link", self.link]
         if log_can:
@@ -162,6 +164,13 @@ def decode_sofar_limits(data):
     cvl, ccl, dcl, dvl = struct.unpack("<HHHH", bytes(data))
     return dict(charge_voltage_limit_V=cvl / 10, charge_current_limit_A=ccl / 10,
                 discharge_current_limit_A=dcl / 10, discharge_voltage_limit_V=dvl / 10)
+
+
+def free_tcp_port():
+    import socket
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def bts_binary():

@@ -57,6 +57,21 @@ int BduController::modules_reporting() const {
 
 bool BduController::inverter_present() const { return inverter_seen_; }
 
+void BduController::request_alarm_reset(TimeMs now_ms) {
+  if (state_ == BduState::Shutdown) return;
+  // A reset also acknowledges a given-up precharge, so its latched F17 can be released.
+  if (precharge_failures_ >= config_.precharge_attempts) {
+    precharge_failures_ = 0;
+    diagnosis_.set_input(DiagnosisInput::PrechargeFailed, 0);
+    diagnosis_.evaluate(now_ms);
+  }
+  diagnosis_.request_reset(now_ms);
+  // Not the release of the press that woke the BDU: that would hide the warning at once.
+  if (state_ != BduState::SelfTest) record_.acknowledge_rebuilt();
+  reset_requested_ = true;
+  reset_request_until_ms_ = now_ms + 2000;
+}
+
 void BduController::tick(TimeMs now_ms) {
   if (!started_) {
     started_ = true;
@@ -74,19 +89,7 @@ void BduController::tick(TimeMs now_ms) {
     receive_link(now_ms);
     receive_com(now_ms);
   }
-  if (presses.short_press && state_ != BduState::Shutdown) {
-    // A reset also acknowledges a given-up precharge, so its latched F17 can be released.
-    if (precharge_failures_ >= config_.precharge_attempts) {
-      precharge_failures_ = 0;
-      diagnosis_.set_input(DiagnosisInput::PrechargeFailed, 0);
-      diagnosis_.evaluate(now_ms);
-    }
-    diagnosis_.request_reset(now_ms);
-    // Not the release of the press that woke the BDU: that would hide the warning at once.
-    if (state_ != BduState::SelfTest) record_.acknowledge_rebuilt();
-    reset_requested_ = true;
-    reset_request_until_ms_ = now_ms + 2000;
-  }
+  if (presses.short_press) request_alarm_reset(now_ms);
   // A shutdown press that comes while the BDU is already opening (for a fault or a disconnect)
   // has no row of its own: it re-targets the opening, which then ends in Shutdown.
   if (presses.shutdown && state_ == BduState::Opening) after_opening_ = AfterOpening::Shutdown;
@@ -130,10 +133,10 @@ BduConditions BduController::conditions(TimeMs now_ms, const ButtonPresses& pres
   // A Pylon HV keep-relay request lets the relays stay on for 5 min without the inverter; a
   // sleep request keeps them open until the inverter wakes the battery.
   const bool inverter_ok = inverter_seen_ || black_start_window_ || keep_relay_active(now_ms);
-  c.connect_wanted =
-      measurements_.dc_switch_closed && inverter_ok && reporting > 0 && !inverter_sleep_;
+  const bool held_open = inverter_sleep_ || remote_disconnect_;
+  c.connect_wanted = measurements_.dc_switch_closed && inverter_ok && reporting > 0 && !held_open;
   c.disconnect_wanted =
-      !measurements_.dc_switch_closed || !inverter_ok || reporting == 0 || inverter_sleep_;
+      !measurements_.dc_switch_closed || !inverter_ok || reporting == 0 || held_open;
   c.bus_ready =
       std::abs(measurements_.bat_in_voltage_dV - bus_setpoint_dV_) < config_.bus_ready_window_dV;
   c.precharge_done =

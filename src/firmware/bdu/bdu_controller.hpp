@@ -104,6 +104,14 @@ class BduController {
   bool inverter_sleep_requested() const { return inverter_sleep_; }
   /// Until when a Pylon HV keep-relay request (0x8240) lets a lost inverter keep the relays on.
   bool keep_relay_active(TimeMs now_ms) const { return now_ms < keep_relay_until_ms_; }
+  /// An alarm reset from the operator: a short press of the black start button, or the RS485
+  /// port's SunSpec AlmRst. Latched faults whose cause is gone clear; a given-up precharge is
+  /// acknowledged.
+  void request_alarm_reset(TimeMs now_ms);
+  /// SunSpec SetOp from the RS485 port: DISCONNECT (true) opens the relays (below their break
+  /// current) and keeps them open; CONNECT (false) lets the BDU connect when its conditions hold.
+  void set_remote_disconnect(bool disconnect) { remote_disconnect_ = disconnect; }
+  bool remote_disconnect() const { return remote_disconnect_; }
   /// The CAN receive interrupt of the COM port: decodes what arrived and answers inverter polls
   /// at once (a Pylon HV poll is answered within a frame time, not at the next 10 ms task).
   void on_com_receive(TimeMs now_ms);
@@ -180,6 +188,7 @@ class BduController {
   bool inverter_seen_ = false;
   bool black_start_window_ = false;
   bool inverter_sleep_ = false;
+  bool remote_disconnect_ = false;
   TimeMs keep_relay_until_ms_ = 0;
   TimeMs black_start_window_since_ms_ = 0;
   TimeMs last_peer_frame_ms_ = 0;
