@@ -4,6 +4,7 @@
 #include <iostream>
 #include <memory>
 
+#include "app/sharing_bench.hpp"
 #include "app/soc_bench.hpp"
 
 namespace bts::app {
@@ -50,6 +51,28 @@ void add_bench_command(CLI::App& app, int& exit_code) {
                       "Only these cases (e10-25degC, e10-winter, e40-25degC, e40-winter)");
   command->add_option("--seed", soc->seed, "Random seed of the systems")->capture_default_str();
   command->callback([soc, &exit_code]() { exit_code = run_soc_bench_command(*soc); });
+
+  auto energy = std::make_shared<EnergyBenchOptions>();
+  CLI::App* energy_command = bench->add_subcommand(
+      "energy",
+      "Usable energy: E20 at SOH 100/95/85/80 % and SOC 90/70/50/30 % discharged at rated power, "
+      "with current sharing and with equal sharing");
+  energy_command->add_option("--seed", energy->seed, "Random seed")->capture_default_str();
+  energy_command->callback([energy, &exit_code]() {
+    std::cout << run_energy_bench(*energy) << std::endl;
+    exit_code = 0;
+  });
+  auto expansion = std::make_shared<ExpansionBenchOptions>();
+  CLI::App* expansion_command = bench->add_subcommand(
+      "expansion", "A new module at 30 % joins an E15 at 80 %: time until all SOCs are within 2 %");
+  expansion_command->add_option("--seed", expansion->seed, "Random seed")->capture_default_str();
+  expansion_command->add_option("--max-days", expansion->max_days, "Give up after this many days")
+      ->check(CLI::Range(0.1, 365.0))
+      ->capture_default_str();
+  expansion_command->callback([expansion, &exit_code]() {
+    std::cout << run_expansion_bench(*expansion) << std::endl;
+    exit_code = 0;
+  });
 }
 
 }  // namespace bts::app
