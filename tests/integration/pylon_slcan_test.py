@@ -74,7 +74,7 @@ class PylonHvInverterOverSlcan(unittest.TestCase):
         self.assertEqual(name, "PYLON")
         self.assertEqual(by_id[0x7320][2], 2, "two modules in an E10")
 
-    def test_sleep_opens_the_relays_wake_and_keep_relay(self):
+    def test_sleep_opens_the_relays_wake_relay_command_and_keep_relay(self):
         self.connect()
         pylon_command(self.bus, 0x8200, 0, [0x55])  # sleep
         self.bts.wait_status(lambda s: s["bdus"][0]["state"] == "Standby"
@@ -82,6 +82,12 @@ class PylonHvInverterOverSlcan(unittest.TestCase):
                              poll=self.keep_polling)
         self.assertEqual(self.poll_ensemble()["basic_status"], 0, "sleep in 0x4250")
         pylon_command(self.bus, 0x8200, 0, [0xAA])  # wake
+        self.connect()
+        # Asleep again, then woken by the relay command (0x8210 byte 0 0xAA: close to charge).
+        pylon_command(self.bus, 0x8200, 0, [0x55])
+        self.bts.wait_status(lambda s: not s["bdus"][0]["relays_closed"], 30, "asleep again",
+                             poll=self.keep_polling)
+        pylon_command(self.bus, 0x8210, 0, [0xAA, 0x00])
         self.connect()
         drain(self.bus)
         pylon_command(self.bus, 0x8240, 0, [])  # keep the relay on without communication
