@@ -225,8 +225,7 @@ int run_live_command(const RunOptions& options) {
     }
   };
   if (modbus) {
-    double next_publish_s = -1.0;
-    live.services.push_back([&](sim::LockstepRunner& running) {
+    live.services.push_back([&, next_publish_s = -1.0](sim::LockstepRunner& running) mutable {
       // The map is rebuilt ten times a (simulated) second; requests are answered every turn.
       if (running.time_s() >= next_publish_s) {
         next_publish_s = running.time_s() + 0.1;
