@@ -158,9 +158,12 @@ void SampleChecks::check_rest_drift(const ModuleMeasurements& sample, std::uint3
   if (now_ms - rest_since_ms_ < limits_.rest_settle_ms) return;
   const std::int32_t mean_mV = mean_cell_mV(sample);
   const bool in_charge = mean_mV < limits_.rest_drift_min_mean_mV;
-  const double mean_soc = soc_from_mean_ocv(mean_mV / 1000.0);
+  // Charge terms are needed only below the knee; on the plateau the OCV inversions (17 per
+  // 100 ms sample) are skipped.
+  const double mean_soc = in_charge ? soc_from_mean_ocv(mean_mV / 1000.0) : 0.0;
   // A cell's SOC below the mean's, read from the OCV curve, in permille.
-  auto soc_deviation = [&](std::uint8_t cell) {
+  auto soc_deviation = [&](std::uint8_t cell) -> std::int32_t {
+    if (!in_charge) return 0;
     const double cell_soc = soc_from_mean_ocv(sample.cell_voltage_mV[cell] / 1000.0);
     return static_cast<std::int32_t>(std::lround((cell_soc - mean_soc) * 1000.0));
   };
