@@ -378,6 +378,7 @@ void BduController::update_aggregates(TimeMs now_ms) {
     if (!entry.reporting) continue;
     module_codes_ = module_codes_ | entry.codes;
     const ReactionSummary own = module_code_reactions(entry);
+    entry.derating = own.derating;  // for update_limits, in the same 100 ms task
     reactions.open_relays |= own.open_relays;
     reactions.charging_blocked |= own.charging_blocked;
     reactions.discharging_blocked |= own.discharging_blocked;
@@ -499,11 +500,10 @@ void BduController::update_limits() {
     // A module that derates (A1, A2, A6, A7, A8 ...) halves what it lets its converter carry; its
     // share of what the inverter is offered follows, or the inverter is offered current the
     // modules will not deliver and the bus sags to the discharge voltage limit.
-    const bool derating = module_code_reactions(entry).derating;
     const std::int32_t module_charge_mA =
-        derating ? entry.charge_limit_mA / 2 : entry.charge_limit_mA;
+        entry.derating ? entry.charge_limit_mA / 2 : entry.charge_limit_mA;
     const std::int32_t module_discharge_mA =
-        derating ? entry.discharge_limit_mA / 2 : entry.discharge_limit_mA;
+        entry.derating ? entry.discharge_limit_mA / 2 : entry.discharge_limit_mA;
     charge_mA += module_charge_mA;
     discharge_mA += module_discharge_mA;
     weakest_charge_mA = std::min(weakest_charge_mA, module_charge_mA);

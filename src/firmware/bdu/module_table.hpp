@@ -38,6 +38,7 @@ struct ModuleEntry {
   std::int32_t min_cell_mV = 0, max_cell_mV = 0;
   std::uint8_t min_cell_index = 0, max_cell_index = 0;  // 0-based, from the extremes frame
   std::int16_t min_temperature_ddegC = 0, max_temperature_ddegC = 0;
+  bool derating = false;             // the BDU's reading of its codes (derive once per 100 ms task)
   std::int32_t charge_limit_mA = 0;  // bus side, what the module allows its converter
   std::int32_t discharge_limit_mA = 0;
   // Cell data (1 s frames); what the inverter's per-module inquiries are answered with.
