@@ -92,11 +92,15 @@ class LiveBts:
         return self.process.returncode, self.text()
 
 
-def drain(bus, quiet_s=0.05):
-    """Reads and drops whatever is waiting, until nothing came for quiet_s. (python-can's slcan
-    recv() returns None for an acknowledgement line too, so None does not mean "empty".)"""
-    quiet_until = time.monotonic() + quiet_s
-    while time.monotonic() < quiet_until:
+def drain(bus, quiet_s=0.05, most_s=1.0):
+    """Reads and drops whatever is waiting, until nothing came for quiet_s, and for at most most_s:
+    the BDU's own cyclic BDU-network frames share the bus (at 20x speed one arrives every 50 ms
+    wall), so "until quiet" alone may never end. (python-can's slcan recv() returns None for an
+    acknowledgement line too, so None does not mean "empty".)"""
+    now = time.monotonic()
+    quiet_until = now + quiet_s
+    give_up_at = now + most_s
+    while time.monotonic() < min(quiet_until, give_up_at):
         if bus.recv(0.005) is not None:
             quiet_until = time.monotonic() + quiet_s
 
