@@ -43,7 +43,8 @@ const std::vector<std::string> kCheckKeys = {"state",
                                              "charge_limit_A",
                                              "discharge_limit_A",
                                              "inverter_current_A",
-                                             "soc_percent"};
+                                             "soc_percent",
+                                             "current_A"};
 
 std::string join(const std::vector<std::string>& names, const std::string& separator = ", ") {
   std::string text;
@@ -544,9 +545,9 @@ std::string read_state(const YamlSource& source, const YAML::Node& node, const s
 /// {at_most: x} and/or {at_least: y}: one expectation per bound.
 void read_bounds(const YamlSource& source, const YAML::Node& node, const std::string& path,
                  const Expectation& base, ExpectationKind at_most, ExpectationKind at_least,
-                 bool allow_at_least, std::vector<Expectation>& out) {
+                 bool allow_at_least, std::vector<Expectation>& out,
+                 Range amps = Range::closed(0.0, 1000.0)) {
   MapReader r(source, node, path);
-  const Range amps = Range::closed(0.0, 1000.0);
   bool any = false;
   if (const YAML::Node* v = r.find("at_most")) {
     Expectation e = base;
@@ -650,6 +651,12 @@ void read_expectation_item(const YamlSource& source, const YAML::Node& node,
       bdu_only(key);
       read_bounds(source, *value, key_path, e, ExpectationKind::InverterCurrentAtMost,
                   ExpectationKind::InverterCurrentAtMost, false, out);
+    } else if (key == "current_A") {
+      if (base.module < 0) {
+        r.fail(key, "current_A is a module's measured current: name the module");
+      }
+      read_bounds(source, *value, key_path, e, ExpectationKind::ModuleCurrentAtMost,
+                  ExpectationKind::ModuleCurrentAtLeast, true, out, Range::closed(-1000.0, 1000.0));
     } else if (key == "soc_percent") {
       e.kind = ExpectationKind::SocBetween;
       require_list(source, *value, key_path);

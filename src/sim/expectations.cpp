@@ -76,6 +76,7 @@ struct NodeView {
   firmware::LightPattern lights{};
   double soc_percent = 0.0;
   const BduSnapshot* bdu = nullptr;
+  const ModuleSnapshot* module = nullptr;
 };
 
 NodeView view_of(const SystemSnapshot& snapshot, int bdu, int module) {
@@ -91,7 +92,7 @@ NodeView view_of(const SystemSnapshot& snapshot, int bdu, int module) {
     return view;
   }
   const ModuleSnapshot& m = snapshot.modules[b][static_cast<std::size_t>(module)];
-  view = {true, m.state, m.codes, m.lights, m.soc_percent, nullptr};
+  view = {true, m.state, m.codes, m.lights, m.soc_percent, nullptr, &m};
   return view;
 }
 
@@ -179,6 +180,10 @@ std::string describe_expectation(const Expectation& e) {
       return "inverter current at most " + number(e.value) + " A";
     case ExpectationKind::SocBetween:
       return "SOC " + number(e.value) + ".." + number(e.value_high) + " %";
+    case ExpectationKind::ModuleCurrentAtMost:
+      return "module current at most " + number(e.value) + " A (> 0 discharging)";
+    case ExpectationKind::ModuleCurrentAtLeast:
+      return "module current at least " + number(e.value) + " A (> 0 discharging)";
   }
   return "?";
 }
@@ -268,6 +273,20 @@ ExpectationResult check_expectation(const Expectation& e, const SystemSnapshot& 
       verdict(node.soc_percent >= e.value && node.soc_percent <= e.value_high,
               "was " + number(node.soc_percent) + " %");
       break;
+    case ExpectationKind::ModuleCurrentAtMost:
+    case ExpectationKind::ModuleCurrentAtLeast: {
+      if (node.module == nullptr) {
+        result.passed = false;
+        result.message =
+            where + "expected " + result.expected + ", but that is checked on a module";
+        break;
+      }
+      const double current_A = node.module->current_A;
+      verdict(e.kind == ExpectationKind::ModuleCurrentAtMost ? current_A <= e.value
+                                                             : current_A >= e.value,
+              "was " + number(current_A) + " A");
+      break;
+    }
   }
   return result;
 }

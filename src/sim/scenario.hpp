@@ -65,6 +65,8 @@ enum class ExpectationKind : std::uint8_t {
   DischargeLimitAtLeast,
   InverterCurrentAtMost,  // value A: |current| at the inverter input of this BDU
   SocBetween,             // value..value_high percent, the node's reported SOC
+  ModuleCurrentAtMost,    // value A: the module's measured cell-side current (> 0 discharging)
+  ModuleCurrentAtLeast,
 };
 
 struct Expectation {

@@ -32,6 +32,7 @@
 
 #include "fake_bdu_hal.hpp"
 #include "firmware/bdu/bdu_controller.hpp"
+#include "firmware/estimation/current_limits.hpp"
 #include "firmware/inverter/sofar_protocol.hpp"
 #include "firmware/lights/indicator_lights.hpp"
 #include "firmware/link/link_protocol.hpp"
@@ -450,9 +451,14 @@ void expect_outputs(const Rig& rig, TimeMs entered_ms, const Outputs& expected) 
     EXPECT_EQ(values.charge_current_limit_dA, 0);
     EXPECT_EQ(values.discharge_current_limit_dA, 0);
   } else {
-    // Two modules with comfortable cells allow 7.5 A each on the bus side.
-    EXPECT_EQ(values.charge_current_limit_dA, 150);
-    EXPECT_EQ(values.discharge_current_limit_dA, 150);
+    // Two modules with comfortable cells allow 7.5 A each on the bus side, but no more than
+    // 2.5 kW each at the bus set point (6.4 A at 390 V).
+    const std::int32_t bus_dV =
+        std::max(rig.bdu.bus_setpoint_dV(), rig.bdu.last_measurements().bat_in_voltage_dV);
+    const std::int32_t expected_dA = 2 * converter_full_current_mA(bus_dV) / 100;
+    EXPECT_LT(expected_dA, 150);
+    EXPECT_EQ(values.charge_current_limit_dA, expected_dA) << "bus " << bus_dV << " dV";
+    EXPECT_EQ(values.discharge_current_limit_dA, expected_dA) << "bus " << bus_dV << " dV";
   }
 }
 

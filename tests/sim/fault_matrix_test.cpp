@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "firmware/diagnosis/diagnosis_tables.hpp"
+#include "firmware/estimation/current_limits.hpp"
 #include "firmware/lights/indicator_lights.hpp"
 #include "plant/system_description.hpp"
 #include "sim/expectations.hpp"
@@ -369,34 +370,35 @@ std::vector<Recipe> recipes() {
     list.push_back(r);
   }
 
-  // A3 over voltage (plant catalogue: pcu_failure current_limit_lost). The converter of a nearly
-  // full module (97 %: its cells are at the knee, so the cause comes 20 s after the start, before
-  // A7's 30 s can pass on the knee's spread) loses its current limit while PV charges at the limit
-  // the BDU offers: the others' share of that current reaches it through the droop, past the
-  // taper's end at 3.50 V. A3 stops charging (the BDU offers 0 A); the house then draws and A3
-  // clears. An E5 hides the failure: its BDU offers only its one module's tapered limit, so nothing
-  // pushes past 3.50 V.
+  // A3 over voltage (plant catalogue: pcu_failure current_limit_lost and inverter_ignores_limits).
+  // The converter of a nearly full module (97 %: its cells are at the knee, so the cause comes
+  // 20 s after the start, before A7's 30 s can pass on the knee's spread) loses its current limit
+  // while the inverter, set to a lead-acid battery type, pushes PV charge past the battery's
+  // limits: the healthy converters stop at their windows, the failed one takes the rest, past the
+  // taper's end at 3.50 V. The installer sets the inverter right as soon as A3 shows. A3 stops
+  // that module's charging (with one module, or with equal sharing, the BDU's); the house then
+  // draws and A3 clears. (A lost current limit alone overcharges nothing: the BDU offers the
+  // inverter only what the healthy converters take at 2.5 kW each, and sharing by room gives the
+  // nearly full module next to nothing.)
   {
-    Recipe r{"A3_ConverterLimitLostWhileCharging",
-             Code::A3,
-             "the last module's converter loses its current limit while PV charges -> A3 at "
-             "3.60 V, alarm light flashing, L3 on, charging stopped; the house draws, A3 clears",
-             Node::LastModule,
-             DiagnosisInput::MaxCellVoltage_mV,
-             20,
-             700,
-             900,
-             1500,
-             [](Plan& p) {
-               set_household(p, -2400);
-               node_module(p).initial_soc = 0.97;
-               converter_limit_lost(p, 20, 900, false, 0, 0);
-               p.events.push_back(household_power(900, 1500.0 * module_total(p.system)));
-             }};
-    r.applies = [](const std::string& topology) { return topology != "e5"; };
-    r.not_applicable =
-        "an E5's BDU offers the inverter only its one module's tapered charge limit, so a "
-        "converter without its own limit is still charged no further than 3.50 V";
+    Recipe r{
+        "A3_ConverterLimitLostWhileCharging",
+        Code::A3,
+        "the last module's converter loses its current limit while the inverter pushes PV "
+        "charge past the limits -> A3 at 3.60 V, alarm light flashing, L3 on, that "
+        "module's charging stopped; the house draws, A3 clears",
+        Node::LastModule,
+        DiagnosisInput::MaxCellVoltage_mV,
+        20,
+        700,
+        900,
+        1500,
+        [](Plan& p) {
+          node_module(p).initial_soc = 0.97;
+          converter_limit_lost(p, 20, 900, true, 2500, -60000);
+          p.when_raised.push_back({fault_at(PlantFaultKind::InverterIgnoresLimits, p.bdu), false});
+          p.events.push_back(household_power(900, 1500.0 * module_total(p.system)));
+        }};
     list.push_back(r);
   }
 
@@ -1152,6 +1154,30 @@ TEST_P(FaultMatrix, CauseRaisesReactsAndClearsAsDocumented) {
       EXPECT_EQ(bdu.lights, firmware::code_lights(recipe.code))
           << name << " lights: " << describe_lights(bdu.lights) << "; the manual's "
           << label(recipe.code) << ": " << describe_lights(firmware::code_lights(recipe.code));
+      // A module's stop of one direction is its own in a BDU that shares by remaining charge
+      // (docs/firmware.md, "Current sharing"): its converter carries nothing that way, the BDU
+      // offers the inverter only the other modules' converters (and stays connected unless
+      // another code opens the relays: a drained cell is also F7). With one
+      // module, or with equal sharing (n x the weakest), the whole BDU stops that direction.
+      const bool module_local = m >= 0 && k == b && modules_in_node_bdu(plan) > 1 &&
+                                plan.module_sharing == firmware::ModuleSharing::RemainingCharge;
+      const auto expect_local_stop = [&](bool charging) {
+        const ModuleSnapshot& node_module =
+            now.modules[static_cast<std::size_t>(b)][static_cast<std::size_t>(m)];
+        constexpr double kStoppedModule_A = 2.0;  // cell side; a converter's own draw is ~0.4 A
+        if (charging) {
+          EXPECT_GE(node_module.current_A, -kStoppedModule_A) << where << " takes no charge";
+        } else {
+          EXPECT_LE(node_module.current_A, kStoppedModule_A) << where << " gives no current";
+        }
+        const double others_A =
+            (modules_in_node_bdu(plan) - 1) *
+            firmware::converter_full_current_mA(runner.bdu(b).bus_setpoint_dV()) / 1000.0;
+        const double offered_A =
+            charging ? bdu.charge_current_limit_A : bdu.discharge_current_limit_A;
+        EXPECT_LE(offered_A, others_A + 0.1)
+            << name << " should offer only the other modules' " << others_A << " A";
+      };
       switch (row->reaction) {
         case Reaction::OpenRelays:
           EXPECT_FALSE(bdu.relays_closed) << name << " relays should be open";
@@ -1167,10 +1193,18 @@ TEST_P(FaultMatrix, CauseRaisesReactsAndClearsAsDocumented) {
           }
           break;
         case Reaction::StopCharging:
+          if (module_local) {
+            expect_local_stop(true);
+            break;
+          }
           EXPECT_LE(bdu.charge_current_limit_A, 0.0) << name << ": charging blocked";
           EXPECT_GE(bdu.inverter_current_A, -0.5) << name << ": no charge current";
           break;
         case Reaction::StopDischarging:
+          if (module_local) {
+            expect_local_stop(false);
+            break;
+          }
           EXPECT_LE(bdu.discharge_current_limit_A, 0.0) << name << ": discharging blocked";
           EXPECT_LE(bdu.inverter_current_A, 0.5) << name << ": no discharge current";
           break;

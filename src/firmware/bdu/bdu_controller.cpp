@@ -20,6 +20,19 @@ constexpr std::uint32_t kLinkQualityMinFrames = 50;      // ... on at least 50 e
 constexpr std::uint32_t kLinkFrameLossPercent = 20;      // ... more than 20 % lost: F9
 constexpr std::int32_t kSagGain_mA_per_dV = 5;           // slow integral trimming the droop sag
 constexpr std::uint8_t link_enumeration_done_after = 3;  // unanswered address requests end it
+// A module whose codes stop a direction, yet still carries more than this (LV side; its
+// converter's no-load draw is about 0.4 A) that way for longer than the grace: its converter does
+// not honour the zero window, so the whole BDU stops that direction (docs/firmware.md).
+constexpr std::int32_t kAgainstBlockCurrent_mA = 2000;
+constexpr TimeMs kAgainstBlockGrace_ms = 5000;
+
+/// The direction (+1 discharging, -1 charging, 0 none) in which a module carries current (LV
+/// side) although its codes stop that direction.
+int carries_against_block(const ModuleEntry& entry) {
+  if (entry.discharge_blocked && entry.current_mA > kAgainstBlockCurrent_mA) return 1;
+  if (entry.charge_blocked && entry.current_mA < -kAgainstBlockCurrent_mA) return -1;
+  return 0;
+}
 
 /// Whether a row of the module table can be the one behind its active code, judged from what
 /// the module reports. A code can stand for rows of different directions (F2: charging below
@@ -371,7 +384,10 @@ void BduController::update_direction(TimeMs now_ms) {
 void BduController::update_aggregates(TimeMs now_ms) {
   module_codes_ = CodeSet{};
   SocAggregator soc;
-  ReactionSummary reactions;
+  bool opens = false;
+  bool any_blocks_charge = false, any_blocks_discharge = false;
+  bool all_block_charge = true, all_block_discharge = true;
+  bool against_charge_block = false, against_discharge_block = false;
   for (ModuleEntry& entry : modules_) {
     entry.reporting =
         entry.ever_reported && now_ms - entry.last_status_ms <= config_.module_timeout_ms;
@@ -379,9 +395,22 @@ void BduController::update_aggregates(TimeMs now_ms) {
     module_codes_ = module_codes_ | entry.codes;
     const ReactionSummary own = module_code_reactions(entry);
     entry.derating = own.derating;  // for update_limits, in the same 100 ms task
-    reactions.open_relays |= own.open_relays;
-    reactions.charging_blocked |= own.charging_blocked;
-    reactions.discharging_blocked |= own.discharging_blocked;
+    entry.charge_blocked = own.charging_blocked;
+    entry.discharge_blocked = own.discharging_blocked;
+    opens |= own.open_relays;
+    any_blocks_charge |= own.charging_blocked;
+    any_blocks_discharge |= own.discharging_blocked;
+    all_block_charge &= own.charging_blocked;
+    all_block_discharge &= own.discharging_blocked;
+    const int against = carries_against_block(entry);
+    if (against == 0) {
+      entry.against_block_since_ms = 0;
+    } else {
+      if (entry.against_block_since_ms == 0) entry.against_block_since_ms = now_ms;
+      const bool too_long = now_ms - entry.against_block_since_ms >= kAgainstBlockGrace_ms;
+      against_discharge_block |= too_long && against > 0;
+      against_charge_block |= too_long && against < 0;
+    }
     soc.add({entry.soc_permille, entry.soc_uncertainty_permille, entry.capacity_permille,
              entry.calibration_request});
   }
@@ -392,9 +421,15 @@ void BduController::update_aggregates(TimeMs now_ms) {
     soh_permille_ = aggregate.capacity_permille;
     calibration_charge_requested_ = aggregate.calibration_request;
   }
-  module_fault_opens_ = reactions.open_relays;
-  module_blocks_charge_ = reactions.charging_blocked;
-  module_blocks_discharge_ = reactions.discharging_blocked;
+  module_fault_opens_ = opens;
+  // A module's stop is its own: its converter's window is zero that way and the others go on
+  // (docs/firmware.md, "Current sharing"). The whole BDU stops a direction when no module may
+  // carry it, when a blocked module's converter keeps carrying it anyway, or with equal sharing
+  // (n x the weakest module's limit, which is zero).
+  const bool local = config_.module_sharing == ModuleSharing::RemainingCharge;
+  module_blocks_charge_ = any_blocks_charge && (!local || all_block_charge || against_charge_block);
+  module_blocks_discharge_ =
+      any_blocks_discharge && (!local || all_block_discharge || against_discharge_block);
 }
 
 void BduController::update_relay_weld(TimeMs now_ms) {
@@ -500,10 +535,13 @@ void BduController::update_limits() {
     // A module that derates (A1, A2, A6, A7, A8 ...) halves what it lets its converter carry; its
     // share of what the inverter is offered follows, or the inverter is offered current the
     // modules will not deliver and the bus sags to the discharge voltage limit.
-    const std::int32_t module_charge_mA =
-        entry.derating ? entry.charge_limit_mA / 2 : entry.charge_limit_mA;
-    const std::int32_t module_discharge_mA =
-        entry.derating ? entry.discharge_limit_mA / 2 : entry.discharge_limit_mA;
+    // A module whose codes stop a direction offers nothing that way.
+    const std::int32_t module_charge_mA = entry.charge_blocked ? 0
+                                          : entry.derating     ? entry.charge_limit_mA / 2
+                                                               : entry.charge_limit_mA;
+    const std::int32_t module_discharge_mA = entry.discharge_blocked ? 0
+                                             : entry.derating        ? entry.discharge_limit_mA / 2
+                                                                     : entry.discharge_limit_mA;
     charge_mA += module_charge_mA;
     discharge_mA += module_discharge_mA;
     weakest_charge_mA = std::min(weakest_charge_mA, module_charge_mA);

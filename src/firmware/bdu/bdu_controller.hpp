@@ -140,6 +140,7 @@ class BduController {
   void receive_link(TimeMs now_ms);
   void receive_com(TimeMs now_ms);
   void send_module_commands(TimeMs now_ms);
+  void update_module_limits(ModuleEntry& entry) const;
   void update_share_offsets();
   void poll_addresses(TimeMs now_ms);
   void send_inverter_frames(TimeMs now_ms);

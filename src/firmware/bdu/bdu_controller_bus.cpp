@@ -16,6 +16,7 @@ namespace bts::firmware {
 namespace {
 
 constexpr std::int32_t kModuleFullCurrent_mA = 7500;         // PCU bus-side maximum (REQ-TOP-1)
+constexpr std::int64_t kModuleRatedPower_W = 2500;           // ... and its power (REQ-TOP-1)
 constexpr std::int32_t kModuleNominalCapacity_mAh = 100000;  // 100 Ah cells (REQ-TOP-1, 5.12 kWh)
 constexpr std::uint8_t kMaxCountedFrameGap = 10;             // status every 100 ms, timeout 1 s
 
@@ -129,11 +130,7 @@ void BduController::receive_link(TimeMs now_ms) {
         entry.max_cell_index = extremes.max_cell_index;
         entry.min_temperature_ddegC = extremes.min_temperature_ddegC;
         entry.max_temperature_ddegC = extremes.max_temperature_ddegC;
-        const CurrentLimits limits =
-            module_current_limits(entry.min_cell_mV, entry.max_cell_mV, entry.min_temperature_ddegC,
-                                  entry.max_temperature_ddegC, kModuleFullCurrent_mA);
-        entry.charge_limit_mA = limits.charge_mA;
-        entry.discharge_limit_mA = limits.discharge_mA;
+        update_module_limits(entry);
         break;
       }
       case link::MessageType::ModuleEstimates: {
@@ -172,6 +169,29 @@ void BduController::receive_link(TimeMs now_ms) {
   }
 }
 
+void BduController::update_module_limits(ModuleEntry& entry) const {
+  // A converter gives at most 7.5 A and at most 2.5 kW (REQ-TOP-1): above 333 V the power is the
+  // tighter bound. Offering the inverter 7.5 A per module at 370 V (2.8 kW) lets it draw more
+  // than the converters deliver; the bus sags to the discharge voltage limit, the inverter backs
+  // off, and the current swings between a few amperes and the limit. The power is divided by the
+  // higher of the bus set point and the measured bus: by the measured bus alone, a sagging bus
+  // would raise the offer and the sag with it (converters at their power limit look like a
+  // negative resistance), and a rising bus while charging must lower it.
+  const std::int32_t full_mA =
+      converter_full_current_mA(std::max(bus_setpoint_dV_, measurements_.bat_in_voltage_dV),
+                                kModuleFullCurrent_mA, kModuleRatedPower_W);
+  const CurrentLimits limits =
+      module_current_limits(entry.min_cell_mV, entry.max_cell_mV, entry.min_temperature_ddegC,
+                            entry.max_temperature_ddegC, full_mA);
+  entry.charge_limit_mA = limits.charge_mA;
+  entry.discharge_limit_mA = limits.discharge_mA;
+  const CurrentLimits window =
+      module_current_limits(entry.min_cell_mV, entry.max_cell_mV, entry.min_temperature_ddegC,
+                            entry.max_temperature_ddegC, kModuleFullCurrent_mA);
+  entry.charge_window_mA = window.charge_mA;
+  entry.discharge_window_mA = window.discharge_mA;
+}
+
 void BduController::update_share_offsets() {
   const bool connected =
       state_ == BduState::Idle || state_ == BduState::Charge || state_ == BduState::Discharge;
@@ -181,8 +201,8 @@ void BduController::update_share_offsets() {
     inputs[k].active = connected && entry.reporting;
     inputs[k].soc_permille = entry.soc_permille;
     inputs[k].capacity_mAh = entry.capacity_permille * (kModuleNominalCapacity_mAh / 1000);
-    inputs[k].charge_limit_mA = entry.charge_limit_mA;
-    inputs[k].discharge_limit_mA = entry.discharge_limit_mA;
+    inputs[k].charge_limit_mA = entry.charge_blocked ? 0 : entry.charge_limit_mA;
+    inputs[k].discharge_limit_mA = entry.discharge_blocked ? 0 : entry.discharge_limit_mA;
   }
   // The BDU's output current is what the modules' converters deliver together (bus side).
   share_offset_mA_ =
@@ -216,14 +236,28 @@ void BduController::send_module_commands(TimeMs now_ms) {
   command.counter = tx_counter_;
   hal_.link_send(command.encode());
   update_share_offsets();
+  // Someone must raise and hold the bus (precharge, or an empty battery waiting to be charged):
+  // while no module may discharge a keep-alive's worth, every module is allowed that much
+  // (ModuleBms::update_limits). Otherwise a module at its empty end stays at zero instead of
+  // draining on beside the others.
+  const bool connected =
+      state_ == BduState::Idle || state_ == BduState::Charge || state_ == BduState::Discharge;
+  bool bus_held = false;
+  for (const ModuleEntry& entry : modules_) {
+    bus_held |= entry.reporting && !entry.discharge_blocked &&
+                entry.discharge_limit_mA >= link::kBusKeepAlive_mA;
+  }
+  const bool keep_alive = !connected || !bus_held;
   for (std::uint8_t k = 0; k < link::kMaxModules; ++k) {
     const ModuleEntry& entry = modules_[k];
     if (!entry.reporting) continue;
     link::BduShare share;
     share.module_address = static_cast<std::uint8_t>(k + 1);
     share.current_offset_mA = std::clamp(sag_offset_mA_ + share_offset_mA_[k], -10000, 10000);
-    share.charge_limit_mA = std::clamp(entry.charge_limit_mA, 0, 10000);
-    share.discharge_limit_mA = std::clamp(entry.discharge_limit_mA, 0, 10000);
+    const std::int32_t discharge_mA = entry.discharge_blocked ? 0 : entry.discharge_window_mA;
+    share.charge_limit_mA = std::clamp(entry.charge_blocked ? 0 : entry.charge_window_mA, 0, 10000);
+    share.discharge_limit_mA = std::clamp(
+        keep_alive ? std::max(discharge_mA, link::kBusKeepAlive_mA) : discharge_mA, 0, 10000);
     share.counter = tx_counter_;
     hal_.link_send(share.encode());
   }

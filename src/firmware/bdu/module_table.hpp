@@ -38,9 +38,21 @@ struct ModuleEntry {
   std::int32_t min_cell_mV = 0, max_cell_mV = 0;
   std::uint8_t min_cell_index = 0, max_cell_index = 0;  // 0-based, from the extremes frame
   std::int16_t min_temperature_ddegC = 0, max_temperature_ddegC = 0;
-  bool derating = false;             // the BDU's reading of its codes (derive once per 100 ms task)
-  std::int32_t charge_limit_mA = 0;  // bus side, what the module allows its converter
+  bool derating = false;  // the BDU's reading of its codes (derive once per 100 ms task)
+  // A direction the module's own codes stop (A3/F3 charging, A4/F4 discharging, F1/F2 by
+  // temperature): its converter's window is zero that way, and the BDU counts it out.
+  bool charge_blocked = false;
+  bool discharge_blocked = false;
+  // Since when a blocked module still carries current in its blocked direction (0: it does not).
+  TimeMs against_block_since_ms = 0;
+  // Bus side, from the module's extremes: what its converter may carry at the bus set point
+  // (7.5 A and 2.5 kW, tapered by its cells), offered to the inverter and shared ...
+  std::int32_t charge_limit_mA = 0;
   std::int32_t discharge_limit_mA = 0;
+  // ... and the window the module is sent (7.5 A tapered; the converter itself keeps to its
+  // 2.5 kW at whatever the bus is, so a sagging bus still gets all it can give).
+  std::int32_t charge_window_mA = 0;
+  std::int32_t discharge_window_mA = 0;
   // Cell data (1 s frames); what the inverter's per-module inquiries are answered with.
   std::array<std::uint16_t, 16> cell_mV = filled<std::uint16_t, 16>(0xFFFF);
   std::array<std::int16_t, 8> cell_temperature_ddegC = filled<std::int16_t, 8>(-32768);

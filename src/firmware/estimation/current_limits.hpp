@@ -21,6 +21,16 @@ constexpr std::int32_t taper_permille(std::int32_t value, std::int32_t full, std
   return static_cast<std::int32_t>(std::clamp<std::int64_t>(share, 0, 1000));
 }
 
+/// What one module's converter can carry on the bus side at a bus voltage: 7.5 A, and no more
+/// than 2.5 kW (REQ-TOP-1); above 333 V the power is the tighter bound.
+constexpr std::int32_t converter_full_current_mA(std::int32_t bus_dV,
+                                                 std::int32_t max_current_mA = 7500,
+                                                 std::int64_t max_power_W = 2500) {
+  if (bus_dV <= 0) return max_current_mA;
+  return static_cast<std::int32_t>(
+      std::min<std::int64_t>(max_current_mA, max_power_W * 10'000 / bus_dV));
+}
+
 constexpr CurrentLimits module_current_limits(std::int32_t min_cell_mV, std::int32_t max_cell_mV,
                                               std::int32_t min_temperature_ddegC,
                                               std::int32_t max_temperature_ddegC,

@@ -58,9 +58,12 @@ inline constexpr TimeMs kEnableSettle_ms = 20;  // enable out raised -> next req
 inline constexpr TimeMs kExpansionPollPeriod_ms = 2000;      // ADDRESS_REQUEST while running
 inline constexpr TimeMs kRecoveryPollPeriod_ms = 200;        // ... while a known module is silent
 inline constexpr TimeMs kSilentBeforeRecoveryPoll_ms = 300;  // silence that starts fast polling
-inline constexpr TimeMs kSlowDataStaleTimeout_ms = 3000;     // cell data older -> stale
-inline constexpr TimeMs kLossWindow_ms = 5000;               // counter-gap supervision window
-inline constexpr std::uint32_t kLossWindowMaxMissed = 10;    // > this many missed -> F9 (20 %)
+// BDU_SHARE: a discharge limit of at least this lets a module whose own window is zero (empty,
+// cold) still raise and hold the bus (HV side); the BDU sends it only while no module can.
+inline constexpr std::int32_t kBusKeepAlive_mA = 1000;
+inline constexpr TimeMs kSlowDataStaleTimeout_ms = 3000;   // cell data older -> stale
+inline constexpr TimeMs kLossWindow_ms = 5000;             // counter-gap supervision window
+inline constexpr std::uint32_t kLossWindowMaxMissed = 10;  // > this many missed -> F9 (20 %)
 
 // ---------------------------------------------------------------------------------------------
 // Identifiers

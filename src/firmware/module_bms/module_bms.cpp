@@ -6,6 +6,7 @@
 #include "firmware/common/nvm_record.hpp"
 #include "firmware/diagnosis/diagnosis_tables.hpp"
 #include "firmware/estimation/current_limits.hpp"
+#include "firmware/link/link_protocol.hpp"
 
 namespace bts::firmware {
 
@@ -19,7 +20,6 @@ constexpr std::uint32_t kPcuNotFollowingAfter_ms = 5000;
 constexpr std::int32_t kPcuExpectedBusCurrent_mA = 1000;  // droop asks >= 1 A on the bus side...
 constexpr std::int32_t kMinRegulatingBus_dV = 3000;       // ... in the regulating window (300 V)
 constexpr std::int16_t kHeaterRunawayRise_ddegC = 10;     // air +1 K in 10 min, heater off
-constexpr std::int32_t kBusKeepAlive_mA = 1000;           // bus side: raise and hold the bus only
 
 }  // namespace
 
@@ -110,7 +110,7 @@ void ModuleBms::task_100ms(TimeMs now_ms) {
   }
   update_soc();
   update_diagnosis(now_ms);
-  update_limits();
+  update_limits(now_ms);
   update_state(now_ms);
   const bool balancing_allowed =
       allow_balancing_ && (state_ == ModuleState::Standby || state_ == ModuleState::Run);
@@ -230,12 +230,20 @@ void ModuleBms::update_diagnosis(TimeMs now_ms) {
   diagnosis_.evaluate(now_ms);
 }
 
-void ModuleBms::update_limits() {
+void ModuleBms::update_limits(TimeMs now_ms) {
   // The window this module allows its converter: its own derating, the BDU's share limits
-  // (when it sent them), and zero in a direction the diagnosis blocks.
+  // (when it sent them), and zero in a direction the diagnosis blocks. BDU_SHARE missing for a
+  // second (frames lost, the BDU still commanding): offset 0 and the module's own limits
+  // (docs/protocols/link.md).
   const CurrentLimits own = module_current_limits(
       stats_.min_voltage_mV, stats_.max_voltage_mV, stats_.min_temperature_ddegC,
       stats_.max_temperature_ddegC, config_.max_pcu_current_mA);
+  if (share_seen_ && now_ms - last_share_ms_ > link::kBduLostTimeout_ms) {
+    share_seen_ = false;
+    current_offset_mA_ = 0;
+    bdu_charge_limit_mA_ = config_.max_pcu_current_mA;
+    bdu_discharge_limit_mA_ = config_.max_pcu_current_mA;
+  }
   std::int64_t charge = std::min(own.charge_mA, bdu_charge_limit_mA_);
   std::int64_t discharge = std::min(own.discharge_mA, bdu_discharge_limit_mA_);
   const ReactionSummary reactions = diagnosis_.reaction();
@@ -248,12 +256,13 @@ void ModuleBms::update_limits() {
   // An empty or cold battery must still be able to connect and be charged: the converter may
   // raise and hold the bus with a little current (the BDU offers the inverter no discharge
   // current, so nothing else is drawn). Without it an E5 whose module is below 2.9 V cannot
-  // precharge, gives up after three tries (F17) and is stranded. Not at the protection levels
-  // (F4, F2) and never when the power path opens.
+  // precharge, gives up after three tries (F17) and is stranded. Only when the BDU allows it (no
+  // other module can hold the bus; otherwise it would drain this one at its empty end), not at
+  // the protection levels (F4, F2) and never when the power path opens.
   const CodeSet active = diagnosis_.active();
-  if (discharge < kBusKeepAlive_mA && !reactions.open_relays && !active.has(Code::F4) &&
-      !active.has(Code::F2)) {
-    discharge = kBusKeepAlive_mA;
+  if (discharge < link::kBusKeepAlive_mA && bdu_discharge_limit_mA_ >= link::kBusKeepAlive_mA &&
+      !reactions.open_relays && !active.has(Code::F4) && !active.has(Code::F2)) {
+    discharge = link::kBusKeepAlive_mA;
   }
   charge_limit_mA_ = static_cast<std::int32_t>(charge);
   discharge_limit_mA_ = static_cast<std::int32_t>(discharge);

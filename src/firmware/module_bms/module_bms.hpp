@@ -112,7 +112,7 @@ class ModuleBms {
   void update_soc();
   SocEstimatorInput soc_input() const;
   void update_diagnosis(TimeMs now_ms);
-  void update_limits();
+  void update_limits(TimeMs now_ms);
   void update_state(TimeMs now_ms);
   void apply_outputs();
   void update_heater();
@@ -140,6 +140,8 @@ class ModuleBms {
   std::int32_t current_offset_mA_ = 0;
   std::int32_t bdu_charge_limit_mA_ = 0;  // from BDU_SHARE
   std::int32_t bdu_discharge_limit_mA_ = 0;
+  TimeMs last_share_ms_ = 0;
+  bool share_seen_ = false;
   bool allow_balancing_ = false;
   bool allow_heater_ = false;
   TimeMs last_command_ms_ = 0;

@@ -76,6 +76,8 @@ void ModuleBms::receive_link(TimeMs now_ms) {
         current_offset_mA_ = share.current_offset_mA;
         bdu_charge_limit_mA_ = share.charge_limit_mA;
         bdu_discharge_limit_mA_ = share.discharge_limit_mA;
+        last_share_ms_ = now_ms;
+        share_seen_ = true;
         break;
       }
       case link::MessageType::InfoRequest: {
