@@ -99,6 +99,12 @@ class Diagnosis {
   std::array<RowState, kMaxDiagnosisRows> states_{};
   std::array<std::int32_t, kDiagnosisInputCount> inputs_{};
   std::array<bool, kDiagnosisInputCount> input_set_{};
+  // Most rows sit idle (neither active nor pending) with an input that did not change: evaluating
+  // them again would change nothing, so evaluate() skips them. A bit per input set since then.
+  static_assert(kDiagnosisInputCount <= 64, "one bit per input in inputs_changed_");
+  std::uint64_t inputs_changed_ = 0;
+  std::array<bool, kMaxDiagnosisRows> row_idle_{};
+  bool rows_changed_ = false;  // a row's active or escalated flag changed since publish()
   bool truncated_ = false;
   bool consistent_ = true;
   CodeSet active_;
