@@ -43,14 +43,6 @@ Diagnosis::Diagnosis(std::span<const DiagnosisRow> table)
   }
 }
 
-void Diagnosis::set_input(DiagnosisInput input, std::int32_t value) {
-  const auto index = static_cast<std::size_t>(input);
-  if (index >= kDiagnosisInputCount) return;
-  if (!input_set_[index] || inputs_[index] != value) inputs_changed_ |= std::uint64_t{1} << index;
-  inputs_[index] = value;
-  input_set_[index] = true;
-}
-
 void Diagnosis::evaluate(TimeMs now_ms) {
   for (std::size_t index = 0; index < rows_.size(); ++index) {
     const auto input = static_cast<std::size_t>(rows_[index].input);

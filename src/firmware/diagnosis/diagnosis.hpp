@@ -49,7 +49,13 @@ class Diagnosis {
   std::size_t row_count() const { return rows_.size(); }
 
   /// Latest value of an input. A row is evaluated only once its input has been set.
-  void set_input(DiagnosisInput input, std::int32_t value);
+  void set_input(DiagnosisInput input, std::int32_t value) {
+    const auto index = static_cast<std::size_t>(input);
+    if (index >= kDiagnosisInputCount) return;
+    if (!input_set_[index] || inputs_[index] != value) inputs_changed_ |= std::uint64_t{1} << index;
+    inputs_[index] = value;
+    input_set_[index] = true;
+  }
 
   /// Advances every row's debounce to now_ms and queues an event for each code that changed.
   void evaluate(TimeMs now_ms);
