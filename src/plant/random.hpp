@@ -58,7 +58,7 @@ class Rng {
     const auto index = static_cast<std::size_t>(fast_bits_ & 0xFFFu);
     fast_bits_ >>= 12;
     --fast_bits_left_;
-    return normal_table()[index];
+    return normal_table_[index];
   }
 
   /// Derive an independent generator for a sub-component (e.g. one per module), so that adding
@@ -79,6 +79,7 @@ class Rng {
 
   static const std::array<double, 4096>& normal_table();
 
+  const double* normal_table_ = normal_table().data();  // no initialisation check per draw
   std::uint64_t state_[4]{};
   std::uint64_t fast_bits_ = 0;
   int fast_bits_left_ = 0;

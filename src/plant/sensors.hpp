@@ -2,6 +2,7 @@
 // Sensors as a BMS sees them: each channel has a fixed offset and gain error drawn from the
 // seed, noise per reading, quantisation, and a physical failure mode. Fault injection sets the
 // failure mode; nothing here tells the firmware that a channel is broken.
+#include <cmath>
 #include <cstdint>
 
 #include "plant/random.hpp"
@@ -14,6 +15,14 @@ enum class SensorFailure : std::uint8_t {
   Short,  // the element or input is shorted: the channel reads its short-circuit value
   Stuck,  // the converter freezes: the channel repeats its last good reading
 };
+
+/// std::floor, bit for bit, through a truncating conversion where the value fits in one (the
+/// library's floor costs more than the rest of a reading).
+inline double exact_floor(double x) {
+  if (!(std::fabs(x) < 0x1p52)) return std::floor(x);  // large, infinite or NaN
+  const double truncated = static_cast<double>(static_cast<std::int64_t>(x));
+  return truncated > x ? truncated - 1.0 : std::copysign(truncated, x);  // keeps -0.0
+}
 
 /// One analogue channel: reading = quantise((true * (1 + gain_error) + offset + noise)).
 class SensorChannel {
@@ -28,7 +37,25 @@ class SensorChannel {
         open_reading_(open_reading),
         short_reading_(short_reading) {}
 
-  double read(double true_value, Rng& noise);
+  double read(double true_value, Rng& noise) {
+    switch (failure_) {
+      case SensorFailure::Open:
+        last_reading_ = open_reading_;
+        return last_reading_;
+      case SensorFailure::Short:
+        last_reading_ = short_reading_;
+        return last_reading_;
+      case SensorFailure::Stuck:
+        return last_reading_;
+      case SensorFailure::None:
+        break;
+    }
+    double value = true_value * (1.0 + gain_error_) + offset_;
+    if (noise_sd_ > 0.0) value += noise_sd_ * noise.normal_fast();
+    if (quantum_ > 0.0) value = exact_floor(value / quantum_ + 0.5) * quantum_;
+    last_reading_ = value;
+    return value;
+  }
   void set_failure(SensorFailure failure) { failure_ = failure; }
   SensorFailure failure() const { return failure_; }
   double last_reading() const { return last_reading_; }

@@ -152,13 +152,17 @@ int CanBus::attach(std::string node_name, std::size_t tx_capacity, std::size_t r
   port.tx.resize(std::max<std::size_t>(tx_capacity, 1));
   port.rx.resize(std::max<std::size_t>(rx_capacity, 1));
   ports_.push_back(std::move(port));
+  ++segment_port_count_[0];
   return static_cast<int>(ports_.size()) - 1;
 }
 
 void CanBus::set_segment(int port, int segment) {
   if (port < 0 || port >= port_count()) return;
   if (segment != kDisconnected && (segment < 0 || segment >= kMaxSegments)) return;
-  ports_[static_cast<std::size_t>(port)].segment = segment;
+  int& current = ports_[static_cast<std::size_t>(port)].segment;
+  if (current != kDisconnected) --segment_port_count_[static_cast<std::size_t>(current)];
+  if (segment != kDisconnected) ++segment_port_count_[static_cast<std::size_t>(segment)];
+  current = segment;
   segments_used_ = std::max(segments_used_, segment + 1);
 }
 
@@ -265,71 +269,75 @@ void CanBus::advance_to(std::uint64_t now_us) {
       return;
     }
   }
-  std::array<std::uint64_t, kMaxSegments> next_start{};
+  // Per segment, the next arbitration: when the first frame can start, and which frame wins.
+  struct Arbitration {
+    std::uint64_t at_ns;
+    int winner;
+    std::uint32_t key;
+  };
+  std::array<Arbitration, kMaxSegments> next{};
+  const auto used = static_cast<std::size_t>(segments_used_);
   for (;;) {
-    // The earliest event on any segment: a frame ending, or the next arbitration.
-    next_start.fill(kNever);
-    for (const Port& port : ports_) {
+    // The earliest event on any segment: a frame ending, or the next arbitration. The ports ready
+    // at the earliest start compete: the lowest key wins, the first port on a tie.
+    for (std::size_t s = 0; s < used; ++s) next[s] = {kNever, -1, 0};
+    for (std::size_t p = 0; p < ports_.size(); ++p) {
+      const Port& port = ports_[p];
       if (port.tx_count == 0 || port.segment == kDisconnected) continue;
       const auto s = static_cast<std::size_t>(port.segment);
-      std::uint64_t t = std::max(port.tx[port.tx_head].queued_ns, segments_[s].free_ns);
+      const TxEntry& head = port.tx[port.tx_head];
+      std::uint64_t t = std::max(head.queued_ns, segments_[s].free_ns);
       if (port.bus_off) t = std::max(t, port.bus_off_until_ns);
-      next_start[s] = std::min(next_start[s], t);
+      Arbitration& arbitration = next[s];
+      if (t < arbitration.at_ns || (t == arbitration.at_ns && head.key < arbitration.key))
+        arbitration = {t, static_cast<int>(p), head.key};
     }
     int best = -1;
     std::uint64_t best_time = kNever;
     bool best_is_end = false;
-    for (int s = 0; s < segments_used_; ++s) {
-      const Segment& segment = segments_[static_cast<std::size_t>(s)];
+    for (std::size_t s = 0; s < used; ++s) {
+      const Segment& segment = segments_[s];
       if (segment.in_flight) {
         if (segment.deliver_ns < best_time) {
-          best = s;
+          best = static_cast<int>(s);
           best_time = segment.deliver_ns;
           best_is_end = true;
         }
-      } else if (next_start[static_cast<std::size_t>(s)] < best_time) {
-        best = s;
-        best_time = next_start[static_cast<std::size_t>(s)];
+      } else if (next[s].at_ns < best_time) {
+        best = static_cast<int>(s);
+        best_time = next[s].at_ns;
         best_is_end = false;
       }
     }
     if (best < 0 || best_time > now) break;
     if (best_is_end) {
       complete(best);
-    } else if (!start_next(best, best_time)) {
-      break;  // cannot happen: every port counted above can compete at best_time
+    } else {
+      start(best, best_time, next[static_cast<std::size_t>(best)].winner);
     }
   }
   recover_bus_off(now);
   now_ns_ = now;
 }
 
-bool CanBus::start_next(int segment_index, std::uint64_t at_ns) {
+int CanBus::listeners(int segment_index, std::uint64_t at_ns) const {
+  if (bus_off_ports_ == 0) return segment_port_count_[static_cast<std::size_t>(segment_index)];
+  int count = 0;
+  for (const Port& port : ports_)
+    count += port.segment == segment_index && port_on_bus(port, at_ns) ? 1 : 0;
+  return count;
+}
+
+void CanBus::start(int segment_index, std::uint64_t at_ns, int winner) {
   recover_bus_off(at_ns);
   Segment& segment = segments_[static_cast<std::size_t>(segment_index)];
-  int winner = -1;
-  std::uint32_t winner_key = 0;
-  int listeners = 0;
-  for (int p = 0; p < port_count(); ++p) {
-    const Port& port = ports_[static_cast<std::size_t>(p)];
-    if (port.segment != segment_index || !port_on_bus(port, at_ns)) continue;
-    ++listeners;
-    if (port.tx_count == 0) continue;
-    const TxEntry& head = port.tx[port.tx_head];
-    if (head.queued_ns > at_ns) continue;
-    if (winner < 0 || head.key < winner_key) {
-      winner = p;
-      winner_key = head.key;
-    }
-  }
-  if (winner < 0) return false;
   const Port& tx = ports_[static_cast<std::size_t>(winner)];
   const std::uint32_t bits = can_frame_bits(tx.tx[tx.tx_head].frame, stuffing_);
 
   double loss = loss_probability_;
   if (!segment.terminated) loss = 1.0 - (1.0 - loss) * (1.0 - unterminated_loss_probability_);
   segment.corrupted = loss > 0.0 && rng_.uniform() < loss;
-  segment.acknowledged = listeners > 1;
+  segment.acknowledged = listeners(segment_index, at_ns) > 1;
   segment.in_flight = true;
   segment.tx_port = winner;
   segment.start_ns = at_ns;
@@ -341,7 +349,6 @@ bool CanBus::start_next(int segment_index, std::uint64_t at_ns) {
     segment.deliver_ns = at_ns + bits_to_ns(bits - kIntermissionBits);
     segment.free_ns = at_ns + bits_to_ns(bits);
   }
-  return true;
 }
 
 void CanBus::transmit_error(Port& port, std::uint64_t at_ns) {

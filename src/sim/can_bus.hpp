@@ -226,7 +226,10 @@ class CanBus {
 
   bool port_on_bus(const Port& port, std::uint64_t at_ns) const;
   void recover_bus_off(std::uint64_t at_ns);
-  bool start_next(int segment, std::uint64_t now_ns);
+  /// Ports on a segment that are on the bus (and so acknowledge a frame) at at_ns.
+  int listeners(int segment, std::uint64_t at_ns) const;
+  /// Puts the winner's oldest frame on an idle segment at at_ns (its arbitration).
+  void start(int segment, std::uint64_t at_ns, int winner);
   void complete(int segment);
   void transmit_error(Port& port, std::uint64_t at_ns);
   std::uint64_t bits_to_ns(std::uint64_t bits) const;
@@ -246,6 +249,7 @@ class CanBus {
   std::uint64_t stats_start_ns_ = 0;
   int bus_off_ports_ = 0;
   int segments_used_ = 1;  // segments 0..segments_used_-1 may carry traffic
+  std::array<int, kMaxSegments> segment_port_count_{};  // ports attached to each segment
   CanBusStats stats_;
 };
 

@@ -3,20 +3,22 @@
 #include <algorithm>
 #include <cmath>
 
+#include "plant/sensors.hpp"
+
 namespace bts::sim {
 
 namespace {
 
 // Rounding to the nearest integer unit, as the converters' own scaling would.
 std::int32_t to_milli(double value) {
-  return static_cast<std::int32_t>(std::floor(value * 1000.0 + 0.5));
+  return static_cast<std::int32_t>(plant::exact_floor(value * 1000.0 + 0.5));
 }
 std::int32_t to_deci(double value) {
-  return static_cast<std::int32_t>(std::floor(value * 10.0 + 0.5));
+  return static_cast<std::int32_t>(plant::exact_floor(value * 10.0 + 0.5));
 }
 std::int16_t to_ddegC(double value_degC) {
   return static_cast<std::int16_t>(
-      std::clamp(std::floor(value_degC * 10.0 + 0.5), -32000.0, 32000.0));
+      std::clamp(plant::exact_floor(value_degC * 10.0 + 0.5), -32000.0, 32000.0));
 }
 
 }  // namespace

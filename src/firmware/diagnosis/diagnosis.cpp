@@ -43,24 +43,30 @@ Diagnosis::Diagnosis(std::span<const DiagnosisRow> table)
   }
 }
 
-void Diagnosis::set_input(DiagnosisInput input, std::int32_t value) {
-  const auto index = static_cast<std::size_t>(input);
-  if (index >= kDiagnosisInputCount) return;
-  inputs_[index] = value;
-  input_set_[index] = true;
-}
-
 void Diagnosis::evaluate(TimeMs now_ms) {
-  for (std::size_t index = 0; index < rows_.size(); ++index) evaluate_row(index, now_ms);
-  publish(now_ms);
+  for (std::size_t index = 0; index < rows_.size(); ++index) {
+    const auto input = static_cast<std::size_t>(rows_[index].input);
+    // An idle row with an unchanged input stays idle: its set condition was absent last time.
+    if (row_idle_[index] &&
+        (input >= kDiagnosisInputCount || ((inputs_changed_ >> input) & 1u) == 0))
+      continue;
+    evaluate_row(index, now_ms);
+  }
+  inputs_changed_ = 0;
+  // No row changed its flags: the active codes and the reaction are what publish() made them.
+  if (rows_changed_) publish(now_ms);
 }
 
 void Diagnosis::evaluate_row(std::size_t index, TimeMs now_ms) {
   const DiagnosisRow& row = rows_[index];
   const auto input = static_cast<std::size_t>(row.input);
+  RowState& state = states_[index];
+  // Nothing to do until the input is set (which marks it changed); a broken row never runs.
+  row_idle_[index] = true;
   if (!row_ok_[index] || !input_set_[input]) return;
   const std::int32_t value = inputs_[input];
-  RowState& state = states_[index];
+  const bool was_active = state.active;
+  const bool was_escalated = state.escalated;
 
   if (!state.active) {
     if (!on_set_side(row, value)) {
@@ -100,6 +106,8 @@ void Diagnosis::evaluate_row(std::size_t index, TimeMs now_ms) {
       elapsed_ms(state.active_since_ms, now_ms) >= row.escalate_after_ms) {
     state.escalated = true;  // an escalation always latches until a reset
   }
+  row_idle_[index] = !state.active && !state.pending;
+  rows_changed_ = rows_changed_ || state.active != was_active || state.escalated != was_escalated;
 }
 
 void Diagnosis::publish(TimeMs now_ms) {
@@ -123,6 +131,7 @@ void Diagnosis::publish(TimeMs now_ms) {
   }
   active_ = now_active;
   reaction_ = compute_reaction();
+  rows_changed_ = false;
 }
 
 bool Diagnosis::row_active(std::size_t row) const {
@@ -161,6 +170,7 @@ bool Diagnosis::request_reset(TimeMs now_ms) {
       }
     }
   }
+  row_idle_.fill(false);  // states may have been released: evaluate every row again
   publish(now_ms);
   return all_released;
 }

@@ -49,7 +49,13 @@ class Diagnosis {
   std::size_t row_count() const { return rows_.size(); }
 
   /// Latest value of an input. A row is evaluated only once its input has been set.
-  void set_input(DiagnosisInput input, std::int32_t value);
+  void set_input(DiagnosisInput input, std::int32_t value) {
+    const auto index = static_cast<std::size_t>(input);
+    if (index >= kDiagnosisInputCount) return;
+    if (!input_set_[index] || inputs_[index] != value) inputs_changed_ |= std::uint64_t{1} << index;
+    inputs_[index] = value;
+    input_set_[index] = true;
+  }
 
   /// Advances every row's debounce to now_ms and queues an event for each code that changed.
   void evaluate(TimeMs now_ms);
@@ -99,6 +105,12 @@ class Diagnosis {
   std::array<RowState, kMaxDiagnosisRows> states_{};
   std::array<std::int32_t, kDiagnosisInputCount> inputs_{};
   std::array<bool, kDiagnosisInputCount> input_set_{};
+  // Most rows sit idle (neither active nor pending) with an input that did not change: evaluating
+  // them again would change nothing, so evaluate() skips them. A bit per input set since then.
+  static_assert(kDiagnosisInputCount <= 64, "one bit per input in inputs_changed_");
+  std::uint64_t inputs_changed_ = 0;
+  std::array<bool, kMaxDiagnosisRows> row_idle_{};
+  bool rows_changed_ = false;  // a row's active or escalated flag changed since publish()
   bool truncated_ = false;
   bool consistent_ = true;
   CodeSet active_;

@@ -110,7 +110,7 @@ class ModuleBms {
   void abort_update();
   void start_soc();
   void update_soc();
-  SocEstimatorInput soc_input() const;
+  SocEstimatorInput soc_input(bool with_voltage) const;
   void update_diagnosis(TimeMs now_ms);
   void update_limits(TimeMs now_ms);
   void update_state(TimeMs now_ms);

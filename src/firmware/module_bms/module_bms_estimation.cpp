@@ -84,7 +84,7 @@ void ModuleBms::save_record() {
   if (!nvm_failed_) record_rebuilt_unsaved_ = false;
 }
 
-SocEstimatorInput ModuleBms::soc_input() const {
+SocEstimatorInput ModuleBms::soc_input(bool with_voltage) const {
   SocEstimatorInput input;
   input.current_valid = sample_checks_.current_plausible();
   input.current_A = sample_.current_mA / 1000.0;
@@ -98,7 +98,8 @@ SocEstimatorInput ModuleBms::soc_input() const {
   }
   input.bleed_current_A = bleed_A / cells;
   input.voltage_valid = sample_.cell_count > 0 && !sample_checks_.sampling_implausible();
-  input.mean_cell_voltage_V = median_cell_voltage_mV(sample_) / 1000.0;
+  // The median takes a sort: only the voltage correction (once a second) and the start read it.
+  if (with_voltage) input.mean_cell_voltage_V = median_cell_voltage_mV(sample_) / 1000.0;
   input.temperature_degC = (stats_.min_temperature_ddegC + stats_.max_temperature_ddegC) / 20.0;
   return input;
 }
@@ -109,7 +110,7 @@ void ModuleBms::start_soc() {
                          record_.hysteresis_permille / 1e3, 0.1, record_.current_bias_uA / 1e6,
                          record_.current_bias_sd_uA / 1e6);
   } else {
-    const SocEstimatorInput input = soc_input();
+    const SocEstimatorInput input = soc_input(true);
     const bool untrusted =
         record_status_ == NvmStatus::Corrupted || record_status_ == NvmStatus::WrongVersion;
     soc_estimator_.start_from_voltage(input.mean_cell_voltage_V,
@@ -121,7 +122,8 @@ void ModuleBms::start_soc() {
 }
 
 void ModuleBms::update_soc() {
-  const SocEstimatorInput input = soc_input();
+  const bool correcting = samples_since_correction_ + 1 >= kSamplesPerCorrection;
+  const SocEstimatorInput input = soc_input(correcting);
   soc_estimator_.predict(input, kSamplePeriod_s);
   const double cell_current_A =
       input.current_valid ? input.current_A - soc_estimator_.bias_A() + input.bleed_current_A

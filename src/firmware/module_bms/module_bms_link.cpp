@@ -71,8 +71,10 @@ void ModuleBms::receive_link(TimeMs now_ms) {
         break;
       }
       case link::MessageType::BduShare: {
+        // Every module hears the shares of all; only its own is decoded.
+        if (address_ == 0 || id.destination != address_) break;
         link::BduShare share;
-        if (!share.decode(frame) || address_ == 0 || share.module_address != address_) break;
+        if (!share.decode(frame)) break;
         current_offset_mA_ = share.current_offset_mA;
         bdu_charge_limit_mA_ = share.charge_limit_mA;
         bdu_discharge_limit_mA_ = share.discharge_limit_mA;
