@@ -32,6 +32,9 @@ plant::SystemDescription soc_bench_system(const SocBenchCase& bench_case, unsign
   sensors.cell_voltage_noise_sd_V = 0.002;
   sensors.temperature_offset_sd_degC = 1.0;
   description.household.kind = plant::HouseholdProfileKind::PvHomeDay;
+  // The installer allowed the inverter to charge the battery from the grid when it asks for a
+  // calibration (full) charge (docs/firmware.md, "Calibration charge").
+  description.inverter.honours_full_charge_request = true;
   if (bench_case.winter) {
     description.ambient.kind = plant::AmbientProfileKind::Winter;
   } else {

@@ -243,6 +243,7 @@ void read_inverter(MapReader r, plant::InverterParameters& p) {
   r.number("current_ramp_A_per_s", p.current_ramp_A_per_s, Range::above(0.0, 1e4));
   r.number("voltage_taper_band_V", p.voltage_taper_band_V, Range::closed(0.0, 50.0));
   r.integer("battery_inputs", p.battery_inputs, 1, plant::SystemDescription::kMaxBdus);
+  r.boolean("honours_full_charge_request", p.honours_full_charge_request);
   r.finish();
 }
 

@@ -21,6 +21,9 @@ struct BatteryLimits {
   double charge_current_limit_A = 0.0;
   double discharge_current_limit_A = 0.0;
   double discharge_voltage_limit_V = 0.0;
+  /// The battery asks for a full (calibration) charge: an inverter that honours it charges this
+  /// input at what the battery allows, from PV and the grid, until the request is withdrawn.
+  bool full_charge_requested = false;
 };
 
 /// Ground-truth energy through one battery input, at the inverter's terminals.

@@ -58,6 +58,10 @@ struct InverterParameters {
   double max_input_voltage_V = 600.0;
   double input_capacitance_F = 2000e-6;
   double current_ramp_A_per_s = 10.0;  // how fast it moves its battery current
+  /// A battery's full-charge (calibration) request is met from PV and the grid, as Sofar's PCS
+  /// does for its own batteries (docs/protocols/inverter.md). Off by default: charging a battery
+  /// from the grid is an installer's setting on most hybrid inverters.
+  bool honours_full_charge_request = false;
   /// Charge current tapers linearly to zero over this band below the charge voltage limit, and
   /// discharge current over this band above the discharge voltage limit (CV behaviour).
   double voltage_taper_band_V = 2.0;

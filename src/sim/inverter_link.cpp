@@ -54,8 +54,9 @@ void InverterLink::send_request(std::uint64_t now_us) {
   ++inquiry_counter_;
 }
 
-void InverterLink::use_limits(std::size_t input, const plant::BatteryLimits& limits,
+void InverterLink::use_limits(std::size_t input, plant::BatteryLimits limits,
                               std::uint64_t now_us) {
+  limits.full_charge_requested = full_charge_requested_[input];
   inverter_.set_battery_limits(static_cast<int>(input), limits);
   last_limits_us_[input] = now_us;
   limits_seen_[input] = true;
@@ -80,6 +81,13 @@ void InverterLink::read_sofar(const firmware::CanFrame& frame, std::uint64_t now
     soc_percent_[input] = soc.soc_percent;
   } else if (sofar::decode_alarms(frame, bits)) {
     code_bits_[input] = bits;
+  } else if (sofar::RequestFlags flags; sofar::decode_request_flags(frame, flags)) {
+    full_charge_requested_[input] = flags.full_charge_request;
+    if (limits_seen_[input]) {
+      plant::BatteryLimits current = inverter_.battery_limits(static_cast<int>(input));
+      current.full_charge_requested = flags.full_charge_request;
+      inverter_.set_battery_limits(static_cast<int>(input), current);
+    }
   }
 }
 
@@ -92,6 +100,7 @@ void InverterLink::read_pylon(const firmware::CanFrame& frame, std::uint64_t now
   if (!pylon_hv::decode_frame(frame, options_.pylon_dialect, report)) return;
   soc_percent_[input] = report.values.soc_permille / 10.0;
   code_bits_[input] = report.values.codes.bits();
+  full_charge_requested_[input] = report.values.balance_charge_request;
   // The limits arrive in 0x4220; 0x4280 (forbidden), sent later in the same answer, zeroes a
   // direction, so the limits are taken when the last frame of the ensemble answer arrives.
   if (parts->first != pylon_hv::kFaultExtension) return;

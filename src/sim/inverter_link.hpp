@@ -45,7 +45,7 @@ class InverterLink {
  private:
   void read_sofar(const firmware::CanFrame& frame, std::uint64_t now_us);
   void read_pylon(const firmware::CanFrame& frame, std::uint64_t now_us);
-  void use_limits(std::size_t input, const plant::BatteryLimits& limits, std::uint64_t now_us);
+  void use_limits(std::size_t input, plant::BatteryLimits limits, std::uint64_t now_us);
   void send_request(std::uint64_t now_us);
 
   CanBus& com_;
@@ -60,6 +60,7 @@ class InverterLink {
   std::array<bool, 2> limits_seen_{};
   std::array<double, 2> soc_percent_{};
   std::array<std::uint32_t, 2> code_bits_{};
+  std::array<bool, 2> full_charge_requested_{};  // the battery asks for a full charge
   std::array<firmware::pylon_hv::BatteryReport, 2> pylon_reports_{};
 };
 

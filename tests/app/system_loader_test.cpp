@@ -329,7 +329,7 @@ TEST(SystemLoader, ParameterStructsHaveNoFieldTheLoaderMisses) {
   EXPECT_EQ(sizeof(plant::PcuParameters), 168u) << hint;
   EXPECT_EQ(sizeof(plant::BduParameters), 216u) << hint;
   EXPECT_EQ(sizeof(plant::FuseParameters), 48u) << hint;
-  EXPECT_EQ(sizeof(plant::InverterParameters), 56u) << hint;
+  EXPECT_EQ(sizeof(plant::InverterParameters), 64u) << hint;
   EXPECT_EQ(sizeof(plant::HouseholdProfileParameters), 168u) << hint;
   EXPECT_EQ(sizeof(plant::PvHomeParameters), 96u) << hint;
   EXPECT_EQ(sizeof(plant::AmbientProfileParameters), 64u) << hint;

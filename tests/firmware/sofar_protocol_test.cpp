@@ -176,6 +176,28 @@ TEST(SofarAlarms, ZeroLayoutSendsNothing) {
             encode_alarms(1, bits_of({Code::F1})));
 }
 
+TEST(SofarRequestFlags, GoldenFramesRoundTripAndReservedBits) {
+  // Pylon LV layout of 0x35C: b7 charge enable, b6 discharge enable, b5 force charge I, b3 full
+  // charge request; offset by the battery id like every battery frame.
+  expect_frame(encode_request_flags(0, {true, true, false, false}), 0x35C,
+               {0xC0, 0, 0, 0, 0, 0, 0, 0});
+  expect_frame(encode_request_flags(1, {true, false, false, true}), 0x135C,
+               {0x88, 0, 0, 0, 0, 0, 0, 0});
+  expect_frame(encode_request_flags(0, {false, false, true, false}), 0x35C,
+               {0x20, 0, 0, 0, 0, 0, 0, 0});
+  for (int flags = 0; flags < 16; ++flags) {
+    const RequestFlags e{(flags & 1) != 0, (flags & 2) != 0, (flags & 4) != 0, (flags & 8) != 0};
+    RequestFlags d;
+    ASSERT_TRUE(decode_request_flags(encode_request_flags(1, e), d));
+    EXPECT_EQ(d, e);
+  }
+  RequestFlags d;
+  ASSERT_TRUE(decode_request_flags(frame_of(0x35C, {0x17, 9, 9, 9, 9, 9, 9, 9}), d));
+  EXPECT_EQ(d, (RequestFlags{false, false, false, false}));  // b4, b2-b0 and bytes 1-7 reserved
+  EXPECT_FALSE(decode_request_flags(frame_of(0x35C, {0x08}), d));
+  EXPECT_FALSE(decode_request_flags(frame_of(0x351, {0x08, 0, 0, 0, 0, 0, 0, 0}), d));
+}
+
 TEST(SofarEnable, GoldenFramesRoundTripAndReservedBits) {
   expect_frame(encode_enable(0, {0, false, true}), 0x30F, {0, 0x02, 0, 0, 0, 0, 0, 0});
   expect_frame(encode_enable(0, {0, true, false}), 0x30F, {0, 0x01, 0, 0, 0, 0, 0, 0});

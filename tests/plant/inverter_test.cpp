@@ -65,6 +65,28 @@ TEST(Inverter, HonoursReportedCurrentLimits) {
   EXPECT_NEAR(settled_current_A(charge, 400.0), -7.0, 1e-9);
 }
 
+// A battery that asks for a full (calibration) charge is charged at what it allows, from the grid
+// when the house gives nothing, by an inverter set to honour it; one that is not set ignores it.
+TEST(Inverter, HonoursAFullChargeRequestWhenSetTo) {
+  auto limits = generous_limits();
+  limits.charge_current_limit_A = 9.0;
+  limits.full_charge_requested = true;
+  InverterParameters honouring = fast_inverter();
+  honouring.honours_full_charge_request = true;
+  Inverter charging(honouring, constant_request(1500.0), 1);  // the house draws 1.5 kW
+  charging.set_battery_limits(0, limits);
+  EXPECT_NEAR(settled_current_A(charging, 400.0), -9.0, 1e-9);
+  EXPECT_GT(charging.grid_power_W(), 1500.0 + 3500.0);  // house and battery from the grid
+
+  Inverter not_set(fast_inverter(), constant_request(1500.0), 1);
+  not_set.set_battery_limits(0, limits);
+  EXPECT_NEAR(settled_current_A(not_set, 400.0), 3.75, 1e-9);
+
+  limits.full_charge_requested = false;  // withdrawn: back to the house's request
+  charging.set_battery_limits(0, limits);
+  EXPECT_NEAR(settled_current_A(charging, 400.0), 3.75, 1e-9);
+}
+
 // An inverter whose battery type is set wrong ignores the reported current limits: it follows
 // the request up to its own power rating, still keeping the voltage limits and drawing nothing
 // from a battery it does not hear.

@@ -128,6 +128,8 @@ pylon_hv::BatteryValues BduController::pylon_values() const {
   values.status =
       pylon_hv::basic_status(connected, charge_current_dA, config_.direction_current_dA);
   values.codes = codes();
+  // A calibration (full) charge is asked as a balance charge: "charge me to full".
+  values.balance_charge_request = calibration_charge_requested_;
   values.charge_forbidden = inverter_.charge_current_limit_dA == 0;
   values.discharge_forbidden = inverter_.discharge_current_limit_dA == 0;
   values.versions.hardware_type = 1;
@@ -209,6 +211,9 @@ void BduController::send_inverter_frames(TimeMs /*now_ms*/) {
   sofar::Configuration configuration;
   configuration.parallel_packs = static_cast<std::uint8_t>(modules_reporting());
   hal_.com_send(sofar::encode_configuration(id, configuration));
+  hal_.com_send(sofar::encode_request_flags(
+      id, {inverter_.charge_current_limit_dA > 0, inverter_.discharge_current_limit_dA > 0, false,
+           calibration_charge_requested_}));
   hal_.com_send(sofar::encode_manufacturer(id, "BTS5K"));
   hal_.com_send(sofar::encode_identity(
       id, {config_.firmware_version.major, config_.firmware_version.minor,

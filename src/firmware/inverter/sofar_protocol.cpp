@@ -94,6 +94,7 @@ std::optional<std::pair<std::uint32_t, std::uint8_t>> split_id(std::uint32_t id)
     case kManufacturer:
     case kIdentity:
     case kEnable:
+    case kRequestFlags:
     case kInquiry:
     case kHistoryInquiry:
       return std::pair{base, static_cast<std::uint8_t>(battery)};
@@ -189,6 +190,21 @@ CanFrame encode_enable(std::uint8_t battery_id, const Enable& value) {
 bool decode_enable(const CanFrame& frame, Enable& value) {
   if (!matches(frame, kEnable)) return false;
   value = {frame.data[0], (frame.data[1] & 0x01u) != 0, (frame.data[1] & 0x02u) != 0};
+  return true;
+}
+
+CanFrame encode_request_flags(std::uint8_t battery_id, const RequestFlags& value) {
+  CanFrame frame = frame_for(kRequestFlags, battery_id);
+  frame.data[0] = static_cast<std::uint8_t>(
+      (value.charge_enable ? 0x80u : 0u) | (value.discharge_enable ? 0x40u : 0u) |
+      (value.force_charge ? 0x20u : 0u) | (value.full_charge_request ? 0x08u : 0u));
+  return frame;
+}
+
+bool decode_request_flags(const CanFrame& frame, RequestFlags& value) {
+  if (!matches(frame, kRequestFlags)) return false;
+  value = {(frame.data[0] & 0x80u) != 0, (frame.data[0] & 0x40u) != 0, (frame.data[0] & 0x20u) != 0,
+           (frame.data[0] & 0x08u) != 0};
   return true;
 }
 

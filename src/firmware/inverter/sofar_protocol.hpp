@@ -25,6 +25,8 @@ inline constexpr std::uint32_t kAlarms = 0x35A;
 inline constexpr std::uint32_t kManufacturer = 0x35E;
 inline constexpr std::uint32_t kIdentity = 0x35F;
 inline constexpr std::uint32_t kEnable = 0x30F;
+inline constexpr std::uint32_t kRequestFlags =
+    0x35C;                                        // Pylon LV layout (docs/protocols/inverter.md)
 inline constexpr std::uint32_t kInquiry = 0x605;  // inverter -> battery
 inline constexpr std::uint32_t kHistoryInquiry = 0x705;
 inline constexpr std::uint32_t kBatteryIdShift = 12;
@@ -123,6 +125,20 @@ struct Enable {
 CanFrame encode_enable(std::uint8_t battery_id, const Enable& value);
 /// False on another id or dlc; byte 1 bits 2-7 and bytes 2-7 are reserved and ignored.
 bool decode_enable(const CanFrame& frame, Enable& value);
+
+/// 0x35C: what the battery asks of the inverter, in the Pylon LV layout that Sofar inverters also
+/// read: byte 0 bit 7 charge enable, bit 6 discharge enable, bit 5 force charge I (empty: charge
+/// from the grid now), bit 3 full-charge request (charge to full to calibrate the SOC).
+struct RequestFlags {
+  bool charge_enable = false;
+  bool discharge_enable = false;
+  bool force_charge = false;
+  bool full_charge_request = false;
+  constexpr bool operator==(const RequestFlags&) const = default;
+};
+CanFrame encode_request_flags(std::uint8_t battery_id, const RequestFlags& value);
+/// False on another id or dlc; the other bits of byte 0 and bytes 1-7 are reserved and ignored.
+bool decode_request_flags(const CanFrame& frame, RequestFlags& value);
 
 /// Inverter inquiry. 0x605 (real time): byte 0 the battery it asks, byte 1 what, byte 2 which
 /// module. 0x705 (history): byte 0 battery, byte 1 what, byte 2 record, byte 3 module.

@@ -81,6 +81,8 @@ class ModuleBms {
   /// The SOC estimate's 1 sigma, and the battery's wish for a full (calibration) charge.
   std::int32_t soc_uncertainty_permille() const;
   bool calibration_charge_requested() const { return soc_estimator_.calibration_requested(); }
+  /// The stored SOC disagreed with the rested cell voltage at power-up and was not used.
+  bool record_contradicted() const { return record_contradicted_; }
   const SocEstimator& soc_estimator() const { return soc_estimator_; }
   const StateOfHealth& state_of_health() const { return state_of_health_; }
   /// Learned capacity against the nominal one, and resistance against the data sheet.
@@ -111,6 +113,7 @@ class ModuleBms {
   void start_soc();
   void update_soc();
   SocEstimatorInput soc_input(bool with_voltage) const;
+  bool record_agrees_with_rest(const SocEstimatorInput& input) const;
   void update_diagnosis(TimeMs now_ms);
   void update_limits(TimeMs now_ms);
   void update_state(TimeMs now_ms);
@@ -155,6 +158,7 @@ class ModuleBms {
   std::uint8_t samples_since_correction_ = 0;
   NvmStatus record_status_ = NvmStatus::Empty;
   bool record_rebuilt_unsaved_ = false;
+  bool record_contradicted_ = false;  // its SOC disagreed with the rested cells at power-up
   std::int32_t charge_limit_mA_ = 0;
   std::int32_t discharge_limit_mA_ = 0;
   std::uint32_t balancing_mask_ = 0;

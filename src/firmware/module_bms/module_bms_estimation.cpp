@@ -17,6 +17,8 @@ constexpr std::uint8_t kSamplesPerCorrection = 10;  // voltage correction every 
 constexpr double kUntrustedSocSd = 0.30;       // a rebuilt record: start from OCV, trust little
 constexpr double kFreshModuleMinSocSd = 0.02;  // a new module's first OCV reading
 constexpr double kOffTimeSocSd = 0.005;        // self-discharge while the module was off
+constexpr double kRestCurrent_A = 1.0;         // at power-up: the cells carry nothing yet
+constexpr double kRestTolerance_V = 0.005;     // sensors + a relaxation not quite finished
 
 /// The median cell voltage: the mean cell's, robust against the few cells of a normal spread
 /// that lead into a knee of the curve (their voltage runs away from the mean's at the ends).
@@ -104,16 +106,32 @@ SocEstimatorInput ModuleBms::soc_input(bool with_voltage) const {
   return input;
 }
 
+bool ModuleBms::record_agrees_with_rest(const SocEstimatorInput& input) const {
+  // At power-up the cells have rested (the module was off): their voltage lies on the OCV curve
+  // somewhere between the discharge and charge branches. A record whose SOC puts that voltage
+  // outside both branches (plus what sensors and an unfinished relaxation explain) is wrong,
+  // whatever uncertainty it claims: e.g. a drifting sensor before a long storage.
+  if (!input.voltage_valid || std::fabs(input.current_A) > kRestCurrent_A) return true;
+  const OcvLookup ocv = lookup_ocv(std::clamp(record_.soc_ppm / 1e6, 0.0, 1.0));
+  return std::fabs(input.mean_cell_voltage_V - ocv.mean_V) <= ocv.half_gap_V + kRestTolerance_V;
+}
+
 void ModuleBms::start_soc() {
-  if (record_status_ == NvmStatus::Ok && record_.soc_ppm >= 0) {
+  const SocEstimatorInput rested = soc_input(true);
+  record_contradicted_ =
+      record_status_ == NvmStatus::Ok && record_.soc_ppm >= 0 && !record_agrees_with_rest(rested);
+  if (record_contradicted_) {
+    // Start from the voltage with an honest uncertainty (large on the plateau: the battery asks
+    // for a calibration charge), keep what else the record learned (offset, SOH).
+    soc_estimator_.start_from_voltage(rested.mean_cell_voltage_V, kFreshModuleMinSocSd);
+  } else if (record_status_ == NvmStatus::Ok && record_.soc_ppm >= 0) {
     soc_estimator_.start(record_.soc_ppm / 1e6, record_.soc_sd_ppm / 1e6 + kOffTimeSocSd,
                          record_.hysteresis_permille / 1e3, 0.1, record_.current_bias_uA / 1e6,
                          record_.current_bias_sd_uA / 1e6);
   } else {
-    const SocEstimatorInput input = soc_input(true);
     const bool untrusted =
         record_status_ == NvmStatus::Corrupted || record_status_ == NvmStatus::WrongVersion;
-    soc_estimator_.start_from_voltage(input.mean_cell_voltage_V,
+    soc_estimator_.start_from_voltage(rested.mean_cell_voltage_V,
                                       untrusted ? kUntrustedSocSd : kFreshModuleMinSocSd);
   }
   soc_estimator_.set_capacity_Ah(state_of_health_.capacity_Ah(), state_of_health_.capacity_sd_Ah());

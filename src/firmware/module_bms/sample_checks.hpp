@@ -24,8 +24,9 @@ struct SampleCheckLimits {
   // E40 was never at rest and a sinking cell went unnoticed. The check compares cells with each
   // other, and a common small current moves them all alike.
   std::int32_t rest_current_mA = 3000;
-  std::uint32_t rest_settle_ms = 600000;  // relaxation before the reference is taken
-  std::int32_t rest_drift_mV = 10;        // a cell sinking this far below the others at rest
+  std::uint32_t rest_settle_ms = 600000;   // relaxation before the reference is taken
+  std::int32_t rest_drift_mV = 10;         // a cell sinking this far below the others at rest
+  std::int32_t rest_filter_samples = 100;  // time constant of the cells' filter at rest (10 s)
   // Below the lower knee (mean cell under 3.15 V, about 7 % SOC) the curve is so steep that the
   // rest current above spreads healthy cells by tens of mV in an hour (an E10 emptied by its
   // evening load raised a false F11 every night). There a cell sinks when it loses 0.3 % SOC
@@ -59,6 +60,7 @@ class SampleChecks {
   void check_stuck(const ModuleMeasurements& sample, TimeMs now_ms);
   void check_rest_drift(const ModuleMeasurements& sample, std::uint32_t balancing_mask,
                         TimeMs now_ms);
+  void check_rest_drift_filtered(const ModuleMeasurements& filtered_sample);
 
   SampleCheckLimits limits_;
   bool implausible_ = false;
@@ -76,6 +78,9 @@ class SampleChecks {
   bool rest_reference_in_charge_ = false;  // the reference was taken below the knee
   std::array<std::int32_t, kMaxCellsPerModule> rest_reference_deviation_mV_{};
   std::array<std::int32_t, kMaxCellsPerModule> rest_reference_deviation_permille_{};
+  // Cell voltages at rest, low-pass filtered (10 s): a drift of 10 mV must not be a reading's
+  // noise (2 mV per cell gives 3.5 sigma sample to sample, thousands of times a day in an E40).
+  std::array<double, kMaxCellsPerModule> rest_filtered_mV_{};
 };
 
 }  // namespace bts::firmware
