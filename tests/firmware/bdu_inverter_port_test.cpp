@@ -116,6 +116,61 @@ TEST(BduPylonPort, EnsemblePollIsAnsweredAtOnceWithNineFramesCarryingTheBduValue
   EXPECT_FALSE(report.values.charge_forbidden);
 }
 
+/// Module 2 says (MODULE_ESTIMATES) whether it wants a calibration (full) charge.
+void module_asks_for_calibration(FakeBduHal& hal, bool asks) {
+  link::ModuleEstimates estimates;
+  estimates.module_address = 2;
+  estimates.soc_uncertainty_permille = asks ? 80 : 10;
+  estimates.calibration_request = asks;
+  hal.push_link(estimates.encode());
+}
+
+TEST(BduPylonPort, ACalibrationRequestIsTheBalanceChargeBitOfTheStatusFrame) {
+  PylonRig rig;
+  ASSERT_TRUE(rig.connect());
+  const auto status_byte0 = [&rig]() -> int {
+    for (const CanFrame& frame :
+         rig.send(pylon::encode_command(command(pylon::InverterCommand::Kind::Poll)))) {
+      if (frame.id == 0x4250) return frame.data[0];
+    }
+    return -1;
+  };
+  rig.advance(1000);
+  EXPECT_EQ(status_byte0() & 0x18, 0) << "nothing asked";
+  module_asks_for_calibration(rig.hal, true);
+  rig.advance(200);
+  EXPECT_EQ(status_byte0() & 0x18, 0x10) << "balance (full) charge asked, no forced charge";
+  module_asks_for_calibration(rig.hal, false);
+  rig.advance(200);
+  EXPECT_EQ(status_byte0() & 0x18, 0) << "withdrawn";
+}
+
+TEST(BduSofarPort, ACalibrationRequestIsTheFullChargeBitOf0x35C) {
+  BduConfig config;
+  config.serial_number = 0xB0010001u;
+  PylonRig rig(config);
+  rig.inverter.pylon = false;
+  ASSERT_TRUE(rig.connect());
+  const auto last_flags = [&rig]() {
+    sofar::RequestFlags flags;
+    bool found = false;
+    for (const auto& sent : rig.hal.com_sent)
+      found |= sofar::decode_request_flags(sent.frame, flags);
+    EXPECT_TRUE(found) << "no 0x35C sent";
+    rig.hal.com_sent.clear();
+    return flags;
+  };
+  rig.advance(1100);
+  sofar::RequestFlags flags = last_flags();
+  EXPECT_TRUE(flags.charge_enable && flags.discharge_enable);
+  EXPECT_FALSE(flags.full_charge_request || flags.force_charge);
+  module_asks_for_calibration(rig.hal, true);
+  rig.advance(1100);
+  flags = last_flags();
+  EXPECT_TRUE(flags.full_charge_request);
+  EXPECT_FALSE(flags.force_charge);
+}
+
 TEST(BduPylonPort, EquipmentPollIsAnsweredWithVersionsTopologyAndManufacturer) {
   PylonRig rig;
   ASSERT_TRUE(rig.connect());
