@@ -253,11 +253,26 @@ bool CanBus::send(int port_index, const CanFrame& frame, std::uint64_t now_us) {
 
 void CanBus::arbitrate(int segment_index) {
   Segment& segment = segments_[static_cast<std::size_t>(segment_index)];
-  segment.next_at_ns = kNever;
-  segment.next_winner = -1;
-  segment.next_key = 0;
+  std::uint64_t at_ns = kNever;
+  int winner = -1;
+  std::uint32_t key = 0;
+  // The segment's ports in index order: a strict comparison leaves a tie to the lower port.
+  for (int p : segment_ports_[static_cast<std::size_t>(segment_index)]) {
+    const Port& port = ports_[static_cast<std::size_t>(p)];
+    if (port.tx_count == 0) continue;
+    const TxEntry& head = port.tx[port.tx_head];
+    std::uint64_t t = std::max(head.queued_ns, segment.free_ns);
+    if (port.bus_off) t = std::max(t, port.bus_off_until_ns);
+    if (t < at_ns || (t == at_ns && head.key < key)) {
+      at_ns = t;
+      winner = p;
+      key = head.key;
+    }
+  }
+  segment.next_at_ns = at_ns;
+  segment.next_winner = winner;
+  segment.next_key = key;
   segment.next_stale = false;
-  for (int p : segment_ports_[static_cast<std::size_t>(segment_index)]) offer(p);
 }
 
 void CanBus::offer(int port_index) {
