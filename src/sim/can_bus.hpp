@@ -152,7 +152,9 @@ class CanBus {
   bool receive(int port, CanFrame& frame, std::uint64_t& time_us);
 
   std::size_t tx_pending(int port) const;
-  std::size_t rx_pending(int port) const;
+  std::size_t rx_pending(int port) const {
+    return ports_.at(static_cast<std::size_t>(port)).rx_count;
+  }
 
   const CanPortStats& port_stats(int port) const;
   const CanBusStats& stats() const { return stats_; }
@@ -238,6 +240,8 @@ class CanBus {
   /// Puts the winner's oldest frame on an idle segment at at_ns (its arbitration).
   void start(int segment, std::uint64_t at_ns, int winner);
   void complete(int segment);
+  /// Takes the oldest delivered frame of a port (and its time when time_us is given).
+  bool pop_rx(int port_index, CanFrame& frame, std::uint64_t* time_us);
   /// The next arbitration of a segment (its earliest start and winner) from its ports' heads.
   void arbitrate(int segment);
   /// Offers a port's new head frame to its segment's kept arbitration.
