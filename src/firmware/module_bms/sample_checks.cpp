@@ -42,28 +42,19 @@ ModuleMeasurements SampleChecks::plausible_only(const ModuleMeasurements& sample
 
 SampleChecks::CellPass SampleChecks::scan_cells(const ModuleMeasurements& sample, TimeMs now_ms) {
   CellPass pass;
-  // The limits in locals: the stores to voltage_changed_ms_ would otherwise reload them per cell.
-  const std::int32_t min_plausible_mV = limits_.min_plausible_cell_mV;
-  const std::int32_t max_plausible_mV = limits_.max_plausible_cell_mV;
-  const std::int32_t normal_mV = limits_.normal_cell_mV;
-  const TimeMs stuck_after_ms = limits_.stuck_after_ms;
-  const bool have_previous = have_previous_;
-  const int count = sample.cell_count;
-  for (int cell = 0; cell < count; ++cell) {
-    const std::int32_t voltage_mV = sample.cell_voltage_mV[static_cast<std::size_t>(cell)];
+  for (std::uint8_t cell = 0; cell < sample.cell_count; ++cell) {
+    const std::int32_t voltage_mV = sample.cell_voltage_mV[cell];
     // Ranges: the sum against the stack divider, the last channel out of range.
     pass.sum_mV += voltage_mV;
-    if (voltage_mV < min_plausible_mV || voltage_mV > max_plausible_mV)
+    if (voltage_mV < limits_.min_plausible_cell_mV || voltage_mV > limits_.max_plausible_cell_mV)
       pass.last_implausible_cell = cell;
     // Stuck channels: when each channel last moved (from the second sample on).
-    if (have_previous) {
-      TimeMs& changed_ms = voltage_changed_ms_[static_cast<std::size_t>(cell)];
-      if (voltage_mV != previous_.cell_voltage_mV[static_cast<std::size_t>(cell)])
-        changed_ms = now_ms;
-      if (now_ms - changed_ms < stuck_after_ms) ++pass.voltages_moving;
+    if (have_previous_) {
+      if (voltage_mV != previous_.cell_voltage_mV[cell]) voltage_changed_ms_[cell] = now_ms;
+      if (now_ms - voltage_changed_ms_[cell] < limits_.stuck_after_ms) ++pass.voltages_moving;
     }
     // A dead cell: the lowest one and how many are normal.
-    if (voltage_mV >= normal_mV) ++pass.normal_cells;
+    if (voltage_mV >= limits_.normal_cell_mV) ++pass.normal_cells;
     if (voltage_mV < pass.lowest_mV) {
       pass.lowest_mV = voltage_mV;
       pass.lowest_cell = cell;
