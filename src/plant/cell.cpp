@@ -92,7 +92,8 @@ double LfpChemistry::lookup(const Grid& grid, double soc) {
   return grid[i] + at.fraction * (grid[i + 1] - grid[i]);
 }
 
-LfpChemistry::OcvPoint LfpChemistry::ocv_point(double soc) const {
+// Inlined into Cell::step, its one hot caller (only this file calls it).
+[[gnu::always_inline]] inline LfpChemistry::OcvPoint LfpChemistry::ocv_point(double soc) const {
   const GridPosition at = grid_position(soc);
   const auto i = static_cast<std::size_t>(at.index);
   return {ocv_mean_V_[i] + at.fraction * (ocv_mean_V_[i + 1] - ocv_mean_V_[i]),

@@ -125,7 +125,7 @@ void Module::complete_converter(double dt_s, double bus_current_A, double bat_in
   output_voltage_V_ = bat_in_voltage_V;
 }
 
-void Module::step_cells(double dt_s, double ambient_degC) {
+void Module::step_cells(double dt_s, double ambient_degC, PlantExtremes& extremes) {
   const bool heating = heater_on() && stack_voltage_V_ > pcu_.parameters().min_stack_voltage_V;
   const double heater_W = heating ? parameters_.heater_power_W : 0.0;
   const double heater_into_cells_W = heater_W * parameters_.heater_share_into_cells;
@@ -147,6 +147,7 @@ void Module::step_cells(double dt_s, double ambient_degC) {
     }
     cell.set_external_heat_W(fault_heat_W_[index] + heater_per_cell_W);
     cell.step(cell_current_A, dt_s, internal_degC_);
+    extremes.include(cell);
     stack_voltage_V += cell.terminal_voltage_V();
     cell_heat_flow_W += cell_conductance_W_per_K * cell.temperature_degC();
   }

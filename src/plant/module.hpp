@@ -3,6 +3,7 @@
 // passive balancing resistors, a heater film, the PCU, the HV power terminal, and the sensors the
 // module BMS reads. The module BMS firmware acts on it only through set_* controls and sees it
 // only through read_sensors().
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <vector>
@@ -66,6 +67,24 @@ struct ModuleTruth {
   double terminal_temperature_degC = 0.0;
 };
 
+/// Ground-truth extremes over every cell of a plant since its start.
+struct PlantExtremes {
+  double cell_voltage_min_V = 1e9;
+  double cell_voltage_max_V = -1e9;
+  double cell_temperature_min_degC = 1e9;
+  double cell_temperature_max_degC = -1e9;
+  double soc_min = 1e9;
+  double soc_max = -1e9;
+  void include(const Cell& cell) {
+    cell_voltage_min_V = std::min(cell_voltage_min_V, cell.terminal_voltage_V());
+    cell_voltage_max_V = std::max(cell_voltage_max_V, cell.terminal_voltage_V());
+    cell_temperature_min_degC = std::min(cell_temperature_min_degC, cell.temperature_degC());
+    cell_temperature_max_degC = std::max(cell_temperature_max_degC, cell.temperature_degC());
+    soc_min = std::min(soc_min, cell.soc());
+    soc_max = std::max(soc_max, cell.soc());
+  }
+};
+
 class Module {
  public:
   Module(const LfpChemistry& chemistry, const CellSpreadParameters& spread,
@@ -94,8 +113,8 @@ class Module {
   double bus_current_into_bdu_A() const { return connected_ ? pcu_.bus_current_A() : 0.0; }
   /// Voltage the module's output terminal shows to the BDU input (negative when reversed).
   double output_voltage_V() const { return output_voltage_V_; }
-  /// Cells, balancing, heater and thermal network.
-  void step_cells(double dt_s, double ambient_degC);
+  /// Cells, balancing, heater and thermal network; each stepped cell goes into extremes.
+  void step_cells(double dt_s, double ambient_degC, PlantExtremes& extremes);
 
   // --- Sensors ---
   /// One sample of every channel. convert_temperatures = false returns the temperature channels'

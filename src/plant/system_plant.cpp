@@ -101,29 +101,20 @@ void SystemPlant::step(double dt_s) {
   inverter_->step(time_s, dt_s, inverter_input_V);
   for (std::size_t b = 0; b < bdus_.size(); ++b) {
     for (std::size_t m = 0; m < modules_[b].size(); ++m) {
+      // The extremes take in each cell as it is stepped, in the order update_extremes() uses.
       modules_[b][m]->step_cells(
-          dt_s, module_ambient_temperature_degC(static_cast<int>(b), static_cast<int>(m)));
+          dt_s, module_ambient_temperature_degC(static_cast<int>(b), static_cast<int>(m)),
+          extremes_);
     }
   }
   time_us_ += std::llround(dt_s * 1e6);
-  update_extremes();
 }
 
 void SystemPlant::update_extremes() {
   for (const auto& modules : modules_) {
     for (const auto& module : modules) {
       for (int index = 0; index < module->cell_count(); ++index) {
-        const Cell& cell = module->cell(index);
-        extremes_.cell_voltage_min_V =
-            std::min(extremes_.cell_voltage_min_V, cell.terminal_voltage_V());
-        extremes_.cell_voltage_max_V =
-            std::max(extremes_.cell_voltage_max_V, cell.terminal_voltage_V());
-        extremes_.cell_temperature_min_degC =
-            std::min(extremes_.cell_temperature_min_degC, cell.temperature_degC());
-        extremes_.cell_temperature_max_degC =
-            std::max(extremes_.cell_temperature_max_degC, cell.temperature_degC());
-        extremes_.soc_min = std::min(extremes_.soc_min, cell.soc());
-        extremes_.soc_max = std::max(extremes_.soc_max, cell.soc());
+        extremes_.include(module->cell(index));
       }
     }
   }

@@ -42,15 +42,6 @@ struct BduTruthSummary {
 };
 
 /// Extremes over the whole run, for the "never left the protection limits" checks.
-struct PlantExtremes {
-  double cell_voltage_min_V = 1e9;
-  double cell_voltage_max_V = -1e9;
-  double cell_temperature_min_degC = 1e9;
-  double cell_temperature_max_degC = -1e9;
-  double soc_min = 1e9;
-  double soc_max = -1e9;
-};
-
 class SystemPlant {
  public:
   explicit SystemPlant(const SystemDescription& description);

@@ -152,16 +152,26 @@ int CanBus::attach(std::string node_name, std::size_t tx_capacity, std::size_t r
   port.tx.resize(std::max<std::size_t>(tx_capacity, 1));
   port.rx.resize(std::max<std::size_t>(rx_capacity, 1));
   ports_.push_back(std::move(port));
-  ++segment_port_count_[0];
-  return static_cast<int>(ports_.size()) - 1;
+  const int index = static_cast<int>(ports_.size()) - 1;
+  segment_ports_[0].push_back(index);
+  segments_[0].next_stale = true;
+  return index;
 }
 
 void CanBus::set_segment(int port, int segment) {
   if (port < 0 || port >= port_count()) return;
   if (segment != kDisconnected && (segment < 0 || segment >= kMaxSegments)) return;
   int& current = ports_[static_cast<std::size_t>(port)].segment;
-  if (current != kDisconnected) --segment_port_count_[static_cast<std::size_t>(current)];
-  if (segment != kDisconnected) ++segment_port_count_[static_cast<std::size_t>(segment)];
+  if (current != kDisconnected) {
+    std::vector<int>& on = segment_ports_[static_cast<std::size_t>(current)];
+    on.erase(std::find(on.begin(), on.end(), port));
+    segments_[static_cast<std::size_t>(current)].next_stale = true;
+  }
+  if (segment != kDisconnected) {
+    std::vector<int>& on = segment_ports_[static_cast<std::size_t>(segment)];
+    on.insert(std::lower_bound(on.begin(), on.end(), port), port);
+    segments_[static_cast<std::size_t>(segment)].next_stale = true;
+  }
   current = segment;
   segments_used_ = std::max(segments_used_, segment + 1);
 }
@@ -237,7 +247,50 @@ bool CanBus::send(int port_index, const CanFrame& frame, std::uint64_t now_us) {
   entry.key = can_arbitration_key(frame);
   ++port.tx_count;
   ++queued_total_;
+  if (port.tx_count == 1) offer(port_index);  // a new head frame competes
   return true;
+}
+
+void CanBus::arbitrate(int segment_index) {
+  Segment& segment = segments_[static_cast<std::size_t>(segment_index)];
+  std::uint64_t at_ns = kNever;
+  int winner = -1;
+  std::uint32_t key = 0;
+  // The segment's ports in index order: a strict comparison leaves a tie to the lower port.
+  for (int p : segment_ports_[static_cast<std::size_t>(segment_index)]) {
+    const Port& port = ports_[static_cast<std::size_t>(p)];
+    if (port.tx_count == 0) continue;
+    const TxEntry& head = port.tx[port.tx_head];
+    std::uint64_t t = std::max(head.queued_ns, segment.free_ns);
+    if (port.bus_off) t = std::max(t, port.bus_off_until_ns);
+    if (t < at_ns || (t == at_ns && head.key < key)) {
+      at_ns = t;
+      winner = p;
+      key = head.key;
+    }
+  }
+  segment.next_at_ns = at_ns;
+  segment.next_winner = winner;
+  segment.next_key = key;
+  segment.next_stale = false;
+}
+
+void CanBus::offer(int port_index) {
+  const Port& port = ports_[static_cast<std::size_t>(port_index)];
+  if (port.tx_count == 0 || port.segment == kDisconnected) return;
+  Segment& segment = segments_[static_cast<std::size_t>(port.segment)];
+  if (segment.next_stale) return;  // recomputed from every port before it is used
+  const TxEntry& head = port.tx[port.tx_head];
+  std::uint64_t t = std::max(head.queued_ns, segment.free_ns);
+  if (port.bus_off) t = std::max(t, port.bus_off_until_ns);
+  // Ties go to the lower key, then to the lower port (the order of a scan over the ports).
+  if (t < segment.next_at_ns || (t == segment.next_at_ns && (head.key < segment.next_key ||
+                                                             (head.key == segment.next_key &&
+                                                              port_index < segment.next_winner)))) {
+    segment.next_at_ns = t;
+    segment.next_winner = port_index;
+    segment.next_key = head.key;
+  }
 }
 
 bool CanBus::port_on_bus(const Port& port, std::uint64_t at_ns) const {
@@ -252,6 +305,8 @@ void CanBus::recover_bus_off(std::uint64_t at_ns) {
       port.tec = 0;
       port.rec = 0;
       --bus_off_ports_;
+      if (port.segment != kDisconnected)
+        segments_[static_cast<std::size_t>(port.segment)].next_stale = true;
     }
   }
 }
@@ -269,43 +324,28 @@ void CanBus::advance_to(std::uint64_t now_us) {
       return;
     }
   }
-  // Per segment, the next arbitration: when the first frame can start, and which frame wins.
-  struct Arbitration {
-    std::uint64_t at_ns;
-    int winner;
-    std::uint32_t key;
-  };
-  std::array<Arbitration, kMaxSegments> next{};
   const auto used = static_cast<std::size_t>(segments_used_);
   for (;;) {
-    // The earliest event on any segment: a frame ending, or the next arbitration. The ports ready
-    // at the earliest start compete: the lowest key wins, the first port on a tie.
-    for (std::size_t s = 0; s < used; ++s) next[s] = {kNever, -1, 0};
-    for (std::size_t p = 0; p < ports_.size(); ++p) {
-      const Port& port = ports_[p];
-      if (port.tx_count == 0 || port.segment == kDisconnected) continue;
-      const auto s = static_cast<std::size_t>(port.segment);
-      const TxEntry& head = port.tx[port.tx_head];
-      std::uint64_t t = std::max(head.queued_ns, segments_[s].free_ns);
-      if (port.bus_off) t = std::max(t, port.bus_off_until_ns);
-      Arbitration& arbitration = next[s];
-      if (t < arbitration.at_ns || (t == arbitration.at_ns && head.key < arbitration.key))
-        arbitration = {t, static_cast<int>(p), head.key};
-    }
+    // The earliest event on any segment: a frame ending, or the next arbitration (kept per
+    // segment; the ports ready at the earliest start compete, the lowest key wins, the first
+    // port on a tie).
     int best = -1;
     std::uint64_t best_time = kNever;
     bool best_is_end = false;
     for (std::size_t s = 0; s < used; ++s) {
-      const Segment& segment = segments_[s];
+      Segment& segment = segments_[s];
       if (segment.in_flight) {
         if (segment.deliver_ns < best_time) {
           best = static_cast<int>(s);
           best_time = segment.deliver_ns;
           best_is_end = true;
         }
-      } else if (next[s].at_ns < best_time) {
+        continue;
+      }
+      if (segment.next_stale) arbitrate(static_cast<int>(s));
+      if (segment.next_at_ns < best_time) {
         best = static_cast<int>(s);
-        best_time = next[s].at_ns;
+        best_time = segment.next_at_ns;
         best_is_end = false;
       }
     }
@@ -313,7 +353,7 @@ void CanBus::advance_to(std::uint64_t now_us) {
     if (best_is_end) {
       complete(best);
     } else {
-      start(best, best_time, next[static_cast<std::size_t>(best)].winner);
+      start(best, best_time, segments_[static_cast<std::size_t>(best)].next_winner);
     }
   }
   recover_bus_off(now);
@@ -321,10 +361,10 @@ void CanBus::advance_to(std::uint64_t now_us) {
 }
 
 int CanBus::listeners(int segment_index, std::uint64_t at_ns) const {
-  if (bus_off_ports_ == 0) return segment_port_count_[static_cast<std::size_t>(segment_index)];
+  const std::vector<int>& on = segment_ports_[static_cast<std::size_t>(segment_index)];
+  if (bus_off_ports_ == 0) return static_cast<int>(on.size());
   int count = 0;
-  for (const Port& port : ports_)
-    count += port.segment == segment_index && port_on_bus(port, at_ns) ? 1 : 0;
+  for (int p : on) count += port_on_bus(ports_[static_cast<std::size_t>(p)], at_ns) ? 1 : 0;
   return count;
 }
 
@@ -339,6 +379,7 @@ void CanBus::start(int segment_index, std::uint64_t at_ns, int winner) {
   segment.corrupted = loss > 0.0 && rng_.uniform() < loss;
   segment.acknowledged = listeners(segment_index, at_ns) > 1;
   segment.in_flight = true;
+  segment.next_stale = true;  // free_ns moves and the winner's head leaves
   segment.tx_port = winner;
   segment.start_ns = at_ns;
   if (segment.corrupted || !segment.acknowledged) {
@@ -365,6 +406,7 @@ void CanBus::transmit_error(Port& port, std::uint64_t at_ns) {
 void CanBus::complete(int segment_index) {
   Segment& segment = segments_[static_cast<std::size_t>(segment_index)];
   segment.in_flight = false;
+  segment.next_stale = true;
   const std::uint64_t duration = segment.free_ns - std::max(segment.start_ns, stats_start_ns_);
   segment.busy_ns += duration;
   stats_.busy_ns += duration;
@@ -385,9 +427,9 @@ void CanBus::complete(int segment_index) {
     ++tx.stats.frames_sent;
     ++stats_.frames_transmitted;
     if (tx.tec > 0) --tx.tec;
-    for (int p = 0; p < port_count(); ++p) {
+    for (int p : segment_ports_[static_cast<std::size_t>(segment_index)]) {
       Port& rx = ports_[static_cast<std::size_t>(p)];
-      if (p == segment.tx_port || rx.segment != segment_index || !port_on_bus(rx, at)) continue;
+      if (p == segment.tx_port || !port_on_bus(rx, at)) continue;
       if (rx.rec > 0) rx.rec = rx.rec > 127 ? 120 : rx.rec - 1;
       if (!rx.accepts(frame.id)) continue;
       if (rx.rx_count == rx.rx.size()) {
@@ -408,9 +450,9 @@ void CanBus::complete(int segment_index) {
       outcome = CanTraceEntry::Outcome::Corrupted;
       ++stats_.frames_corrupted;
       transmit_error(tx, at);
-      for (int p = 0; p < port_count(); ++p) {
+      for (int p : segment_ports_[static_cast<std::size_t>(segment_index)]) {
         Port& rx = ports_[static_cast<std::size_t>(p)];
-        if (p == segment.tx_port || rx.segment != segment_index || !port_on_bus(rx, at)) continue;
+        if (p == segment.tx_port || !port_on_bus(rx, at)) continue;
         ++rx.stats.rx_errors;
         if (rx.rec < 255) ++rx.rec;
       }
@@ -442,18 +484,19 @@ void CanBus::complete(int segment_index) {
   }
 }
 
-bool CanBus::receive(int port, CanFrame& frame) {
-  std::uint64_t time_us = 0;
-  return receive(port, frame, time_us);
+bool CanBus::receive(int port, CanFrame& frame) { return pop_rx(port, frame, nullptr); }
+
+bool CanBus::receive(int port, CanFrame& frame, std::uint64_t& time_us) {
+  return pop_rx(port, frame, &time_us);
 }
 
-bool CanBus::receive(int port_index, CanFrame& frame, std::uint64_t& time_us) {
+inline bool CanBus::pop_rx(int port_index, CanFrame& frame, std::uint64_t* time_us) {
   if (port_index < 0 || port_index >= port_count()) return false;
   Port& port = ports_[static_cast<std::size_t>(port_index)];
   if (port.rx_count == 0) return false;
   const RxEntry& entry = port.rx[port.rx_head];
   frame = entry.frame;
-  time_us = entry.time_ns / 1000;
+  if (time_us != nullptr) *time_us = entry.time_ns / 1000;
   port.rx_head = port.rx_head + 1 == port.rx.size() ? 0 : port.rx_head + 1;
   --port.rx_count;
   return true;
@@ -461,10 +504,6 @@ bool CanBus::receive(int port_index, CanFrame& frame, std::uint64_t& time_us) {
 
 std::size_t CanBus::tx_pending(int port) const {
   return ports_.at(static_cast<std::size_t>(port)).tx_count;
-}
-
-std::size_t CanBus::rx_pending(int port) const {
-  return ports_.at(static_cast<std::size_t>(port)).rx_count;
 }
 
 const CanPortStats& CanBus::port_stats(int port) const {

@@ -152,7 +152,9 @@ class CanBus {
   bool receive(int port, CanFrame& frame, std::uint64_t& time_us);
 
   std::size_t tx_pending(int port) const;
-  std::size_t rx_pending(int port) const;
+  std::size_t rx_pending(int port) const {
+    return ports_.at(static_cast<std::size_t>(port)).rx_count;
+  }
 
   const CanPortStats& port_stats(int port) const;
   const CanBusStats& stats() const { return stats_; }
@@ -213,6 +215,13 @@ class CanBus {
     CanPortStats stats;
   };
   struct Segment {
+    // The next arbitration while the segment is idle, kept between events: the earliest time a
+    // head frame can start and its winner (lowest key, then lowest port). Recomputed from the
+    // segment's ports when stale (a frame ended or started, a port moved or left bus-off).
+    std::uint64_t next_at_ns = 0;
+    int next_winner = -1;
+    std::uint32_t next_key = 0;
+    bool next_stale = true;
     bool terminated = true;
     bool in_flight = false;
     int tx_port = -1;
@@ -231,6 +240,12 @@ class CanBus {
   /// Puts the winner's oldest frame on an idle segment at at_ns (its arbitration).
   void start(int segment, std::uint64_t at_ns, int winner);
   void complete(int segment);
+  /// Takes the oldest delivered frame of a port (and its time when time_us is given).
+  bool pop_rx(int port_index, CanFrame& frame, std::uint64_t* time_us);
+  /// The next arbitration of a segment (its earliest start and winner) from its ports' heads.
+  void arbitrate(int segment);
+  /// Offers a port's new head frame to its segment's kept arbitration.
+  void offer(int port_index);
   void transmit_error(Port& port, std::uint64_t at_ns);
   std::uint64_t bits_to_ns(std::uint64_t bits) const;
 
@@ -249,7 +264,7 @@ class CanBus {
   std::uint64_t stats_start_ns_ = 0;
   int bus_off_ports_ = 0;
   int segments_used_ = 1;  // segments 0..segments_used_-1 may carry traffic
-  std::array<int, kMaxSegments> segment_port_count_{};  // ports attached to each segment
+  std::array<std::vector<int>, kMaxSegments> segment_ports_;  // ports on each segment, in order
   CanBusStats stats_;
 };
 

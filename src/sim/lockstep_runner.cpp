@@ -73,6 +73,7 @@ void LockstepRunner::build_nodes() {
   modules_.resize(static_cast<std::size_t>(bdu_count));
   module_ports_.resize(static_cast<std::size_t>(bdu_count));
   module_states_.resize(static_cast<std::size_t>(bdu_count));
+  module_ran_.resize(static_cast<std::size_t>(bdu_count));
   for (int b = 0; b < bdu_count; ++b) {
     link_buses_.push_back(
         std::make_unique<CanBus>("link" + std::to_string(b + 1), 500000,
@@ -88,6 +89,7 @@ void LockstepRunner::build_nodes() {
           *plant_, b, m, link, module_ports_[static_cast<std::size_t>(b)].back(),
           chains_[static_cast<std::size_t>(b)], hal_time_us_));
       modules_[static_cast<std::size_t>(b)].push_back(nullptr);
+      module_ran_[static_cast<std::size_t>(b)].push_back(1);
       make_module(b, m, firmware::built_firmware_version());
       module_states_[static_cast<std::size_t>(b)].push_back(
           modules_[static_cast<std::size_t>(b)].back()->state());
@@ -128,6 +130,7 @@ void LockstepRunner::make_module(int bdu, int module, const firmware::FirmwareVe
   modules_[static_cast<std::size_t>(bdu)][static_cast<std::size_t>(module)] =
       std::make_unique<firmware::ModuleBms>(
           *module_hals_[static_cast<std::size_t>(bdu)][static_cast<std::size_t>(module)], config);
+  module_ran_[static_cast<std::size_t>(bdu)][static_cast<std::size_t>(module)] = 1;
 }
 
 void LockstepRunner::update_wiring() {
@@ -234,8 +237,10 @@ void LockstepRunner::tick() {
     CanBus& link = *link_buses_[b];
     for (std::size_t m = 0; m < modules_[b].size(); ++m) {
       firmware::ModuleBms& module = *modules_[b][m];
-      if (now_ms >= module.next_task_ms() || link.rx_pending(module_ports_[b][m]) > 0)
+      if (now_ms >= module.next_task_ms() || link.rx_pending(module_ports_[b][m]) > 0) {
         module.tick(now_ms);
+        module_ran_[b][m] = 1;
+      }
     }
   }
   for (auto& bdu : bdus_) bdu->tick(now_ms);
@@ -264,6 +269,8 @@ void LockstepRunner::collect_events() {
       bdu_states_[b] = state;
     }
     for (std::size_t m = 0; m < modules_[b].size(); ++m) {
+      if (module_ran_[b][m] == 0) continue;  // nothing new since it was last looked at
+      module_ran_[b][m] = 0;
       while (modules_[b][m]->pop_event(event)) {
         code_events_.push_back({static_cast<double>(event.time_ms) * 1e-3,
                                 module_node_name(static_cast<int>(b), static_cast<int>(m)),

@@ -130,6 +130,9 @@ class LockstepRunner {
   std::vector<PendingRelease> button_releases_;
   std::vector<firmware::BduState> bdu_states_;
   std::vector<std::vector<firmware::ModuleState>> module_states_;
+  // A module's events and state can change only when it ticks (or is made anew): collect_events()
+  // looks only at the modules flagged here since it last looked.
+  std::vector<std::vector<std::uint8_t>> module_ran_;
   std::vector<CodeEvent> code_events_;
   std::vector<StateEvent> state_events_;
   bool protection_held_ = true;

@@ -51,6 +51,7 @@ bool row_possible(const DiagnosisRow& row, const ModuleEntry& entry) {
 ReactionSummary module_code_reactions(const ModuleEntry& entry) {
   const CodeSet codes = entry.codes;
   ReactionSummary summary;
+  if (codes.bits() == 0) return summary;  // no code, no row to add (the usual case)
   for (const DiagnosisRow& row : kModuleDiagnosisTable) {
     if (codes.has(row.code) && row_possible(row, entry)) add_reaction(summary, row.reaction);
   }

@@ -180,14 +180,14 @@ void BduController::update_module_limits(ModuleEntry& entry) const {
   const std::int32_t full_mA =
       converter_full_current_mA(std::max(bus_setpoint_dV_, measurements_.bat_in_voltage_dV),
                                 kModuleFullCurrent_mA, kModuleRatedPower_W);
-  const CurrentLimits limits =
-      module_current_limits(entry.min_cell_mV, entry.max_cell_mV, entry.min_temperature_ddegC,
-                            entry.max_temperature_ddegC, full_mA);
+  // The tapers once, for the limits at the power bound and the window at full current.
+  const CurrentShares shares =
+      module_current_shares(entry.min_cell_mV, entry.max_cell_mV, entry.min_temperature_ddegC,
+                            entry.max_temperature_ddegC);
+  const CurrentLimits limits = shares.of(full_mA);
   entry.charge_limit_mA = limits.charge_mA;
   entry.discharge_limit_mA = limits.discharge_mA;
-  const CurrentLimits window =
-      module_current_limits(entry.min_cell_mV, entry.max_cell_mV, entry.min_temperature_ddegC,
-                            entry.max_temperature_ddegC, kModuleFullCurrent_mA);
+  const CurrentLimits window = shares.of(kModuleFullCurrent_mA);
   entry.charge_window_mA = window.charge_mA;
   entry.discharge_window_mA = window.discharge_mA;
 }

@@ -2,6 +2,7 @@
 #include "firmware/diagnosis/diagnosis.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <limits>
 
 namespace bts::firmware {
@@ -40,18 +41,21 @@ Diagnosis::Diagnosis(std::span<const DiagnosisRow> table)
   for (std::size_t index = 0; index < rows_.size(); ++index) {
     row_ok_[index] = row_is_consistent(rows_[index]);
     consistent_ = consistent_ && row_ok_[index];
+    const auto input = static_cast<std::size_t>(rows_[index].input);
+    if (input < kDiagnosisInputCount) input_rows_[input] |= std::uint64_t{1} << index;
   }
 }
 
 void Diagnosis::evaluate(TimeMs now_ms) {
-  for (std::size_t index = 0; index < rows_.size(); ++index) {
-    const auto input = static_cast<std::size_t>(rows_[index].input);
-    // An idle row with an unchanged input stays idle: its set condition was absent last time.
-    if (row_idle_[index] &&
-        (input >= kDiagnosisInputCount || ((inputs_changed_ >> input) & 1u) == 0))
-      continue;
-    evaluate_row(index, now_ms);
-  }
+  // An idle row with an unchanged input stays idle: its set condition was absent last time. Due
+  // are the rows that are not idle and those whose input changed.
+  const std::uint64_t all_rows =
+      rows_.size() >= 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << rows_.size()) - 1u;
+  std::uint64_t due = all_rows & ~idle_rows_;
+  for (std::uint64_t changed = inputs_changed_; changed != 0; changed &= changed - 1)
+    due |= input_rows_[static_cast<std::size_t>(std::countr_zero(changed))];
+  for (; due != 0; due &= due - 1)  // in row order, as a scan over the table
+    evaluate_row(static_cast<std::size_t>(std::countr_zero(due)), now_ms);
   inputs_changed_ = 0;
   // No row changed its flags: the active codes and the reaction are what publish() made them.
   if (rows_changed_) publish(now_ms);
@@ -62,7 +66,8 @@ void Diagnosis::evaluate_row(std::size_t index, TimeMs now_ms) {
   const auto input = static_cast<std::size_t>(row.input);
   RowState& state = states_[index];
   // Nothing to do until the input is set (which marks it changed); a broken row never runs.
-  row_idle_[index] = true;
+  const std::uint64_t bit = std::uint64_t{1} << index;
+  idle_rows_ |= bit;
   if (!row_ok_[index] || !input_set_[input]) return;
   const std::int32_t value = inputs_[input];
   const bool was_active = state.active;
@@ -106,7 +111,7 @@ void Diagnosis::evaluate_row(std::size_t index, TimeMs now_ms) {
       elapsed_ms(state.active_since_ms, now_ms) >= row.escalate_after_ms) {
     state.escalated = true;  // an escalation always latches until a reset
   }
-  row_idle_[index] = !state.active && !state.pending;
+  if (state.active || state.pending) idle_rows_ &= ~bit;
   rows_changed_ = rows_changed_ || state.active != was_active || state.escalated != was_escalated;
 }
 
@@ -170,7 +175,7 @@ bool Diagnosis::request_reset(TimeMs now_ms) {
       }
     }
   }
-  row_idle_.fill(false);  // states may have been released: evaluate every row again
+  idle_rows_ = 0;  // states may have been released: evaluate every row again
   publish(now_ms);
   return all_released;
 }

@@ -109,7 +109,9 @@ class Diagnosis {
   // them again would change nothing, so evaluate() skips them. A bit per input set since then.
   static_assert(kDiagnosisInputCount <= 64, "one bit per input in inputs_changed_");
   std::uint64_t inputs_changed_ = 0;
-  std::array<bool, kMaxDiagnosisRows> row_idle_{};
+  static_assert(kMaxDiagnosisRows <= 64, "one bit per row in the row masks");
+  std::uint64_t idle_rows_ = 0;  // bit per row: neither active nor pending at its last evaluation
+  std::array<std::uint64_t, kDiagnosisInputCount> input_rows_{};  // rows reading each input
   bool rows_changed_ = false;  // a row's active or escalated flag changed since publish()
   bool truncated_ = false;
   bool consistent_ = true;

@@ -31,22 +31,39 @@ constexpr std::int32_t converter_full_current_mA(std::int32_t bus_dV,
       std::min<std::int64_t>(max_current_mA, max_power_W * 10'000 / bus_dV));
 }
 
-constexpr CurrentLimits module_current_limits(std::int32_t min_cell_mV, std::int32_t max_cell_mV,
+/// The share of its full current a module allows each way, in permille, from its extremes.
+struct CurrentShares {
+  std::int32_t charge_permille = 0;
+  std::int32_t discharge_permille = 0;
+  constexpr CurrentLimits of(std::int32_t full_mA) const {
+    return {
+        static_cast<std::int32_t>(static_cast<std::int64_t>(full_mA) * charge_permille / 1000),
+        static_cast<std::int32_t>(static_cast<std::int64_t>(full_mA) * discharge_permille / 1000)};
+  }
+};
+
+constexpr CurrentShares module_current_shares(std::int32_t min_cell_mV, std::int32_t max_cell_mV,
                                               std::int32_t min_temperature_ddegC,
-                                              std::int32_t max_temperature_ddegC,
-                                              std::int32_t full_mA) {
+                                              std::int32_t max_temperature_ddegC) {
   // The charge end is at 3.50 V on the highest cell (it was 3.55 V): on LFP's upper knee a few
   // tenths of a percent of charge make 100 mV, so cells a normal 0.5 % apart, held at 3.55 V by the
   // old taper, spread past A7's 150 mV for hours on every sunny day (scenarios/pv-day.yaml). The
   // battery still reaches about 97.5 % reported SOC; balancing closes the gap.
-  const std::int32_t charge = std::min({taper_permille(max_cell_mV, 3400, 3500),
-                                        taper_permille(min_temperature_ddegC, 100, 0),
-                                        taper_permille(max_temperature_ddegC, 400, 500)});
-  const std::int32_t discharge = std::min({taper_permille(min_cell_mV, 3050, 2900),
-                                           taper_permille(min_temperature_ddegC, 0, -100),
-                                           taper_permille(max_temperature_ddegC, 450, 550)});
-  return {static_cast<std::int32_t>(static_cast<std::int64_t>(full_mA) * charge / 1000),
-          static_cast<std::int32_t>(static_cast<std::int64_t>(full_mA) * discharge / 1000)};
+  return {std::min({taper_permille(max_cell_mV, 3400, 3500),
+                    taper_permille(min_temperature_ddegC, 100, 0),
+                    taper_permille(max_temperature_ddegC, 400, 500)}),
+          std::min({taper_permille(min_cell_mV, 3050, 2900),
+                    taper_permille(min_temperature_ddegC, 0, -100),
+                    taper_permille(max_temperature_ddegC, 450, 550)})};
+}
+
+constexpr CurrentLimits module_current_limits(std::int32_t min_cell_mV, std::int32_t max_cell_mV,
+                                              std::int32_t min_temperature_ddegC,
+                                              std::int32_t max_temperature_ddegC,
+                                              std::int32_t full_mA) {
+  return module_current_shares(min_cell_mV, max_cell_mV, min_temperature_ddegC,
+                               max_temperature_ddegC)
+      .of(full_mA);
 }
 
 }  // namespace bts::firmware

@@ -5,6 +5,8 @@
 //   firmware value = raw * value_scale + value_offset   (integers, the unit is in the field name)
 //   DBC physical   = raw * factor      + offset         (what data/dbc/*.dbc must repeat)
 // Pure functions, no I/O, no heap, usable in constant expressions.
+#include <array>
+#include <bit>
 #include <cstdint>
 #include <string_view>
 
@@ -32,8 +34,12 @@ class CanPayload {
   constexpr CanPayload() = default;
   /// Reads the frame's first dlc bytes; bytes past the dlc read as zero.
   constexpr explicit CanPayload(const CanFrame& frame) {
-    for (std::uint8_t i = 0; i < frame.dlc && i < 8; ++i) {
-      bits_ |= static_cast<std::uint64_t>(frame.data[i]) << (8u * i);
+    if constexpr (std::endian::native == std::endian::little) {
+      bits_ = std::bit_cast<std::uint64_t>(frame.data) & bytes_mask(frame.dlc);
+    } else {
+      for (std::uint8_t i = 0; i < frame.dlc && i < 8; ++i) {
+        bits_ |= static_cast<std::uint64_t>(frame.data[i]) << (8u * i);
+      }
     }
   }
 
@@ -74,8 +80,12 @@ class CanPayload {
     frame.id = id;
     frame.extended = extended;
     frame.dlc = dlc;
-    for (std::uint8_t i = 0; i < dlc && i < 8; ++i) {
-      frame.data[i] = static_cast<std::uint8_t>(bits_ >> (8u * i));
+    if constexpr (std::endian::native == std::endian::little) {
+      frame.data = std::bit_cast<std::array<std::uint8_t, 8>>(bits_ & bytes_mask(dlc));
+    } else {
+      for (std::uint8_t i = 0; i < dlc && i < 8; ++i) {
+        frame.data[i] = static_cast<std::uint8_t>(bits_ >> (8u * i));
+      }
     }
     return frame;
   }
@@ -97,6 +107,11 @@ class CanPayload {
   }
 
  private:
+  /// The low dlc bytes of a payload word (all eight from a dlc of 8 up).
+  static constexpr std::uint64_t bytes_mask(std::uint8_t dlc) {
+    return dlc >= 8 ? ~std::uint64_t{0} : (std::uint64_t{1} << (8u * dlc)) - 1u;
+  }
+
   static constexpr std::uint64_t mask_of(const CanSignal& signal) {
     return signal.length >= 64 ? ~std::uint64_t{0} : ((std::uint64_t{1} << signal.length) - 1u);
   }

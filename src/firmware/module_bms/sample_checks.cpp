@@ -9,7 +9,6 @@ namespace bts::firmware {
 
 namespace {
 
-/// Mean of the cells, ignoring those being bled (their voltage sits lower on purpose).
 std::int32_t mean_cell_mV(const ModuleMeasurements& sample) {
   std::int64_t sum = 0;
   for (std::uint8_t cell = 0; cell < sample.cell_count; ++cell) sum += sample.cell_voltage_mV[cell];
@@ -22,9 +21,10 @@ void SampleChecks::update(const ModuleMeasurements& sample, std::uint32_t balanc
                           TimeMs now_ms) {
   implausible_ = false;
   implausible_channel_ = -1;
-  check_ranges(sample);
-  check_stuck(sample, now_ms);
-  check_rest_drift(sample, balancing_mask, now_ms);
+  const CellPass cells = scan_cells(sample, now_ms);
+  check_ranges(sample, cells);
+  check_stuck(sample, cells, now_ms);
+  check_rest_drift(sample, cells, balancing_mask, now_ms);
   previous_ = sample;
   have_previous_ = true;
 }
@@ -50,17 +50,35 @@ ModuleMeasurements SampleChecks::plausible_only(const ModuleMeasurements& sample
   return kept;
 }
 
-void SampleChecks::check_ranges(const ModuleMeasurements& sample) {
-  std::int64_t sum_mV = 0;
-  bool cells_plausible = true;
+SampleChecks::CellPass SampleChecks::scan_cells(const ModuleMeasurements& sample, TimeMs now_ms) {
+  CellPass pass;
   for (std::uint8_t cell = 0; cell < sample.cell_count; ++cell) {
     const std::int32_t voltage_mV = sample.cell_voltage_mV[cell];
-    sum_mV += voltage_mV;
-    if (voltage_mV < limits_.min_plausible_cell_mV || voltage_mV > limits_.max_plausible_cell_mV) {
-      implausible_ = true;
-      cells_plausible = false;
-      implausible_channel_ = cell;
+    // Ranges: the sum against the stack divider, the last channel out of range.
+    pass.sum_mV += voltage_mV;
+    if (voltage_mV < limits_.min_plausible_cell_mV || voltage_mV > limits_.max_plausible_cell_mV)
+      pass.last_implausible_cell = cell;
+    // Stuck channels: when each channel last moved (from the second sample on).
+    if (have_previous_) {
+      if (voltage_mV != previous_.cell_voltage_mV[cell]) voltage_changed_ms_[cell] = now_ms;
+      if (now_ms - voltage_changed_ms_[cell] < limits_.stuck_after_ms) ++pass.voltages_moving;
     }
+    // A dead cell: the lowest one and how many are normal.
+    if (voltage_mV >= limits_.normal_cell_mV) ++pass.normal_cells;
+    if (voltage_mV < pass.lowest_mV) {
+      pass.lowest_mV = voltage_mV;
+      pass.lowest_cell = cell;
+    }
+  }
+  return pass;
+}
+
+void SampleChecks::check_ranges(const ModuleMeasurements& sample, const CellPass& cells) {
+  const std::int64_t sum_mV = cells.sum_mV;
+  const bool cells_plausible = cells.last_implausible_cell < 0;
+  if (!cells_plausible) {
+    implausible_ = true;
+    implausible_channel_ = cells.last_implausible_cell;
   }
   for (std::uint8_t sensor = 0; sensor < sample.temperature_count; ++sensor) {
     const std::int16_t temperature = sample.cell_temperature_ddegC[sensor];
@@ -94,19 +112,17 @@ void SampleChecks::check_ranges(const ModuleMeasurements& sample) {
   }
 }
 
-void SampleChecks::check_stuck(const ModuleMeasurements& sample, TimeMs now_ms) {
+void SampleChecks::check_stuck(const ModuleMeasurements& sample, const CellPass& cells,
+                               TimeMs now_ms) {
   if (!have_previous_) {
     voltage_changed_ms_.fill(now_ms);
     temperature_changed_ms_.fill(now_ms);
     return;
   }
-  // A channel is stuck when it has not moved for stuck_after_ms while most of its siblings have.
-  int voltages_moving = 0, temperatures_moving = 0;
-  for (std::uint8_t cell = 0; cell < sample.cell_count; ++cell) {
-    if (sample.cell_voltage_mV[cell] != previous_.cell_voltage_mV[cell])
-      voltage_changed_ms_[cell] = now_ms;
-    if (now_ms - voltage_changed_ms_[cell] < limits_.stuck_after_ms) ++voltages_moving;
-  }
+  // A channel is stuck when it has not moved for stuck_after_ms while most of its siblings have
+  // (the cell voltages' times were kept in scan_cells).
+  const int voltages_moving = cells.voltages_moving;
+  int temperatures_moving = 0;
   for (std::uint8_t sensor = 0; sensor < sample.temperature_count; ++sensor) {
     if (sample.cell_temperature_ddegC[sensor] != previous_.cell_temperature_ddegC[sensor]) {
       temperature_changed_ms_[sensor] = now_ms;
@@ -124,24 +140,13 @@ void SampleChecks::check_stuck(const ModuleMeasurements& sample, TimeMs now_ms) 
   }
 }
 
-void SampleChecks::check_rest_drift(const ModuleMeasurements& sample, std::uint32_t balancing_mask,
-                                    TimeMs now_ms) {
+void SampleChecks::check_rest_drift(const ModuleMeasurements& sample, const CellPass& cells,
+                                    std::uint32_t balancing_mask, TimeMs now_ms) {
   // A dead cell: far below the others while they are normal.
-  std::int32_t normal_cells = 0;
-  int lowest_cell = -1;
-  std::int32_t lowest_mV = 1 << 30;
-  for (std::uint8_t cell = 0; cell < sample.cell_count; ++cell) {
-    const std::int32_t voltage_mV = sample.cell_voltage_mV[cell];
-    if (voltage_mV >= limits_.normal_cell_mV) ++normal_cells;
-    if (voltage_mV < lowest_mV) {
-      lowest_mV = voltage_mV;
-      lowest_cell = cell;
-    }
-  }
-  if (lowest_mV >= limits_.min_plausible_cell_mV && lowest_mV < limits_.dead_cell_mV &&
-      normal_cells + 1 >= sample.cell_count) {
+  if (cells.lowest_mV >= limits_.min_plausible_cell_mV && cells.lowest_mV < limits_.dead_cell_mV &&
+      cells.normal_cells + 1 >= sample.cell_count) {
     cell_abnormal_ = true;
-    abnormal_cell_ = lowest_cell;
+    abnormal_cell_ = cells.lowest_cell;
   }
   // An internal short: at rest, after relaxation, one cell sinks below the others.
   const bool at_rest = sample.current_mA < limits_.rest_current_mA &&

@@ -56,10 +56,20 @@ class SampleChecks {
   int abnormal_cell() const { return abnormal_cell_; }
 
  private:
-  void check_ranges(const ModuleMeasurements& sample);
-  void check_stuck(const ModuleMeasurements& sample, TimeMs now_ms);
-  void check_rest_drift(const ModuleMeasurements& sample, std::uint32_t balancing_mask,
-                        TimeMs now_ms);
+  /// What the checks need from the cell voltages, gathered in one pass over them.
+  struct CellPass {
+    std::int64_t sum_mV = 0;
+    int last_implausible_cell = -1;
+    int voltages_moving = 0;  // channels changed within stuck_after_ms (after the first sample)
+    std::int32_t normal_cells = 0;
+    int lowest_cell = -1;
+    std::int32_t lowest_mV = 1 << 30;
+  };
+  CellPass scan_cells(const ModuleMeasurements& sample, TimeMs now_ms);
+  void check_ranges(const ModuleMeasurements& sample, const CellPass& cells);
+  void check_stuck(const ModuleMeasurements& sample, const CellPass& cells, TimeMs now_ms);
+  void check_rest_drift(const ModuleMeasurements& sample, const CellPass& cells,
+                        std::uint32_t balancing_mask, TimeMs now_ms);
   void check_rest_drift_filtered(const ModuleMeasurements& filtered_sample);
 
   SampleCheckLimits limits_;
