@@ -153,6 +153,7 @@ void read_pcu(MapReader r, plant::PcuParameters& p) {
   }
   r.number("soft_start_current_A", p.soft_start_current_A, Range::closed(0.0, 10.0));
   r.number("min_stack_voltage_V", p.min_stack_voltage_V, Range::closed(0.0, 200.0));
+  r.number("min_supply_stack_voltage_V", p.min_supply_stack_voltage_V, Range::closed(0.0, 200.0));
   r.number("max_stack_voltage_V", p.max_stack_voltage_V, Range::above(0.0, 200.0));
   if (p.max_stack_voltage_V <= p.min_stack_voltage_V) {
     r.fail("max_stack_voltage_V", "must be above pcu.min_stack_voltage_V");

@@ -116,7 +116,8 @@ void Pcu::step(double dt_s, double stack_voltage_V, double bus_voltage_V,
 }
 
 PcuBusSource Pcu::prepare_step(double dt_s, double stack_voltage_V, double bus_voltage_estimate_V) {
-  const bool stack_alive = stack_voltage_V > kNoStackVoltage_V;
+  const bool stack_alive =
+      stack_voltage_V > std::max(kNoStackVoltage_V, parameters_.min_supply_stack_voltage_V);
   bus_reversed_ = stack_alive && mode_ != PcuMode::Off &&
                   bus_voltage_estimate_V < -parameters_.reverse_bus_detect_V;
   power_stage_running_ = stack_alive && power_stage_can_run(stack_voltage_V);

@@ -19,6 +19,10 @@ struct PcuParameters {
   /// limited to this current, so the BDU can bring BAT IN up from 0 V.
   double soft_start_current_A = 1.0;
   double min_stack_voltage_V = 38.0;  // input under-voltage lock-out
+  /// Below this the BMS's own supply, taken from the stack, browns out: nothing is drawn any more
+  /// (2.0 V per cell; the cells' voltage collapses within a few percent below empty, so a module
+  /// left in Fault for weeks cannot run its cells far below 0 %).
+  double min_supply_stack_voltage_V = 32.0;
   double max_stack_voltage_V = 60.0;
   /// Efficiency against bus-side power as a share of max_bus_power_W (linear between points).
   std::vector<std::pair<double, double>> efficiency_by_load{

@@ -326,7 +326,7 @@ TEST(SystemLoader, ParameterStructsHaveNoFieldTheLoaderMisses) {
   EXPECT_EQ(sizeof(plant::CellSpreadParameters), 32u) << hint;
   EXPECT_EQ(sizeof(plant::ModuleParameters), 208u) << hint;
   EXPECT_EQ(sizeof(plant::SensorErrorParameters), 104u) << hint;
-  EXPECT_EQ(sizeof(plant::PcuParameters), 168u) << hint;
+  EXPECT_EQ(sizeof(plant::PcuParameters), 176u) << hint;
   EXPECT_EQ(sizeof(plant::BduParameters), 216u) << hint;
   EXPECT_EQ(sizeof(plant::FuseParameters), 48u) << hint;
   EXPECT_EQ(sizeof(plant::InverterParameters), 64u) << hint;
