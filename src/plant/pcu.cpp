@@ -143,7 +143,8 @@ PcuBusSource Pcu::prepare_step(double dt_s, double stack_voltage_V, double bus_v
 
 void Pcu::complete_step(double dt_s, double bus_current_A, double bus_voltage_V,
                         double stack_voltage_V, double surroundings_degC) {
-  const bool stack_alive = stack_voltage_V > kNoStackVoltage_V;
+  const bool stack_alive =
+      stack_voltage_V > std::max(kNoStackVoltage_V, parameters_.min_supply_stack_voltage_V);
   bus_current_A_ = power_stage_running_ ? bus_current_A : 0.0;
   if (stack_alive) {
     update_power_balance(stack_voltage_V, bus_voltage_V, standing_draw_W(power_stage_running_));
