@@ -238,8 +238,8 @@ void BduController::send_module_commands(TimeMs now_ms) {
   update_share_offsets();
   // Someone must raise and hold the bus (precharge, or an empty battery waiting to be charged):
   // while no module may discharge a keep-alive's worth, every module is allowed that much
-  // (ModuleBms::update_limits). Otherwise a module at its empty end stays at zero instead of
-  // draining on beside the others.
+  // (ModuleBms::update_limits). Only then: allowed always, a module at its empty end would keep
+  // draining beside the others instead of staying at zero.
   const bool connected =
       state_ == BduState::Idle || state_ == BduState::Charge || state_ == BduState::Discharge;
   bool bus_held = false;
