@@ -82,12 +82,8 @@ void InverterLink::read_sofar(const firmware::CanFrame& frame, std::uint64_t now
   } else if (sofar::decode_alarms(frame, bits)) {
     code_bits_[input] = bits;
   } else if (sofar::RequestFlags flags; sofar::decode_request_flags(frame, flags)) {
+    // Taken with the next 0x351 (every second), like the Pylon flag with its ensemble answer.
     full_charge_requested_[input] = flags.full_charge_request;
-    if (limits_seen_[input]) {
-      plant::BatteryLimits current = inverter_.battery_limits(static_cast<int>(input));
-      current.full_charge_requested = flags.full_charge_request;
-      inverter_.set_battery_limits(static_cast<int>(input), current);
-    }
   }
 }
 

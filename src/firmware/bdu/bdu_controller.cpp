@@ -537,12 +537,10 @@ void BduController::update_limits() {
     // share of what the inverter is offered follows, or the inverter is offered current the
     // modules will not deliver and the bus sags to the discharge voltage limit.
     // A module whose codes stop a direction offers nothing that way.
-    const std::int32_t module_charge_mA = entry.charge_blocked ? 0
-                                          : entry.derating     ? entry.charge_limit_mA / 2
-                                                               : entry.charge_limit_mA;
-    const std::int32_t module_discharge_mA = entry.discharge_blocked ? 0
-                                             : entry.derating        ? entry.discharge_limit_mA / 2
-                                                                     : entry.discharge_limit_mA;
+    const std::int32_t module_charge_mA =
+        entry.derating ? entry.allowed_charge_mA() / 2 : entry.allowed_charge_mA();
+    const std::int32_t module_discharge_mA =
+        entry.derating ? entry.allowed_discharge_mA() / 2 : entry.allowed_discharge_mA();
     charge_mA += module_charge_mA;
     discharge_mA += module_discharge_mA;
     weakest_charge_mA = std::min(weakest_charge_mA, module_charge_mA);

@@ -15,8 +15,6 @@ namespace bts::firmware {
 
 namespace {
 
-constexpr std::int32_t kModuleFullCurrent_mA = 7500;         // PCU bus-side maximum (REQ-TOP-1)
-constexpr std::int64_t kModuleRatedPower_W = 2500;           // ... and its power (REQ-TOP-1)
 constexpr std::int32_t kModuleNominalCapacity_mAh = 100000;  // 100 Ah cells (REQ-TOP-1, 5.12 kWh)
 constexpr std::uint8_t kMaxCountedFrameGap = 10;             // status every 100 ms, timeout 1 s
 
@@ -178,8 +176,7 @@ void BduController::update_module_limits(ModuleEntry& entry) const {
   // would raise the offer and the sag with it (converters at their power limit look like a
   // negative resistance), and a rising bus while charging must lower it.
   const std::int32_t full_mA =
-      converter_full_current_mA(std::max(bus_setpoint_dV_, measurements_.bat_in_voltage_dV),
-                                kModuleFullCurrent_mA, kModuleRatedPower_W);
+      converter_full_current_mA(std::max(bus_setpoint_dV_, measurements_.bat_in_voltage_dV));
   // The tapers once, for the limits at the power bound and the window at full current.
   const CurrentShares shares =
       module_current_shares(entry.min_cell_mV, entry.max_cell_mV, entry.min_temperature_ddegC,
@@ -187,7 +184,7 @@ void BduController::update_module_limits(ModuleEntry& entry) const {
   const CurrentLimits limits = shares.of(full_mA);
   entry.charge_limit_mA = limits.charge_mA;
   entry.discharge_limit_mA = limits.discharge_mA;
-  const CurrentLimits window = shares.of(kModuleFullCurrent_mA);
+  const CurrentLimits window = shares.of(kConverterMaxCurrent_mA);
   entry.charge_window_mA = window.charge_mA;
   entry.discharge_window_mA = window.discharge_mA;
 }
@@ -201,8 +198,8 @@ void BduController::update_share_offsets() {
     inputs[k].active = connected && entry.reporting;
     inputs[k].soc_permille = entry.soc_permille;
     inputs[k].capacity_mAh = entry.capacity_permille * (kModuleNominalCapacity_mAh / 1000);
-    inputs[k].charge_limit_mA = entry.charge_blocked ? 0 : entry.charge_limit_mA;
-    inputs[k].discharge_limit_mA = entry.discharge_blocked ? 0 : entry.discharge_limit_mA;
+    inputs[k].charge_limit_mA = entry.allowed_charge_mA();
+    inputs[k].discharge_limit_mA = entry.allowed_discharge_mA();
   }
   // The BDU's output current is what the modules' converters deliver together (bus side).
   share_offset_mA_ =
@@ -244,8 +241,7 @@ void BduController::send_module_commands(TimeMs now_ms) {
       state_ == BduState::Idle || state_ == BduState::Charge || state_ == BduState::Discharge;
   bool bus_held = false;
   for (const ModuleEntry& entry : modules_) {
-    bus_held |= entry.reporting && !entry.discharge_blocked &&
-                entry.discharge_limit_mA >= link::kBusKeepAlive_mA;
+    bus_held |= entry.reporting && entry.allowed_discharge_mA() >= link::kBusKeepAlive_mA;
   }
   const bool keep_alive = !connected || !bus_held;
   for (std::uint8_t k = 0; k < link::kMaxModules; ++k) {
@@ -254,8 +250,8 @@ void BduController::send_module_commands(TimeMs now_ms) {
     link::BduShare share;
     share.module_address = static_cast<std::uint8_t>(k + 1);
     share.current_offset_mA = std::clamp(sag_offset_mA_ + share_offset_mA_[k], -10000, 10000);
-    const std::int32_t discharge_mA = entry.discharge_blocked ? 0 : entry.discharge_window_mA;
-    share.charge_limit_mA = std::clamp(entry.charge_blocked ? 0 : entry.charge_window_mA, 0, 10000);
+    const std::int32_t discharge_mA = entry.allowed_discharge_window_mA();
+    share.charge_limit_mA = std::clamp(entry.allowed_charge_window_mA(), 0, 10000);
     share.discharge_limit_mA = std::clamp(
         keep_alive ? std::max(discharge_mA, link::kBusKeepAlive_mA) : discharge_mA, 0, 10000);
     share.counter = tx_counter_;

@@ -53,6 +53,13 @@ struct ModuleEntry {
   // 2.5 kW at whatever the bus is, so a sagging bus still gets all it can give).
   std::int32_t charge_window_mA = 0;
   std::int32_t discharge_window_mA = 0;
+  /// The above with a stopped direction at zero: what the BDU offers, shares and sends.
+  std::int32_t allowed_charge_mA() const { return charge_blocked ? 0 : charge_limit_mA; }
+  std::int32_t allowed_discharge_mA() const { return discharge_blocked ? 0 : discharge_limit_mA; }
+  std::int32_t allowed_charge_window_mA() const { return charge_blocked ? 0 : charge_window_mA; }
+  std::int32_t allowed_discharge_window_mA() const {
+    return discharge_blocked ? 0 : discharge_window_mA;
+  }
   // Cell data (1 s frames); what the inverter's per-module inquiries are answered with.
   std::array<std::uint16_t, 16> cell_mV = filled<std::uint16_t, 16>(0xFFFF);
   std::array<std::int16_t, 8> cell_temperature_ddegC = filled<std::int16_t, 8>(-32768);

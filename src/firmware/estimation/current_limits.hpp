@@ -21,14 +21,15 @@ constexpr std::int32_t taper_permille(std::int32_t value, std::int32_t full, std
   return static_cast<std::int32_t>(std::clamp<std::int64_t>(share, 0, 1000));
 }
 
+inline constexpr std::int32_t kConverterMaxCurrent_mA = 7500;  // PCU bus side (REQ-TOP-1)
+inline constexpr std::int64_t kConverterMaxPower_W = 2500;     // ... and its power
+
 /// What one module's converter can carry on the bus side at a bus voltage: 7.5 A, and no more
 /// than 2.5 kW (REQ-TOP-1); above 333 V the power is the tighter bound.
-constexpr std::int32_t converter_full_current_mA(std::int32_t bus_dV,
-                                                 std::int32_t max_current_mA = 7500,
-                                                 std::int64_t max_power_W = 2500) {
-  if (bus_dV <= 0) return max_current_mA;
+constexpr std::int32_t converter_full_current_mA(std::int32_t bus_dV) {
+  if (bus_dV <= 0) return kConverterMaxCurrent_mA;
   return static_cast<std::int32_t>(
-      std::min<std::int64_t>(max_current_mA, max_power_W * 10'000 / bus_dV));
+      std::min<std::int64_t>(kConverterMaxCurrent_mA, kConverterMaxPower_W * 10'000 / bus_dV));
 }
 
 /// The share of its full current a module allows each way, in permille, from its extremes.

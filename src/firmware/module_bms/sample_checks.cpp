@@ -163,14 +163,14 @@ void SampleChecks::check_rest_drift(const ModuleMeasurements& sample, const Cell
       rest_filtered_mV_[cell] = sample.cell_voltage_mV[cell];
   }
   // Compared on filtered voltages: a cell that sinks keeps sinking, noise averages out.
-  ModuleMeasurements filtered = sample;
   const double gain = 1.0 / std::max<std::int32_t>(limits_.rest_filter_samples, 1);
-  for (std::uint8_t cell = 0; cell < sample.cell_count; ++cell) {
+  for (std::uint8_t cell = 0; cell < sample.cell_count; ++cell)
     rest_filtered_mV_[cell] += gain * (sample.cell_voltage_mV[cell] - rest_filtered_mV_[cell]);
+  if (now_ms - rest_since_ms_ < limits_.rest_settle_ms) return;
+  ModuleMeasurements filtered = sample;
+  for (std::uint8_t cell = 0; cell < sample.cell_count; ++cell)
     filtered.cell_voltage_mV[cell] =
         static_cast<std::int32_t>(std::lround(rest_filtered_mV_[cell]));
-  }
-  if (now_ms - rest_since_ms_ < limits_.rest_settle_ms) return;
   check_rest_drift_filtered(filtered);
 }
 
