@@ -704,7 +704,8 @@ std::vector<double> read_number_list(const YamlSource& source, const YAML::Node&
   return values;
 }
 
-/// inverter_link: {protocol: sofar | pylon-hv, pylon_dialect: spec | sofar-hyd | ...}
+/// inverter_link: {protocol: sofar | pylon-hv, pylon_dialect: spec | sofar-hyd | ...,
+/// honours_full_charge_request: bool, honours_force_charge_request: bool}
 void read_inverter_link(MapReader r, Scenario& s) {
   if (const YAML::Node* protocol = r.find("protocol")) {
     s.inverter_protocol = read_choice<firmware::InverterProtocol>(
@@ -717,6 +718,14 @@ void read_inverter_link(MapReader r, Scenario& s) {
     for (const auto& named : firmware::pylon_hv::kNamedDialects)
       choices.emplace_back(std::string(named.name), named.dialect);
     s.pylon_dialect = read_choice(r.source(), *dialect, r.key_path("pylon_dialect"), choices);
+  }
+  for (auto [key, setting] :
+       {std::pair{"honours_full_charge_request", &s.honours_full_charge_request},
+        std::pair{"honours_force_charge_request", &s.honours_force_charge_request}}) {
+    if (!r.has(key)) continue;
+    bool value = false;
+    r.boolean(key, value);
+    *setting = value;
   }
   r.finish();
 }
@@ -976,6 +985,10 @@ void validate_scenario(const sim::Scenario& scenario, const plant::SystemDescrip
 void apply_scenario_to_system(const sim::Scenario& scenario, plant::SystemDescription& system) {
   if (scenario.seed) system.seed = *scenario.seed;
   if (scenario.household) system.household = *scenario.household;
+  if (scenario.honours_full_charge_request)
+    system.inverter.honours_full_charge_request = *scenario.honours_full_charge_request;
+  if (scenario.honours_force_charge_request)
+    system.inverter.honours_force_charge_request = *scenario.honours_force_charge_request;
   if (scenario.ambient) {
     system.ambient = *scenario.ambient;
     if (scenario.ambient_follows_household_clock) {

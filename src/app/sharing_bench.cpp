@@ -85,8 +85,21 @@ nlohmann::json energy_case(firmware::ModuleSharing sharing, const EnergyBenchOpt
   result["stop_after_s"] = stop_s - 60.0;
   result["stop_reason"] = stop_reason;
   nlohmann::json socs = nlohmann::json::array();
-  for (int m = 0; m < 4; ++m) socs.push_back(runner.plant().module(0, m).truth().soc_mean * 100.0);
+  nlohmann::json weakest = nlohmann::json::array();
+  for (int m = 0; m < 4; ++m) {
+    socs.push_back(runner.plant().module(0, m).truth().soc_mean * 100.0);
+    weakest.push_back(runner.plant().module(0, m).truth().soc_min * 100.0);
+  }
   result["module_true_soc_at_stop_percent"] = socs;
+  // Each module's weakest cell: where its lowest cell voltage ended the discharge.
+  result["module_weakest_cell_soc_at_stop_percent"] = weakest;
+  // Where the energy went: delivered, still in the cells, and lost on the way (the converters'
+  // conversion losses and standing draw, the cells' and cables' resistance, the BMS boards).
+  const double left_Wh = runner.plant().stored_energy_Wh();
+  result["energy_lost_on_the_way_Wh"] = held_Wh - delivered_Wh - left_Wh;
+  result["share_lost_on_the_way"] =
+      held_Wh > 0.0 ? (held_Wh - delivered_Wh - left_Wh) / held_Wh : 0.0;
+  result["share_left_in_cells"] = held_Wh > 0.0 ? left_Wh / held_Wh : 0.0;
   result["codes_seen"] = std::vector<std::string>(codes.begin(), codes.end());
   result["wall_s"] =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();

@@ -33,8 +33,10 @@ plant::SystemDescription soc_bench_system(const SocBenchCase& bench_case, unsign
   sensors.temperature_offset_sd_degC = 1.0;
   description.household.kind = plant::HouseholdProfileKind::PvHomeDay;
   // The installer allowed the inverter to charge the battery from the grid when it asks for a
-  // calibration (full) charge (docs/firmware.md, "Calibration charge").
+  // calibration (full) charge or, empty, for a forced charge (docs/firmware.md, "Calibration
+  // charge", D-EMPTY).
   description.inverter.honours_full_charge_request = true;
+  description.inverter.honours_force_charge_request = true;
   if (bench_case.winter) {
     description.ambient.kind = plant::AmbientProfileKind::Winter;
   } else {

@@ -245,6 +245,7 @@ void read_inverter(MapReader r, plant::InverterParameters& p) {
   r.number("voltage_taper_band_V", p.voltage_taper_band_V, Range::closed(0.0, 50.0));
   r.integer("battery_inputs", p.battery_inputs, 1, plant::SystemDescription::kMaxBdus);
   r.boolean("honours_full_charge_request", p.honours_full_charge_request);
+  r.boolean("honours_force_charge_request", p.honours_force_charge_request);
   r.finish();
 }
 

@@ -94,7 +94,10 @@ void Inverter::step(double time_s, double dt_s,
     if (total_available_W > 0.0 && available_W[k] > 0.0) {
       target_A = request_W * (available_W[k] / total_available_W) / voltage_V;
     }
-    if (parameters_.honours_full_charge_request && limits_[k].full_charge_requested) {
+    const bool charge_asked =
+        (parameters_.honours_full_charge_request && limits_[k].full_charge_requested) ||
+        (parameters_.honours_force_charge_request && limits_[k].force_charge_requested);
+    if (charge_asked) {
       target_A = std::min(target_A, windows[k].charge_A);  // charge_A <= 0: as much as allowed
     }
     // Ramp towards the target, but a lowered limit applies at once: limits are never exceeded.

@@ -24,6 +24,9 @@ struct BatteryLimits {
   /// The battery asks for a full (calibration) charge: an inverter that honours it charges this
   /// input at what the battery allows, from PV and the grid, until the request is withdrawn.
   bool full_charge_requested = false;
+  /// The battery is empty and asks to be charged now (forced charge): an inverter that honours
+  /// it charges this input at what the battery allows, from PV and the grid, until withdrawn.
+  bool force_charge_requested = false;
 };
 
 /// Ground-truth energy through one battery input, at the inverter's terminals.

@@ -62,6 +62,10 @@ struct InverterParameters {
   /// does for its own batteries (docs/protocols/inverter.md). Off by default: charging a battery
   /// from the grid is an installer's setting on most hybrid inverters.
   bool honours_full_charge_request = false;
+  /// An empty battery's forced-charge request (Pylon HV 0x4250 byte 0 bit 3, Sofar 0x35C bit 5)
+  /// is met the same way. Off by default for the same reason; an inverter that does not honour
+  /// it leaves the battery to park and, at its deep limit, shut down (docs/firmware.md, D-EMPTY).
+  bool honours_force_charge_request = false;
   /// Charge current tapers linearly to zero over this band below the charge voltage limit, and
   /// discharge current over this band above the discharge voltage limit (CV behaviour).
   double voltage_taper_band_V = 2.0;

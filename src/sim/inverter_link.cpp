@@ -57,6 +57,7 @@ void InverterLink::send_request(std::uint64_t now_us) {
 void InverterLink::use_limits(std::size_t input, plant::BatteryLimits limits,
                               std::uint64_t now_us) {
   limits.full_charge_requested = full_charge_requested_[input];
+  limits.force_charge_requested = force_charge_requested_[input];
   inverter_.set_battery_limits(static_cast<int>(input), limits);
   last_limits_us_[input] = now_us;
   limits_seen_[input] = true;
@@ -84,6 +85,7 @@ void InverterLink::read_sofar(const firmware::CanFrame& frame, std::uint64_t now
   } else if (sofar::RequestFlags flags; sofar::decode_request_flags(frame, flags)) {
     // Taken with the next 0x351 (every second), like the Pylon flag with its ensemble answer.
     full_charge_requested_[input] = flags.full_charge_request;
+    force_charge_requested_[input] = flags.force_charge;
   }
 }
 
@@ -97,6 +99,7 @@ void InverterLink::read_pylon(const firmware::CanFrame& frame, std::uint64_t now
   soc_percent_[input] = report.values.soc_permille / 10.0;
   code_bits_[input] = report.values.codes.bits();
   full_charge_requested_[input] = report.values.balance_charge_request;
+  force_charge_requested_[input] = report.values.forced_charge_request;
   // The limits arrive in 0x4220; 0x4280 (forbidden), sent later in the same answer, zeroes a
   // direction, so the limits are taken when the last frame of the ensemble answer arrives.
   if (parts->first != pylon_hv::kFaultExtension) return;

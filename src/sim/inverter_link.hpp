@@ -60,7 +60,8 @@ class InverterLink {
   std::array<bool, 2> limits_seen_{};
   std::array<double, 2> soc_percent_{};
   std::array<std::uint32_t, 2> code_bits_{};
-  std::array<bool, 2> full_charge_requested_{};  // the battery asks for a full charge
+  std::array<bool, 2> full_charge_requested_{};   // the battery asks for a full charge
+  std::array<bool, 2> force_charge_requested_{};  // ... or, empty, for a forced charge
   std::array<firmware::pylon_hv::BatteryReport, 2> pylon_reports_{};
 };
 

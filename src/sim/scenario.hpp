@@ -100,6 +100,9 @@ struct Scenario {
   /// What the BDUs and the inverter speak on the inverter CAN port.
   firmware::InverterProtocol inverter_protocol = firmware::InverterProtocol::SofarExtended;
   firmware::pylon_hv::PylonDialect pylon_dialect{};
+  /// The inverter's installer settings, when the scenario sets them (else the system's).
+  std::optional<bool> honours_full_charge_request;
+  std::optional<bool> honours_force_charge_request;
   /// How each BDU splits its current among its modules (REQ-FEA-2); Equal is the baseline.
   firmware::ModuleSharing module_sharing = firmware::ModuleSharing::RemainingCharge;
   std::vector<ScenarioEvent> events;      // sorted by time

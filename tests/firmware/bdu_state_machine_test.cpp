@@ -33,6 +33,7 @@
 #include "fake_bdu_hal.hpp"
 #include "firmware/bdu/bdu_controller.hpp"
 #include "firmware/estimation/current_limits.hpp"
+#include "firmware/inverter/pylon_hv_protocol.hpp"
 #include "firmware/inverter/sofar_protocol.hpp"
 #include "firmware/lights/indicator_lights.hpp"
 #include "firmware/link/link_protocol.hpp"
@@ -132,6 +133,9 @@ std::pair<BduConditions, AfterOpening> conditions_for(Guard guard) {
       break;
     case G::UpdateFinished:
       c.update_finished = true;
+      break;
+    case G::DeepDischarge:
+      c.deep_discharge = true;
       break;
   }
   return {c, after};
@@ -1224,6 +1228,132 @@ TEST(BduStateMachine, Transition_Fault_FaultsCleared_to_Standby) {
   expect_standby_lights(rig);
 }
 
+/// Both modules at their empty end (decision D-EMPTY): A4 raised, lowest cell 2.88 V, SOC 1 %.
+void make_modules_empty(Rig& rig, std::int32_t lowest_cell_mV = 2880) {
+  for (fake::FakeModule& module : rig.modules.modules) {
+    module.codes.set(Code::A4);
+    module.min_cell_mV = lowest_cell_mV;
+    module.soc_permille = 10;
+  }
+}
+
+std::optional<sofar::RequestFlags> last_request_flags(const Rig& rig) {
+  const std::uint32_t id = sofar::id_for(sofar::kRequestFlags, rig.config().bdu_index);
+  for (auto it = rig.hal.com_sent.rbegin(); it != rig.hal.com_sent.rend(); ++it) {
+    sofar::RequestFlags flags;
+    if (it->frame.id == id && sofar::decode_request_flags(it->frame, flags)) return flags;
+  }
+  return std::nullopt;
+}
+
+TEST(BduStateMachine, Transition_Standby_DeepDischarge_to_Shutdown) {
+  expect_row(S::Standby, G::DeepDischarge, S::Shutdown);
+  Rig rig;
+  ASSERT_TRUE(rig.to_idle()) << rig.history();
+  rig.advance(1000);
+  ASSERT_TRUE(last_request_flags(rig).has_value());
+  EXPECT_FALSE(last_request_flags(rig)->force_charge) << "SOC 50 %: nothing to ask";
+  make_modules_empty(rig);
+  const TimeMs empty_ms = rig.now();
+  // Empty: it asks the inverter for a forced charge at once (0x35C bit 5) ...
+  rig.advance(2100);
+  EXPECT_TRUE(rig.bdu.force_charge_requested());
+  EXPECT_TRUE(last_request_flags(rig)->force_charge);
+  EXPECT_TRUE(rig.bdu.pylon_values().forced_charge_request) << "0x4250 byte 0 bit 3";
+  EXPECT_EQ(rig.bdu.inverter_values().discharge_current_limit_dA, 0);
+  EXPECT_GT(rig.bdu.inverter_values().charge_current_limit_dA, 0);
+  // ... and holds the bus for 30 min for it to come; nobody charges, so it parks: relays open,
+  // converters in energy saving, still asking.
+  const TimeMs park_ms = rig.bdu.empty_guard().config().park_after_ms;
+  rig.advance(park_ms - 5000);
+  EXPECT_EQ(rig.bdu.state(), S::Idle) << rig.history();
+  ASSERT_TRUE(rig.run_until_state(S::Standby, 10000)) << rig.history();
+  EXPECT_GE(rig.now() - empty_ms, park_ms);
+  EXPECT_TRUE(rig.bdu.empty_guard().parked());
+  rig.advance(1100);
+  expect_outputs(rig, rig.entered_at(S::Standby), kStandbyOutputs);
+  EXPECT_TRUE(last_request_flags(rig)->force_charge);
+  // The modules' own draw goes on; a cell reaches its deep limit: everything switches off.
+  make_modules_empty(rig, 2700);
+  ASSERT_TRUE(rig.run_until_state(S::Shutdown, 1500)) << rig.history();
+  EXPECT_EQ(rig.changes.back().from, S::Standby);
+  expect_shutdown(rig);
+  EXPECT_FALSE(rig.bdu.force_charge_requested());
+}
+
+TEST(BduStateMachine, Refused_FaultWithADeepCell_KeepsItsFaultLights) {
+  // A module's shorted cell is that module's fault: the BDU stays in Fault, showing it.
+  Rig rig;
+  ASSERT_TRUE(rig.to_standby()) << rig.history();
+  rig.modules.modules[0].codes.set(Code::F7);
+  rig.modules.modules[0].codes.set(Code::F4);
+  rig.modules.modules[0].min_cell_mV = 2400;
+  ASSERT_TRUE(rig.run_until_state(S::Fault, 300)) << rig.history();
+  rig.advance(10 * 60 * 1000);
+  EXPECT_EQ(rig.bdu.state(), S::Fault) << rig.history();
+  expect_code_lights(rig, Code::F4);
+}
+
+TEST(BduStateMachine, Refused_EmptyButCharged_StaysConnected) {
+  Rig rig;
+  ASSERT_TRUE(rig.to_idle()) << rig.history();
+  rig.advance(6 * 60 * 1000);  // long past the wake-up
+  make_modules_empty(rig);
+  rig.hal.load_current_dA = -50;  // the inverter answers the request: 5 A in
+  ASSERT_TRUE(rig.run_until_state(S::Charge, 5000)) << rig.history();
+  const TimeMs charging_ms = rig.now();
+  rig.advance(rig.bdu.empty_guard().config().park_after_ms + 60000);
+  EXPECT_FALSE(rig.visited_since(S::Opening, charging_ms)) << rig.history();
+  EXPECT_EQ(rig.bdu.state(), S::Charge);
+  EXPECT_FALSE(rig.bdu.empty_guard().parked());
+}
+
+TEST(BduStateMachine, Refused_ParkedEmpty_ReconnectsHourlyForACharge) {
+  Rig rig;
+  ASSERT_TRUE(rig.to_idle()) << rig.history();
+  make_modules_empty(rig);
+  const EmptyGuardConfig& guard = rig.bdu.empty_guard().config();
+  ASSERT_TRUE(rig.run_until_state(S::Standby, guard.park_after_ms + 10000)) << rig.history();
+  const TimeMs parked_ms = rig.now();
+  // An hour later it reconnects (the inverter may have PV to spare by then) ...
+  ASSERT_TRUE(rig.run_until_state(S::Idle, guard.probe_interval_ms + 30000)) << rig.history();
+  EXPECT_GE(rig.now() - parked_ms, guard.probe_interval_ms);
+  // ... is charged, and stays.
+  rig.hal.load_current_dA = -100;
+  ASSERT_TRUE(rig.run_until_state(S::Charge, 5000)) << rig.history();
+  for (fake::FakeModule& module : rig.modules.modules) {
+    module.codes = CodeSet{};
+    module.min_cell_mV = 3200;
+  }
+  const TimeMs charging_ms = rig.now();
+  rig.advance(guard.probe_length_ms + 60000);
+  EXPECT_EQ(rig.bdu.state(), S::Charge) << rig.history();
+  EXPECT_FALSE(rig.visited_since(S::Standby, charging_ms));
+  EXPECT_FALSE(rig.bdu.empty_guard().parked());
+}
+
+TEST(BduStateMachine, Refused_ParkedEmpty_APylonChargeCommandReconnectsAtOnce) {
+  BduConfig config = test_config();
+  config.inverter_protocol = InverterProtocol::PylonHv;
+  Rig rig(2, config);
+  rig.inverter.pylon = true;
+  ASSERT_TRUE(rig.to_idle()) << rig.history();
+  make_modules_empty(rig);
+  ASSERT_TRUE(rig.run_until_state(S::Standby, rig.bdu.empty_guard().config().park_after_ms + 10000))
+      << rig.history();
+  rig.advance(60000);
+  ASSERT_EQ(rig.bdu.state(), S::Standby);
+  // 0x8210 byte 0 0xAA: "close the relay to charge".
+  pylon_hv::InverterCommand charge;
+  charge.kind = pylon_hv::InverterCommand::Kind::Relay;
+  charge.address = pylon_hv::address_for(config.pylon_dialect, config.bdu_index);
+  charge.charge_command = true;
+  const TimeMs sent_ms = rig.now();
+  rig.hal.push_com(pylon_hv::encode_command(charge));
+  ASSERT_TRUE(rig.run_until_state(S::Idle, 10000)) << rig.history();
+  EXPECT_LT(rig.now() - sent_ms, 5000u);
+}
+
 TEST(BduStateMachine, Transition_Updating_UpdateFinished_to_SelfTest) {
   expect_row(S::Updating, G::UpdateFinished, S::SelfTest);
   Rig rig;
@@ -1578,7 +1708,7 @@ struct CoveredRow {
 };
 
 // Every row of bdu_transition_table() has its Transition_* scenario test above.
-constexpr std::array<CoveredRow, 34> kCoveredRows{{
+constexpr std::array<CoveredRow, 35> kCoveredRows{{
     {S::SelfTest, G::ShutdownPressed, S::Shutdown},
     {S::Standby, G::ShutdownPressed, S::Shutdown},
     {S::Fault, G::ShutdownPressed, S::Shutdown},
@@ -1613,6 +1743,7 @@ constexpr std::array<CoveredRow, 34> kCoveredRows{{
     {S::Opening, G::OpeningDoneToStandby, S::Standby},
     {S::Fault, G::FaultsCleared, S::Standby},
     {S::Updating, G::UpdateFinished, S::SelfTest},
+    {S::Standby, G::DeepDischarge, S::Shutdown},
 }};
 
 // Rows the table should have and has not (the two FIRMWARE BUG tests above); accepted here so

@@ -87,6 +87,31 @@ TEST(Inverter, HonoursAFullChargeRequestWhenSetTo) {
   EXPECT_NEAR(settled_current_A(charging, 400.0), 3.75, 1e-9);
 }
 
+// An empty battery's forced-charge request is met the same way, and only by an inverter set to
+// honour that request: the full-charge setting alone does not answer it.
+TEST(Inverter, HonoursAForcedChargeRequestWhenSetTo) {
+  auto limits = generous_limits();
+  limits.charge_current_limit_A = 6.0;
+  limits.discharge_current_limit_A = 0.0;  // empty
+  limits.force_charge_requested = true;
+  InverterParameters honouring = fast_inverter();
+  honouring.honours_force_charge_request = true;
+  Inverter charging(honouring, constant_request(1500.0), 1);
+  charging.set_battery_limits(0, limits);
+  EXPECT_NEAR(settled_current_A(charging, 400.0), -6.0, 1e-9);
+  EXPECT_GT(charging.grid_power_W(), 1500.0 + 2300.0);
+
+  InverterParameters full_only = fast_inverter();
+  full_only.honours_full_charge_request = true;
+  Inverter not_set(full_only, constant_request(1500.0), 1);
+  not_set.set_battery_limits(0, limits);
+  EXPECT_NEAR(settled_current_A(not_set, 400.0), 0.0, 1e-9) << "empty, and nobody charges it";
+
+  limits.force_charge_requested = false;
+  charging.set_battery_limits(0, limits);
+  EXPECT_NEAR(settled_current_A(charging, 400.0), 0.0, 1e-9);
+}
+
 // An inverter whose battery type is set wrong ignores the reported current limits: it follows
 // the request up to its own power rating, still keeping the voltage limits and drawing nothing
 // from a battery it does not hear.

@@ -147,7 +147,7 @@ BduConditions BduController::conditions(TimeMs now_ms, const ButtonPresses& pres
   // A Pylon HV keep-relay request lets the relays stay on for 5 min without the inverter; a
   // sleep request keeps them open until the inverter wakes the battery.
   const bool inverter_ok = inverter_seen_ || black_start_window_ || keep_relay_active(now_ms);
-  const bool held_open = inverter_sleep_ || remote_disconnect_;
+  const bool held_open = inverter_sleep_ || remote_disconnect_ || empty_guard_.holds_open();
   c.connect_wanted = measurements_.dc_switch_closed && inverter_ok && reporting > 0 && !held_open;
   c.disconnect_wanted =
       !measurements_.dc_switch_closed || !inverter_ok || reporting == 0 || held_open;
@@ -166,6 +166,7 @@ BduConditions BduController::conditions(TimeMs now_ms, const ButtonPresses& pres
   c.idle_current = direction_ == 0;
   c.below_break_current = std::abs(measurements_.output_current_dA) < config_.break_current_dA;
   c.opening_timed_out = in_state_ms >= config_.opening_bound_ms;
+  c.deep_discharge = empty_guard_.deep_discharge_shutdown();
   c.update_requested = update_requested_;
   c.update_finished = update_phase_ == UpdatePhase::Done;
   if (!c.fault_active) {
@@ -196,6 +197,7 @@ void BduController::enter(BduState state, TimeMs now_ms) {
       black_start_window_ = false;
       inverter_sleep_ = false;
       keep_relay_until_ms_ = 0;
+      empty_guard_.reset();
       break;
     case BduState::SelfTest:
       hal_.set_link_enable_out(true);
@@ -360,9 +362,35 @@ void BduController::task_100ms(TimeMs now_ms) {
 
 void BduController::task_1s(TimeMs now_ms) {
   if (state_ == BduState::Shutdown) return;
+  update_empty_guard(now_ms);
   send_inverter_frames(now_ms);
   send_peer_status(now_ms);
   record_.save_if_due(hal_, now_ms);
+}
+
+void BduController::update_empty_guard(TimeMs now_ms) {
+  EmptyGuardInputs inputs;
+  inputs.awake = state_ != BduState::Shutdown;
+  inputs.connected =
+      state_ == BduState::Idle || state_ == BduState::Charge || state_ == BduState::Discharge;
+  inputs.standing_by = state_ == BduState::Standby;
+  inputs.charging = direction_ == -1;
+  inputs.black_start_window = black_start_window_;
+  inputs.soc_permille = soc_permille_;
+  int reporting = 0, at_empty_end = 0;
+  std::int32_t lowest_cell_mV = INT32_MAX;
+  bool chargeable = false;
+  for (const ModuleEntry& entry : modules_) {
+    if (!entry.reporting) continue;
+    ++reporting;
+    chargeable |= entry.allowed_charge_mA() > 0;
+    if (entry.codes.has(Code::A4) || entry.codes.has(Code::F4)) ++at_empty_end;
+    lowest_cell_mV = std::min(lowest_cell_mV, entry.min_cell_mV);
+  }
+  inputs.every_module_at_empty_end = reporting > 0 && at_empty_end == reporting;
+  inputs.lowest_cell_mV = reporting > 0 ? lowest_cell_mV : 0;
+  inputs.charge_possible = chargeable && !diagnosis_.reaction().charging_blocked;
+  empty_guard_.update(inputs, now_ms);
 }
 
 void BduController::update_direction(TimeMs now_ms) {

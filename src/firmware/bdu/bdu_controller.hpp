@@ -10,6 +10,7 @@
 #include "firmware/bdu/bdu_record.hpp"
 #include "firmware/bdu/bdu_state_machine.hpp"
 #include "firmware/bdu/black_start_button.hpp"
+#include "firmware/bdu/empty_battery_guard.hpp"
 #include "firmware/bdu/module_sharing.hpp"
 #include "firmware/bdu/module_table.hpp"
 #include "firmware/common/codes.hpp"
@@ -92,6 +93,9 @@ class BduController {
   std::int32_t soh_permille() const { return soh_permille_; }
   /// A module asks for a full charge (its SOC uncertainty grew too large): for the inverter.
   bool calibration_charge_requested() const { return calibration_charge_requested_; }
+  /// The battery is empty and asks the inverter to charge it (D-EMPTY), or has parked.
+  bool force_charge_requested() const { return empty_guard_.force_charge_requested(); }
+  const EmptyBatteryGuard& empty_guard() const { return empty_guard_; }
   std::int32_t bus_setpoint_dV() const { return bus_setpoint_dV_; }
   const BduMeasurements& last_measurements() const { return measurements_; }
   const FirmwareVersion& firmware_version() const { return config_.firmware_version; }
@@ -130,6 +134,7 @@ class BduController {
   void run_state(TimeMs now_ms);
   void run_precharge(TimeMs now_ms);
   void update_direction(TimeMs now_ms);
+  void update_empty_guard(TimeMs now_ms);
   void update_aggregates(TimeMs now_ms);
   void update_diagnosis(TimeMs now_ms);
   void update_limits();
@@ -227,6 +232,7 @@ class BduController {
   TimeMs update_phase_since_ms_ = 0;
   std::int32_t sent_discharge_limit_dA_ = -1;
   BduRecordKeeper record_;
+  EmptyBatteryGuard empty_guard_;
 };
 
 }  // namespace bts::firmware

@@ -64,6 +64,7 @@ bool BduController::handle_pylon_frame(const CanFrame& frame, TimeMs now_ms) {
       // "Close the relay to charge / discharge": wakes a sleeping battery; the state machine
       // then connects as for any wanted connection (protections still decide).
       if (command.charge_command || command.discharge_command) inverter_sleep_ = false;
+      if (command.charge_command) empty_guard_.inverter_wants_to_charge(now_ms);
       break;
     case pylon_hv::InverterCommand::Kind::KeepRelay:
       // Refused while a fault holds the relays open: the promise could not be kept.
@@ -130,6 +131,8 @@ pylon_hv::BatteryValues BduController::pylon_values() const {
   values.codes = codes();
   // A calibration (full) charge is asked as a balance charge: "charge me to full".
   values.balance_charge_request = calibration_charge_requested_;
+  // An empty battery asks to be charged whatever the inverter's own reserve says (D-EMPTY).
+  values.forced_charge_request = empty_guard_.force_charge_requested();
   values.charge_forbidden = inverter_.charge_current_limit_dA == 0;
   values.discharge_forbidden = inverter_.discharge_current_limit_dA == 0;
   values.versions.hardware_type = 1;
@@ -212,8 +215,8 @@ void BduController::send_inverter_frames(TimeMs /*now_ms*/) {
   configuration.parallel_packs = static_cast<std::uint8_t>(modules_reporting());
   hal_.com_send(sofar::encode_configuration(id, configuration));
   hal_.com_send(sofar::encode_request_flags(
-      id, {inverter_.charge_current_limit_dA > 0, inverter_.discharge_current_limit_dA > 0, false,
-           calibration_charge_requested_}));
+      id, {inverter_.charge_current_limit_dA > 0, inverter_.discharge_current_limit_dA > 0,
+           empty_guard_.force_charge_requested(), calibration_charge_requested_}));
   hal_.com_send(sofar::encode_manufacturer(id, "BTS5K"));
   hal_.com_send(sofar::encode_identity(
       id, {config_.firmware_version.major, config_.firmware_version.minor,

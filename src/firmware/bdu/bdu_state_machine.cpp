@@ -49,7 +49,7 @@ using S = BduState;
 using G = Guard;
 
 // Order matters: a shutdown request beats everything, faults beat connecting, and so on.
-const std::array<Transition, 36> kTable{{
+const std::array<Transition, 37> kTable{{
     {S::SelfTest, G::ShutdownPressed, S::Shutdown, "black start held 5 s"},
     {S::Standby, G::ShutdownPressed, S::Shutdown, "black start held 5 s"},
     {S::Fault, G::ShutdownPressed, S::Shutdown, "black start held 5 s"},
@@ -58,6 +58,7 @@ const std::array<Transition, 36> kTable{{
     {S::Idle, G::ShutdownPressed, S::Opening, "black start held 5 s: open first"},
     {S::Charge, G::ShutdownPressed, S::Opening, "black start held 5 s: open first"},
     {S::Discharge, G::ShutdownPressed, S::Opening, "black start held 5 s: open first"},
+    {S::Standby, G::DeepDischarge, S::Shutdown, "empty: a cell at its deep limit, shut down"},
     {S::Shutdown, G::ActivatePressed, S::SelfTest, "black start held 1 s: wake up"},
     {S::SelfTest, G::SelfTestFailed, S::Fault, "self test failed"},
     {S::SelfTest, G::SelfTestPassed, S::Standby, "self test passed"},
@@ -91,7 +92,7 @@ const std::array<Transition, 36> kTable{{
 
 }  // namespace
 
-const std::array<Transition, 36>& bdu_transition_table() { return kTable; }
+const std::array<Transition, 37>& bdu_transition_table() { return kTable; }
 
 bool guard_holds(Guard guard, const BduConditions& c, AfterOpening after) {
   const bool opened = c.below_break_current || c.opening_timed_out;
@@ -134,6 +135,8 @@ bool guard_holds(Guard guard, const BduConditions& c, AfterOpening after) {
       return !c.fault_active && c.fault_hold_elapsed;
     case G::UpdateFinished:
       return c.update_finished;
+    case G::DeepDischarge:
+      return c.deep_discharge;
   }
   return false;
 }

@@ -48,6 +48,7 @@ struct BduConditions {
   bool update_requested = false;
   bool update_finished = false;
   bool fault_hold_elapsed = false;  // faults gone and the recovery hold time passed
+  bool deep_discharge = false;      // empty, in Standby, a cell at its deep limit (D-EMPTY)
 };
 
 enum class Guard : std::uint8_t {
@@ -70,6 +71,7 @@ enum class Guard : std::uint8_t {
   OpeningDoneToShutdown,
   FaultsCleared,
   UpdateFinished,
+  DeepDischarge,
 };
 
 struct Transition {
@@ -85,7 +87,7 @@ enum class AfterOpening : std::uint8_t { Standby, Fault, Shutdown };
 bool guard_holds(Guard guard, const BduConditions& conditions, AfterOpening after_opening);
 
 /// The table itself; exposed so tests and docs can walk every row.
-const std::array<Transition, 36>& bdu_transition_table();
+const std::array<Transition, 37>& bdu_transition_table();
 
 /// Finds the transition that fires from `state` now, if any.
 std::optional<Transition> next_transition(BduState state, const BduConditions& conditions,
