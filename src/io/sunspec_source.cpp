@@ -48,6 +48,7 @@ BduValues sunspec_bdu_values(const firmware::BduController& bdu, int module_coun
   values.relay_closed = measured.relay_auxiliary_closed;
   values.soc_permille = bdu.soc_permille();
   values.precharge_given_up = bdu.precharge_given_up();
+  values.force_charge_requested = bdu.force_charge_requested();
   // The battery heartbeat counts seconds and wraps, as SunSpec's Hb does.
   values.heartbeat_s = static_cast<std::uint16_t>(
       static_cast<std::uint64_t>(std::max(0.0, std::floor(time_s))) & 0xFFFFu);

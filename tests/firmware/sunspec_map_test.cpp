@@ -160,7 +160,15 @@ TEST(SunSpecMap, BatteryModelValues) {
   EXPECT_EQ(point(map, 802, 0, 45), 150);           // AChaMax 15.0 A
   EXPECT_EQ(point(map, 802, 0, 46), 280);           // ADisChaMax 28.0 A
   EXPECT_EQ(signed_point(map, 802, 0, 47), -4904);  // W = 398.7 V x -12.3 A
+  EXPECT_EQ(point(map, 802, 0, 48), 0);             // ReqInvState NO REQUEST
   EXPECT_EQ(point(map, 802, 0, 50), 1);             // SetOp CONNECT
+}
+
+TEST(SunSpecMap, AnEmptyBatteryAsksTheInverterToStart) {
+  SunSpecValues values = example_e10();
+  values.bdus[0].force_charge_requested = true;  // D-EMPTY
+  const SunSpecMap map(values);
+  EXPECT_EQ(point(map, 802, 0, 48), 1);  // ReqInvState START
 }
 
 TEST(SunSpecMap, BatteryModelNotImplementedPoints) {

@@ -31,6 +31,8 @@ constexpr std::int16_t kUnitSf = 0;
 constexpr std::uint16_t kLithiumIon = 4;  // 802 Typ
 constexpr std::uint16_t kRemote = 0;      // 802 LocRemCtl
 constexpr std::uint16_t kLocal = 1;
+constexpr std::uint16_t kNoRequest = 0;  // 802 ReqInvState
+constexpr std::uint16_t kRequestStart = 1;
 
 /// Text of a number in upper-case hex, eight digits.
 std::array<char, 8> hex8(std::uint32_t value) {
@@ -143,7 +145,8 @@ void write_battery_model(const SunSpecValues& values, int bdu_index,
   writer.unsigned_point(46, bdu.discharge_current_limit_dA);
   writer.signed_point(
       47, static_cast<std::int64_t>(bdu.output_voltage_dV) * bdu.output_current_dA / 100);
-  writer.u16(48, 0);  // ReqInvState: no request
+  // ReqInvState: an empty battery asks the inverter to START (to charge it; D-EMPTY).
+  writer.u16(48, bdu.force_charge_requested ? kRequestStart : kNoRequest);
   writer.not_implemented_s16(49);
   writer.u16(kSetOpOffset, bdu.controls.set_operation);
   writer.u16(kSetInvStateOffset, bdu.controls.set_inverter_state);

@@ -65,8 +65,9 @@ struct BduValues {
   std::array<bool, 3>
       relay_closed{};  // auxiliary contacts: positive main, negative main, precharge
   bool precharge_given_up = false;
-  std::uint16_t heartbeat_s = 0;  // seconds since start, wrapping at 65536
-  int module_count = 1;           // installed modules, 1..4: the map's layout follows it
+  bool force_charge_requested = false;  // empty: asks to be charged (D-EMPTY), 802 ReqInvState
+  std::uint16_t heartbeat_s = 0;        // seconds since start, wrapping at 65536
+  int module_count = 1;                 // installed modules, 1..4: the map's layout follows it
   std::array<ModuleValues, kMaxModulesPerBdu> modules{};
   ControlPoints controls;
 };
