@@ -18,6 +18,7 @@ EmptyGuardInputs connected_at(std::int32_t soc_permille, bool empty, std::int32_
   in.soc_permille = soc_permille;
   in.every_module_at_empty_end = empty;
   in.lowest_cell_mV = lowest_mV;
+  in.soc_known = true;
   in.charge_possible = true;
   return in;
 }
@@ -50,6 +51,18 @@ TEST(EmptyBatteryGuard, AsksForAForcedChargeFrom5PercentUntil10Percent) {
   // Every module at its empty end asks whatever the SOC estimate says.
   guard.update(connected_at(300, true, 2880), 4 * kSecond_ms);
   EXPECT_TRUE(guard.force_charge_requested());
+}
+
+TEST(EmptyBatteryGuard, AnUnknownSocAsksNothing) {
+  // Woken, no module has reported yet: the BDU's SOC of 0 is not a measurement.
+  EmptyBatteryGuard guard;
+  EmptyGuardInputs woken = connected_at(0, false, 0);
+  woken.connected = false;
+  woken.soc_known = false;
+  guard.update(woken, 0);
+  EXPECT_FALSE(guard.force_charge_requested());
+  guard.update(connected_at(70, false, 3150), kSecond_ms);  // 7 %: above the 5 % that asks
+  EXPECT_FALSE(guard.force_charge_requested());
 }
 
 TEST(EmptyBatteryGuard, ParksAfter30MinEmptyWithoutCharge) {

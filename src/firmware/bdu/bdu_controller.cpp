@@ -388,6 +388,7 @@ void BduController::update_empty_guard(TimeMs now_ms) {
     lowest_cell_mV = std::min(lowest_cell_mV, entry.min_cell_mV);
   }
   inputs.every_module_at_empty_end = reporting > 0 && at_empty_end == reporting;
+  inputs.soc_known = reporting > 0;
   inputs.lowest_cell_mV = reporting > 0 ? lowest_cell_mV : 0;
   inputs.charge_possible = chargeable && !diagnosis_.reaction().charging_blocked;
   empty_guard_.update(inputs, now_ms);

@@ -13,14 +13,16 @@ void EmptyBatteryGuard::update(const EmptyGuardInputs& in, TimeMs now_ms) {
   }
   const bool empty = in.every_module_at_empty_end;
   charge_possible_ = in.charge_possible;
-  if (empty || in.soc_permille <= config_.request_below_soc_permille) {
+  const bool soc_low = in.soc_known && in.soc_permille <= config_.request_below_soc_permille;
+  const bool soc_back = in.soc_known && in.soc_permille >= config_.release_above_soc_permille;
+  if (empty || soc_low) {
     force_charge_requested_ = true;
-  } else if (in.soc_permille >= config_.release_above_soc_permille) {
+  } else if (soc_back) {
     force_charge_requested_ = false;
   }
 
   // Charge is what an empty battery waits for: it ends the parking and the count.
-  if (in.charging || (!empty && in.soc_permille >= config_.release_above_soc_permille)) {
+  if (in.charging || (!empty && soc_back)) {
     parked_ = probing_ = empty_timing_ = false;
   }
   // Right after a wake-up (the black start button), the inverter gets its chance first: 5 min

@@ -41,6 +41,7 @@ struct EmptyGuardInputs {
   bool every_module_at_empty_end = false;  // each reporting module stopped by A4 or F4
   bool charge_possible = false;  // some module may be charged (not too cold, no charge stop)
   bool black_start_window = false;
+  bool soc_known = false;  // some module reports (at wake-up the BDU knows no SOC yet)
   std::int32_t soc_permille = 0;
   std::int32_t lowest_cell_mV = 0;  // over the reporting modules; 0 when none reports
 };
