@@ -31,7 +31,7 @@ class SensorChannel {
   SensorChannel(double offset, double gain_error, double noise_sd, double quantum,
                 double open_reading, double short_reading)
       : offset_(offset),
-        gain_error_(gain_error),
+        gain_(1.0 + gain_error),
         noise_sd_(noise_sd),
         quantum_(quantum),
         open_reading_(open_reading),
@@ -50,7 +50,7 @@ class SensorChannel {
       case SensorFailure::None:
         break;
     }
-    double value = true_value * (1.0 + gain_error_) + offset_;
+    double value = true_value * gain_ + offset_;
     if (noise_sd_ > 0.0) value += noise_sd_ * noise.normal_fast();
     if (quantum_ > 0.0) value = exact_floor(value / quantum_ + 0.5) * quantum_;
     last_reading_ = value;
@@ -62,7 +62,7 @@ class SensorChannel {
 
  private:
   double offset_ = 0.0;
-  double gain_error_ = 0.0;
+  double gain_ = 1.0;  // 1 + gain error, the same double the reading multiplied by each time
   double noise_sd_ = 0.0;
   double quantum_ = 0.0;
   double open_reading_ = 0.0;

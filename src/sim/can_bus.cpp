@@ -142,6 +142,12 @@ int format_candump(char* out, std::size_t size, std::uint64_t time_us,
 CanBus::CanBus(std::string name, std::uint32_t bitrate_bps, std::uint64_t seed)
     : name_(std::move(name)),
       bitrate_bps_(bitrate_bps == 0 ? 1 : bitrate_bps),
+      bit_times_ns_([this] {
+        std::array<std::uint64_t, kBitTimes> times{};
+        for (std::size_t bits = 0; bits < kBitTimes; ++bits)
+          times[bits] = bits * 1'000'000'000ull / bitrate_bps_;
+        return times;
+      }()),
       rng_(seed),
       segments_(kMaxSegments),
       bus_off_recovery_ns_(bits_to_ns(128 * 11)) {}
@@ -219,6 +225,7 @@ void CanBus::set_observer(std::function<void(const CanTraceEntry&)> observer) {
 }
 
 std::uint64_t CanBus::bits_to_ns(std::uint64_t bits) const {
+  if (bits < kBitTimes) return bit_times_ns_[bits];
   return bits * 1'000'000'000ull / bitrate_bps_;
 }
 

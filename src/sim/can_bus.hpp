@@ -251,6 +251,9 @@ class CanBus {
 
   std::string name_;
   std::uint32_t bitrate_bps_;
+  // bits_to_ns for every length a frame or an error can have (the division, done once each).
+  static constexpr std::size_t kBitTimes = 256;
+  std::array<std::uint64_t, kBitTimes> bit_times_ns_;
   plant::Rng rng_;
   std::vector<Port> ports_;
   std::vector<Segment> segments_;
