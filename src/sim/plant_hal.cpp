@@ -12,14 +12,14 @@ namespace {
 
 // Rounding to the nearest integer unit, as the converters' own scaling would.
 std::int32_t to_milli(double value) {
-  return static_cast<std::int32_t>(plant::exact_floor(value * 1000.0 + 0.5));
+  return static_cast<std::int32_t>(plant::floor_half_up(value * 1000.0));
 }
 std::int32_t to_deci(double value) {
-  return static_cast<std::int32_t>(plant::exact_floor(value * 10.0 + 0.5));
+  return static_cast<std::int32_t>(plant::floor_half_up(value * 10.0));
 }
 std::int16_t to_ddegC(double value_degC) {
   return static_cast<std::int16_t>(
-      std::clamp(plant::exact_floor(value_degC * 10.0 + 0.5), -32000.0, 32000.0));
+      std::clamp(plant::floor_half_up(value_degC * 10.0), -32000.0, 32000.0));
 }
 
 }  // namespace
