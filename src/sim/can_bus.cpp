@@ -491,24 +491,6 @@ void CanBus::complete(int segment_index) {
   }
 }
 
-bool CanBus::receive(int port, CanFrame& frame) { return pop_rx(port, frame, nullptr); }
-
-bool CanBus::receive(int port, CanFrame& frame, std::uint64_t& time_us) {
-  return pop_rx(port, frame, &time_us);
-}
-
-inline bool CanBus::pop_rx(int port_index, CanFrame& frame, std::uint64_t* time_us) {
-  if (port_index < 0 || port_index >= port_count()) return false;
-  Port& port = ports_[static_cast<std::size_t>(port_index)];
-  if (port.rx_count == 0) return false;
-  const RxEntry& entry = port.rx[port.rx_head];
-  frame = entry.frame;
-  if (time_us != nullptr) *time_us = entry.time_ns / 1000;
-  port.rx_head = port.rx_head + 1 == port.rx.size() ? 0 : port.rx_head + 1;
-  --port.rx_count;
-  return true;
-}
-
 std::size_t CanBus::tx_pending(int port) const {
   return ports_.at(static_cast<std::size_t>(port)).tx_count;
 }
