@@ -160,11 +160,22 @@ constexpr std::uint32_t message_id(MessageType type, std::uint8_t destination,
   return encode_id(LinkId{priority_of(type), type, destination, source});
 }
 
+namespace detail {
+/// priority_of for every type byte, as a table (every received frame's id is checked with it).
+inline constexpr std::array<std::uint8_t, 256> kPriorityOfType = [] {
+  std::array<std::uint8_t, 256> table{};
+  for (std::size_t type = 0; type < table.size(); ++type)
+    table[type] = priority_of(static_cast<MessageType>(type));
+  return table;
+}();
+}  // namespace detail
+
 /// The id of an extended frame whose priority class is the one of its type; false otherwise.
 constexpr bool peek_id(const CanFrame& frame, LinkId& id) {
   if (!frame.extended || frame.id > 0x1FFFFFFFu) return false;
   const LinkId candidate = decode_id(frame.id);
-  if (candidate.priority != priority_of(candidate.type)) return false;
+  if (candidate.priority != detail::kPriorityOfType[static_cast<std::uint8_t>(candidate.type)])
+    return false;
   id = candidate;
   return true;
 }
