@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <span>
 #include <string_view>
+#include <utility>
 
 #include "firmware/common/codes.hpp"
 #include "firmware/common/types.hpp"
@@ -615,9 +616,13 @@ struct ModuleExtremes {
     if (!is_module_address(id.source) || id.destination != kAddressBdu) return false;
     const CanPayload p(frame);
     std::int64_t v[8]{};
-    for (std::size_t k = 0; k < kSignals.size(); ++k) {
-      if (!p.get(kSignals[k], v[k])) return false;
+    // Signal by signal in order, the first refused one ends it: an unrolled loop, so that each
+    // signal's layout is a constant (a frame every 100 ms from every module).
+    const bool all = [&]<std::size_t... K>(std::index_sequence<K...>) {
+      return (p.get(kSignals[K], v[K]) && ...);
     }
+    (std::make_index_sequence<kSignals.size()>{});
+    if (!all) return false;
     module_address = id.source;
     min_cell_mV = static_cast<std::int32_t>(v[0]);
     min_cell_index = static_cast<std::uint8_t>(v[1]);
