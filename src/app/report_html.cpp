@@ -98,8 +98,8 @@ std::string code_list(const std::vector<std::string>& labels) {
   for (const auto& label : labels) {
     for (const auto& info : firmware::kCodeTable) {
       if (info.label == label) {
-        text += (text.empty() ? "" : ", ") + escape(label) + " (" + escape(std::string(info.name)) +
-                ")";
+        if (!text.empty()) text += ", ";
+        text += escape(label) + " (" + escape(std::string(info.name)) + ")";
       }
     }
   }

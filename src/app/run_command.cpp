@@ -168,8 +168,10 @@ int run_live_command(const RunOptions& options) {
     }
     if (!dialect_found) {
       std::string names;
-      for (const auto& named : firmware::pylon_hv::kNamedDialects)
-        names += (names.empty() ? "" : ", ") + std::string(named.name);
+      for (const auto& named : firmware::pylon_hv::kNamedDialects) {
+        if (!names.empty()) names += ", ";
+        names += named.name;
+      }
       throw std::invalid_argument("--pylon-dialect: '" + options.pylon_dialect +
                                   "' is not a dialect; use one of " + names);
     }

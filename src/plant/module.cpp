@@ -158,8 +158,8 @@ void Module::step_cells(double dt_s, double ambient_degC, PlantExtremes& extreme
   const double terminal_heat_W = bus_current_A * bus_current_A * terminal_resistance_Ohm_;
   const double terminal_equilibrium_degC =
       internal_degC_ + terminal_heat_W / parameters_.terminal_conductance_W_per_K;
-  const double terminal_decay = std::exp(-dt_s * parameters_.terminal_conductance_W_per_K /
-                                         parameters_.terminal_heat_capacity_J_per_K);
+  const double terminal_decay = terminal_exp_(-dt_s * parameters_.terminal_conductance_W_per_K /
+                                              parameters_.terminal_heat_capacity_J_per_K);
   terminal_degC_ =
       terminal_equilibrium_degC + (terminal_degC_ - terminal_equilibrium_degC) * terminal_decay;
 

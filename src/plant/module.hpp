@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "plant/cell.hpp"
+#include "plant/memo_exp.hpp"
 #include "plant/module_parameters.hpp"
 #include "plant/pcu.hpp"
 #include "plant/random.hpp"
@@ -147,6 +148,7 @@ class Module {
   double temperature_of_sensor(int sensor) const;
 
   ModuleParameters parameters_;
+  MemoExp terminal_exp_;  // the HV terminal node's decay
   std::vector<Cell> cells_;
   Pcu pcu_;
   Rng noise_rng_;

@@ -85,7 +85,7 @@ double Pcu::follow_command_A(double dt_s, double bus_voltage_V) const {
   const double target_A =
       failure_ == PcuFailure::IgnoresCommand ? 0.0 : std::clamp(command_A_, min_A, max_A);
   // Exact discretisation of the first-order lag; the window then acts at once (hardware limit).
-  const double decay = std::exp(-dt_s / parameters_.current_time_constant_s);
+  const double decay = lag_exp_(-dt_s / parameters_.current_time_constant_s);
   const double lagged_A = target_A + (bus_current_A_ - target_A) * decay;
   return std::clamp(lagged_A, min_A, max_A);
 }
@@ -104,7 +104,8 @@ void Pcu::update_heatsink(double dt_s, double surroundings_degC) {
   double conductance_W_per_K = parameters_.conductance_to_ambient_W_per_K;
   if (failure_ == PcuFailure::CoolingBlocked) conductance_W_per_K *= 0.1;
   const double steady_degC = surroundings_degC + loss_W_ / conductance_W_per_K;
-  const double decay = std::exp(-dt_s * conductance_W_per_K / parameters_.heat_capacity_J_per_K);
+  const double decay =
+      heatsink_exp_(-dt_s * conductance_W_per_K / parameters_.heat_capacity_J_per_K);
   temperature_degC_ = steady_degC + (temperature_degC_ - steady_degC) * decay;
 }
 
@@ -132,7 +133,7 @@ PcuBusSource Pcu::prepare_step(double dt_s, double stack_voltage_V, double bus_v
     return PcuBusSource{current_A, 0.0, current_A, current_A};
   }
   const auto [min_A, max_A] = effective_window_A(bus_voltage_estimate_V);
-  const double decay = std::exp(-dt_s / parameters_.current_time_constant_s);
+  const double decay = lag_exp_(-dt_s / parameters_.current_time_constant_s);
   offset_lagged_A_ = command_A_ + (offset_lagged_A_ - command_A_) * decay;
   const double conductance_S = parameters_.droop_conductance_S;
   // I = offset + G * (V_ref - (V + sense_offset)) = [offset + G*(V_ref - sense_offset)] - G*V

@@ -7,6 +7,8 @@
 #include <utility>
 #include <vector>
 
+#include "plant/memo_exp.hpp"
+
 namespace bts::plant {
 
 struct PcuParameters {
@@ -168,6 +170,8 @@ class Pcu {
   bool over_temperature_stop_ = false;
   bool power_stage_running_ = false;
   bool bus_reversed_ = false;
+  mutable MemoExp lag_exp_;  // exp(-dt / current time constant)
+  MemoExp heatsink_exp_;
 
   void update_over_temperature_stop();
   bool power_stage_can_run(double stack_voltage_V) const;

@@ -142,6 +142,12 @@ int format_candump(char* out, std::size_t size, std::uint64_t time_us,
 CanBus::CanBus(std::string name, std::uint32_t bitrate_bps, std::uint64_t seed)
     : name_(std::move(name)),
       bitrate_bps_(bitrate_bps == 0 ? 1 : bitrate_bps),
+      bit_times_ns_([this] {
+        std::array<std::uint64_t, kBitTimes> times{};
+        for (std::size_t bits = 0; bits < kBitTimes; ++bits)
+          times[bits] = bits * 1'000'000'000ull / bitrate_bps_;
+        return times;
+      }()),
       rng_(seed),
       segments_(kMaxSegments),
       bus_off_recovery_ns_(bits_to_ns(128 * 11)) {}
@@ -219,6 +225,7 @@ void CanBus::set_observer(std::function<void(const CanTraceEntry&)> observer) {
 }
 
 std::uint64_t CanBus::bits_to_ns(std::uint64_t bits) const {
+  if (bits < kBitTimes) return bit_times_ns_[bits];
   return bits * 1'000'000'000ull / bitrate_bps_;
 }
 
@@ -482,24 +489,6 @@ void CanBus::complete(int segment_index) {
     entry.outcome = outcome;
     observer_(entry);
   }
-}
-
-bool CanBus::receive(int port, CanFrame& frame) { return pop_rx(port, frame, nullptr); }
-
-bool CanBus::receive(int port, CanFrame& frame, std::uint64_t& time_us) {
-  return pop_rx(port, frame, &time_us);
-}
-
-inline bool CanBus::pop_rx(int port_index, CanFrame& frame, std::uint64_t* time_us) {
-  if (port_index < 0 || port_index >= port_count()) return false;
-  Port& port = ports_[static_cast<std::size_t>(port_index)];
-  if (port.rx_count == 0) return false;
-  const RxEntry& entry = port.rx[port.rx_head];
-  frame = entry.frame;
-  if (time_us != nullptr) *time_us = entry.time_ns / 1000;
-  port.rx_head = port.rx_head + 1 == port.rx.size() ? 0 : port.rx_head + 1;
-  --port.rx_count;
-  return true;
 }
 
 std::size_t CanBus::tx_pending(int port) const {

@@ -148,8 +148,10 @@ class CanBus {
   void advance_to(std::uint64_t now_us);
 
   /// Takes the oldest delivered frame. False when none.
-  bool receive(int port, CanFrame& frame);
-  bool receive(int port, CanFrame& frame, std::uint64_t& time_us);
+  bool receive(int port, CanFrame& frame) { return pop_rx(port, frame, nullptr); }
+  bool receive(int port, CanFrame& frame, std::uint64_t& time_us) {
+    return pop_rx(port, frame, &time_us);
+  }
 
   std::size_t tx_pending(int port) const;
   std::size_t rx_pending(int port) const {
@@ -240,8 +242,19 @@ class CanBus {
   /// Puts the winner's oldest frame on an idle segment at at_ns (its arbitration).
   void start(int segment, std::uint64_t at_ns, int winner);
   void complete(int segment);
-  /// Takes the oldest delivered frame of a port (and its time when time_us is given).
-  bool pop_rx(int port_index, CanFrame& frame, std::uint64_t* time_us);
+  /// Takes the oldest delivered frame of a port (and its time when time_us is given). Here in the
+  /// header: every node polls its ports every tick, mostly finding them empty.
+  bool pop_rx(int port_index, CanFrame& frame, std::uint64_t* time_us) {
+    if (port_index < 0 || port_index >= port_count()) return false;
+    Port& port = ports_[static_cast<std::size_t>(port_index)];
+    if (port.rx_count == 0) return false;
+    const RxEntry& entry = port.rx[port.rx_head];
+    frame = entry.frame;
+    if (time_us != nullptr) *time_us = entry.time_ns / 1000;
+    port.rx_head = port.rx_head + 1 == port.rx.size() ? 0 : port.rx_head + 1;
+    --port.rx_count;
+    return true;
+  }
   /// The next arbitration of a segment (its earliest start and winner) from its ports' heads.
   void arbitrate(int segment);
   /// Offers a port's new head frame to its segment's kept arbitration.
@@ -251,6 +264,9 @@ class CanBus {
 
   std::string name_;
   std::uint32_t bitrate_bps_;
+  // bits_to_ns for every length a frame or an error can have (the division, done once each).
+  static constexpr std::size_t kBitTimes = 256;
+  std::array<std::uint64_t, kBitTimes> bit_times_ns_;
   plant::Rng rng_;
   std::vector<Port> ports_;
   std::vector<Segment> segments_;

@@ -149,7 +149,9 @@ std::string describe_lights(const firmware::LightPattern& lights) {
 std::string code_labels(const firmware::CodeSet& codes) {
   std::string text;
   for (const auto& info : firmware::kCodeTable) {
-    if (codes.has(info.code)) text += (text.empty() ? "" : " ") + std::string(info.label);
+    if (!codes.has(info.code)) continue;
+    if (!text.empty()) text += ' ';
+    text += info.label;
   }
   return text;
 }

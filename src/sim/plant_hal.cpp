@@ -1,6 +1,7 @@
 #include "sim/plant_hal.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 
 #include "plant/sensors.hpp"
@@ -11,14 +12,14 @@ namespace {
 
 // Rounding to the nearest integer unit, as the converters' own scaling would.
 std::int32_t to_milli(double value) {
-  return static_cast<std::int32_t>(plant::exact_floor(value * 1000.0 + 0.5));
+  return static_cast<std::int32_t>(plant::floor_half_up(value * 1000.0));
 }
 std::int32_t to_deci(double value) {
-  return static_cast<std::int32_t>(plant::exact_floor(value * 10.0 + 0.5));
+  return static_cast<std::int32_t>(plant::floor_half_up(value * 10.0));
 }
 std::int16_t to_ddegC(double value_degC) {
   return static_cast<std::int16_t>(
-      std::clamp(plant::exact_floor(value_degC * 10.0 + 0.5), -32000.0, 32000.0));
+      std::clamp(plant::floor_half_up(value_degC * 10.0), -32000.0, 32000.0));
 }
 
 }  // namespace
@@ -51,19 +52,35 @@ firmware::ModuleMeasurements PlantModuleHal::sample() {
         to_milli(readings.cell_voltage_V[static_cast<std::size_t>(cell)]);
   }
   for (int sensor = 0; sensor < sample.temperature_count; ++sensor) {
-    sample.cell_temperature_ddegC[static_cast<std::size_t>(sensor)] =
-        to_ddegC(readings.cell_temperature_degC[static_cast<std::size_t>(sensor)]);
+    const auto slot = static_cast<std::size_t>(sensor);
+    sample.cell_temperature_ddegC[slot] =
+        temperature_ddegC(slot, readings.cell_temperature_degC[slot]);
   }
   sample.stack_voltage_mV = to_milli(readings.stack_voltage_V);
   sample.current_mA = to_milli(readings.current_A);
-  sample.terminal_temperature_ddegC = to_ddegC(readings.terminal_temperature_degC);
-  sample.ambient_temperature_ddegC = to_ddegC(readings.ambient_temperature_degC);
-  sample.pcu_temperature_ddegC = to_ddegC(readings.pcu_temperature_degC);
+  constexpr std::size_t kTerminal = firmware::kMaxTemperatureSensors;
+  sample.terminal_temperature_ddegC =
+      temperature_ddegC(kTerminal, readings.terminal_temperature_degC);
+  sample.ambient_temperature_ddegC =
+      temperature_ddegC(kTerminal + 1, readings.ambient_temperature_degC);
+  sample.pcu_temperature_ddegC = temperature_ddegC(kTerminal + 2, readings.pcu_temperature_degC);
   sample.bus_voltage_dV = to_deci(readings.bus_voltage_V);
   sample.pcu_reports_internal_fault = readings.pcu_reports_internal_fault;
   sample.pcu_reports_over_temperature = readings.pcu_reports_over_temperature;
   sample.pcu_reports_bus_reversed = plant_.module(bdu_, module_).pcu().reports_bus_reversed();
   return sample;
+}
+
+std::int16_t PlantModuleHal::temperature_ddegC(std::size_t slot, double degC) {
+  // The same reading (bit for bit) converts to the same value: reuse the last conversion.
+  ConvertedTemperature& converted = converted_[slot];
+  const auto bits = std::bit_cast<std::uint64_t>(degC);
+  if (!converted.valid || converted.degC_bits != bits) {
+    converted.degC_bits = bits;
+    converted.ddegC = to_ddegC(degC);
+    converted.valid = true;
+  }
+  return converted.ddegC;
 }
 
 void PlantModuleHal::set_balancing_mask(std::uint32_t mask) {

@@ -53,6 +53,15 @@ class PlantModuleHal final : public firmware::ModuleHal {
   bool nvm_write_fails_ = false;
   static constexpr int kSamplesPerTemperatureConversion = 10;
   int samples_since_temperatures_ = 0;
+  // The last conversion to 0.1 degC of each temperature reading (the cell sensors, then terminal,
+  // ambient and PCU): between conversions the readings repeat, and so does their conversion.
+  struct ConvertedTemperature {
+    std::uint64_t degC_bits = 0;
+    std::int16_t ddegC = 0;
+    bool valid = false;
+  };
+  std::array<ConvertedTemperature, firmware::kMaxTemperatureSensors + 3> converted_{};
+  std::int16_t temperature_ddegC(std::size_t slot, double degC);
 };
 
 class PlantBduHal final : public firmware::BduHal {

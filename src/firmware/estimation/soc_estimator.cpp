@@ -72,6 +72,53 @@ double SocEstimator::predicted_open_circuit_V() const {
   return ocv.mean_V + ocv.half_gap_V * x_[kHysteresis];
 }
 
+// F P F' with F = [[1, 0, db], [0, a, 0], [0, 0, 1]], bit for bit the general 3x3 product (each
+// sum starting from +0.0 and adding the three terms in order). The terms with a zero entry of F
+// are left out: while every entry of P is finite and bounded, such a term is +-0, and adding +-0
+// changes nothing, because a sum started from +0.0 is never -0.0 (x + y is -0.0 in round-to-
+// nearest only when both are -0.0). Otherwise (an infinite or NaN entry, where 0 * inf is NaN)
+// the general product runs.
+SocEstimator::Matrix SocEstimator::propagate_covariance(const Matrix& p, double db, double a) {
+  constexpr double kBound = 1e100;  // products of two such stay finite
+  // One test: the sum of the magnitudes is below the bound only if every one is (and none is NaN).
+  const double magnitudes = std::fabs(db) + std::fabs(a) + std::fabs(p[0][0]) + std::fabs(p[0][1]) +
+                            std::fabs(p[0][2]) + std::fabs(p[1][0]) + std::fabs(p[1][1]) +
+                            std::fabs(p[1][2]) + std::fabs(p[2][0]) + std::fabs(p[2][1]) +
+                            std::fabs(p[2][2]);
+  if (!(magnitudes < kBound)) {
+    Matrix f{};
+    f[kSoc][kSoc] = 1.0;
+    f[kSoc][kBias] = db;
+    f[kHysteresis][kHysteresis] = a;
+    f[kBias][kBias] = 1.0;
+    Matrix fp{};
+    for (int r = 0; r < 3; ++r)
+      for (int c = 0; c < 3; ++c)
+        for (int k = 0; k < 3; ++k) fp[r][c] += f[r][k] * p[k][c];
+    Matrix next{};
+    for (int r = 0; r < 3; ++r)
+      for (int c = 0; c < 3; ++c)
+        for (int k = 0; k < 3; ++k) next[r][c] += fp[r][k] * f[c][k];
+    return next;
+  }
+  static_assert(kSoc == 0 && kHysteresis == 1 && kBias == 2);
+  // F P: row 0 = p0 + db p2, row 1 = a p1, row 2 = p2 (each after +0.0 as the loop starts).
+  Matrix fp;
+  for (int c = 0; c < 3; ++c) {
+    fp[0][c] = (0.0 + p[0][c]) + db * p[2][c];
+    fp[1][c] = 0.0 + a * p[1][c];
+    fp[2][c] = 0.0 + p[2][c];
+  }
+  // (F P) F': column 0 = fp0 + fp2 db, column 1 = fp1 a, column 2 = fp2.
+  Matrix next;
+  for (int r = 0; r < 3; ++r) {
+    next[r][0] = (0.0 + fp[r][0]) + fp[r][2] * db;
+    next[r][1] = 0.0 + fp[r][1] * a;
+    next[r][2] = 0.0 + fp[r][2];
+  }
+  return next;
+}
+
 void SocEstimator::predict(const SocEstimatorInput& input, double dt_s) {
   const double charge_As = capacity_Ah_ * 3600.0;
   const double measured_A = input.current_valid ? input.current_A : 0.0;
@@ -100,19 +147,7 @@ void SocEstimator::predict(const SocEstimatorInput& input, double dt_s) {
 
   // Covariance: P <- F P F' + Q with F = [[1, 0, dt/Q], [0, A, 0], [0, 0, 1]].
   const double db = input.current_valid ? dt_s / charge_As : 0.0;
-  Matrix f{};
-  f[kSoc][kSoc] = 1.0;
-  f[kSoc][kBias] = db;
-  f[kHysteresis][kHysteresis] = decay;
-  f[kBias][kBias] = 1.0;
-  Matrix fp{};
-  for (int r = 0; r < 3; ++r)
-    for (int c = 0; c < 3; ++c)
-      for (int k = 0; k < 3; ++k) fp[r][c] += f[r][k] * p_[k][c];
-  Matrix next{};
-  for (int r = 0; r < 3; ++r)
-    for (int c = 0; c < 3; ++c)
-      for (int k = 0; k < 3; ++k) next[r][c] += fp[r][k] * f[c][k];
+  Matrix next = propagate_covariance(p_, db, decay);
   const double gain_sd = std::sqrt(settings_.current_gain_sd * settings_.current_gain_sd +
                                    capacity_sd_share_ * capacity_sd_share_);
   const double gain_sd_per_s = gain_sd * std::fabs(measured_A) / charge_As;

@@ -112,6 +112,7 @@ class SocEstimator {
   static constexpr int kSoc = 0, kHysteresis = 1, kBias = 2;
   using Vector = std::array<double, 3>;
   using Matrix = std::array<std::array<double, 3>, 3>;
+  static Matrix propagate_covariance(const Matrix& p, double db, double a);
 
   double predicted_voltage_V(const Vector& x, double cell_current_A, double temperature_degC,
                              Vector& jacobian) const;

@@ -43,13 +43,13 @@ class CanPayload {
     }
   }
 
-  constexpr void put_raw(const CanSignal& signal, std::int64_t raw) {
+  [[gnu::always_inline]] constexpr void put_raw(const CanSignal& signal, std::int64_t raw) {
     const std::uint64_t mask = mask_of(signal);
     const std::uint64_t field = static_cast<std::uint64_t>(raw) & mask;
     bits_ = (bits_ & ~(mask << signal.start_bit)) | (field << signal.start_bit);
   }
 
-  constexpr std::int64_t get_raw(const CanSignal& signal) const {
+  [[gnu::always_inline]] constexpr std::int64_t get_raw(const CanSignal& signal) const {
     const std::uint64_t field = (bits_ >> signal.start_bit) & mask_of(signal);
     if (signal.is_signed && ((field >> (signal.length - 1u)) & 1u) != 0u) {
       return static_cast<std::int64_t>(field | ~mask_of(signal));  // sign extension
@@ -58,12 +58,12 @@ class CanPayload {
   }
 
   /// Puts a firmware value: converted to raw (rounded to nearest), saturated to the raw range.
-  constexpr void put(const CanSignal& signal, std::int64_t value) {
+  [[gnu::always_inline]] constexpr void put(const CanSignal& signal, std::int64_t value) {
     put_raw(signal, value_to_raw(signal, value));
   }
 
   /// Gets a firmware value; false when the raw field is outside the signal's valid range.
-  constexpr bool get(const CanSignal& signal, std::int64_t& value) const {
+  [[gnu::always_inline]] constexpr bool get(const CanSignal& signal, std::int64_t& value) const {
     const std::int64_t raw = get_raw(signal);
     if (raw < signal.raw_min || raw > signal.raw_max) return false;
     value = raw * signal.value_scale + signal.value_offset;
@@ -90,7 +90,8 @@ class CanPayload {
     return frame;
   }
 
-  static constexpr std::int64_t value_to_raw(const CanSignal& signal, std::int64_t value) {
+  [[gnu::always_inline]] static constexpr std::int64_t value_to_raw(const CanSignal& signal,
+                                                                    std::int64_t value) {
     const std::int64_t numerator = value - signal.value_offset;
     const std::int64_t scale = signal.value_scale;
     std::int64_t raw = 0;
@@ -112,7 +113,7 @@ class CanPayload {
     return dlc >= 8 ? ~std::uint64_t{0} : (std::uint64_t{1} << (8u * dlc)) - 1u;
   }
 
-  static constexpr std::uint64_t mask_of(const CanSignal& signal) {
+  [[gnu::always_inline]] static constexpr std::uint64_t mask_of(const CanSignal& signal) {
     return signal.length >= 64 ? ~std::uint64_t{0} : ((std::uint64_t{1} << signal.length) - 1u);
   }
 

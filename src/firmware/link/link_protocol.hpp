@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <span>
 #include <string_view>
+#include <utility>
 
 #include "firmware/common/codes.hpp"
 #include "firmware/common/types.hpp"
@@ -160,11 +161,22 @@ constexpr std::uint32_t message_id(MessageType type, std::uint8_t destination,
   return encode_id(LinkId{priority_of(type), type, destination, source});
 }
 
+namespace detail {
+/// priority_of for every type byte, as a table (every received frame's id is checked with it).
+inline constexpr std::array<std::uint8_t, 256> kPriorityOfType = [] {
+  std::array<std::uint8_t, 256> table{};
+  for (std::size_t type = 0; type < table.size(); ++type)
+    table[type] = priority_of(static_cast<MessageType>(type));
+  return table;
+}();
+}  // namespace detail
+
 /// The id of an extended frame whose priority class is the one of its type; false otherwise.
 constexpr bool peek_id(const CanFrame& frame, LinkId& id) {
   if (!frame.extended || frame.id > 0x1FFFFFFFu) return false;
   const LinkId candidate = decode_id(frame.id);
-  if (candidate.priority != priority_of(candidate.type)) return false;
+  if (candidate.priority != detail::kPriorityOfType[static_cast<std::uint8_t>(candidate.type)])
+    return false;
   id = candidate;
   return true;
 }
@@ -604,9 +616,13 @@ struct ModuleExtremes {
     if (!is_module_address(id.source) || id.destination != kAddressBdu) return false;
     const CanPayload p(frame);
     std::int64_t v[8]{};
-    for (std::size_t k = 0; k < kSignals.size(); ++k) {
-      if (!p.get(kSignals[k], v[k])) return false;
+    // Signal by signal in order, the first refused one ends it: an unrolled loop, so that each
+    // signal's layout is a constant (a frame every 100 ms from every module).
+    const bool all = [&]<std::size_t... K>(std::index_sequence<K...>) {
+      return (p.get(kSignals[K], v[K]) && ...);
     }
+    (std::make_index_sequence<kSignals.size()>{});
+    if (!all) return false;
     module_address = id.source;
     min_cell_mV = static_cast<std::int32_t>(v[0]);
     min_cell_index = static_cast<std::uint8_t>(v[1]);

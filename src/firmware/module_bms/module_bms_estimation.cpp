@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "firmware/common/rounding.hpp"
 #include "firmware/module_bms/module_bms.hpp"
 
 namespace bts::firmware {
@@ -32,7 +33,7 @@ double median_cell_voltage_mV(const ModuleMeasurements& sample) {
 }
 
 std::int32_t scaled(double value, double factor) {
-  return static_cast<std::int32_t>(std::lround(value * factor));
+  return static_cast<std::int32_t>(exact_lround(value * factor));
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "firmware/common/rounding.hpp"
 #include "firmware/estimation/lfp_cell_model.hpp"
 
 namespace bts::firmware {
@@ -170,7 +171,7 @@ void SampleChecks::check_rest_drift(const ModuleMeasurements& sample, const Cell
   ModuleMeasurements filtered = sample;
   for (std::uint8_t cell = 0; cell < sample.cell_count; ++cell)
     filtered.cell_voltage_mV[cell] =
-        static_cast<std::int32_t>(std::lround(rest_filtered_mV_[cell]));
+        static_cast<std::int32_t>(exact_lround(rest_filtered_mV_[cell]));
   check_rest_drift_filtered(filtered);
 }
 
@@ -184,7 +185,7 @@ void SampleChecks::check_rest_drift_filtered(const ModuleMeasurements& sample) {
   auto soc_deviation = [&](std::uint8_t cell) -> std::int32_t {
     if (!in_charge) return 0;
     const double cell_soc = soc_from_mean_ocv(sample.cell_voltage_mV[cell] / 1000.0);
-    return static_cast<std::int32_t>(std::lround((cell_soc - mean_soc) * 1000.0));
+    return static_cast<std::int32_t>(exact_lround((cell_soc - mean_soc) * 1000.0));
   };
   if (!rest_reference_taken_ || rest_reference_in_charge_ != in_charge) {
     for (std::uint8_t cell = 0; cell < sample.cell_count; ++cell) {
