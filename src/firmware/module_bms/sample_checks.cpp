@@ -160,9 +160,13 @@ void SampleChecks::check_rest_drift(const ModuleMeasurements& sample, const Cell
   if (!resting_) {
     resting_ = true;
     rest_since_ms_ = now_ms;
+    rest_last_sample_ms_ = now_ms;
     for (std::uint8_t cell = 0; cell < sample.cell_count; ++cell)
       rest_filtered_mV_[cell] = sample.cell_voltage_mV[cell];
   }
+  rest_counted_mAms_ +=
+      static_cast<double>(sample.current_mA) * static_cast<double>(now_ms - rest_last_sample_ms_);
+  rest_last_sample_ms_ = now_ms;
   // Compared on filtered voltages: a cell that sinks keeps sinking, noise averages out.
   const double gain = 1.0 / std::max<std::int32_t>(limits_.rest_filter_samples, 1);
   for (std::uint8_t cell = 0; cell < sample.cell_count; ++cell)
@@ -178,36 +182,84 @@ void SampleChecks::check_rest_drift(const ModuleMeasurements& sample, const Cell
 void SampleChecks::check_rest_drift_filtered(const ModuleMeasurements& sample) {
   const std::int32_t mean_mV = mean_cell_mV(sample);
   const bool in_charge = mean_mV < limits_.rest_drift_min_mean_mV;
-  // Charge terms are needed only below the knee; on the plateau the OCV inversions (17 per
-  // 100 ms sample) are skipped.
-  const double mean_soc = in_charge ? soc_from_mean_ocv(mean_mV / 1000.0) : 0.0;
-  // A cell's SOC below the mean's, read from the OCV curve, in permille.
-  auto soc_deviation = [&](std::uint8_t cell) -> std::int32_t {
-    if (!in_charge) return 0;
-    const double cell_soc = soc_from_mean_ocv(sample.cell_voltage_mV[cell] / 1000.0);
-    return static_cast<std::int32_t>(exact_lround((cell_soc - mean_soc) * 1000.0));
-  };
   if (!rest_reference_taken_ || rest_reference_in_charge_ != in_charge) {
-    for (std::uint8_t cell = 0; cell < sample.cell_count; ++cell) {
-      rest_reference_deviation_mV_[cell] = sample.cell_voltage_mV[cell] - mean_mV;
-      rest_reference_deviation_permille_[cell] = soc_deviation(cell);
-    }
-    rest_reference_taken_ = true;
-    rest_reference_in_charge_ = in_charge;
+    take_rest_reference(sample, mean_mV, in_charge);
     return;
   }
+  if (in_charge) {
+    check_below_knee(sample);
+    return;
+  }
+  // On the plateau a cell sinks when it falls rest_drift_mV further below the cells' mean.
   for (std::uint8_t cell = 0; cell < sample.cell_count; ++cell) {
     const std::int32_t drift_mV =
         rest_reference_deviation_mV_[cell] - (sample.cell_voltage_mV[cell] - mean_mV);
-    const std::int32_t deviation_permille = soc_deviation(cell);
-    const std::int32_t drift_permille =
-        rest_reference_deviation_permille_[cell] - deviation_permille;
-    const bool sinking = in_charge
-                             ? drift_permille > limits_.rest_drift_soc_permille ||
-                                   (drift_mV > limits_.rest_drift_mV &&
-                                    -deviation_permille > limits_.knee_cell_below_mean_permille)
-                             : drift_mV > limits_.rest_drift_mV;
-    if (sinking) {
+    if (drift_mV > limits_.rest_drift_mV) {
+      cell_abnormal_ = true;
+      abnormal_cell_ = cell;
+    }
+  }
+}
+
+void SampleChecks::take_rest_reference(const ModuleMeasurements& sample, std::int32_t mean_mV,
+                                       bool in_charge) {
+  for (std::uint8_t cell = 0; cell < sample.cell_count; ++cell) {
+    rest_reference_deviation_mV_[cell] = sample.cell_voltage_mV[cell] - mean_mV;
+    rest_reference_mV_[cell] = sample.cell_voltage_mV[cell];
+    // The charge terms are needed only below the knee; on the plateau the OCV inversions are
+    // skipped.
+    rest_reference_soc_[cell] =
+        in_charge ? soc_from_mean_ocv(sample.cell_voltage_mV[cell] / 1000.0) : 0.0;
+  }
+  rest_counted_mAms_ = 0.0;
+  rest_reference_taken_ = true;
+  rest_reference_in_charge_ = in_charge;
+}
+
+void SampleChecks::check_below_knee(const ModuleMeasurements& sample) {
+  const double capacity_mAms = std::max(limits_.cell_capacity_mAh, 1) * 3.6e6;
+  const double moved = rest_counted_mAms_ / capacity_mAms;  // SOC counted out since the reference
+  if (std::abs(moved) * 1000.0 > limits_.knee_reference_move_permille) {
+    take_rest_reference(sample, mean_cell_mV(sample), true);
+    return;
+  }
+  const std::uint8_t count = sample.cell_count;
+  if (count < 2) return;
+  // Each cell: how far it moved (d, mV), how far the curve says the counted charge moves it
+  // (p, mV), and its slope there (mV per permille, for its threshold).
+  std::array<double, kMaxCellsPerModule> moved_mV{}, predicted_mV{};
+  double sum_d = 0.0, sum_p = 0.0;
+  for (std::uint8_t cell = 0; cell < count; ++cell) {
+    const double soc = rest_reference_soc_[cell];
+    moved_mV[cell] = sample.cell_voltage_mV[cell] - rest_reference_mV_[cell];
+    predicted_mV[cell] =
+        (lookup_ocv(std::clamp(soc - moved, 0.0, 1.0)).mean_V - lookup_ocv(soc).mean_V) * 1000.0;
+    sum_d += moved_mV[cell];
+    sum_p += predicted_mV[cell];
+  }
+  // d = shift + k p over the cells (least squares; the small ridge keeps k near 0 when the
+  // cells barely differ in p, e.g. nothing was counted).
+  const double mean_d = sum_d / count, mean_p = sum_p / count;
+  double covariance = 0.0, variance = 0.0;
+  for (std::uint8_t cell = 0; cell < count; ++cell) {
+    covariance += (predicted_mV[cell] - mean_p) * (moved_mV[cell] - mean_d);
+    variance += (predicted_mV[cell] - mean_p) * (predicted_mV[cell] - mean_p);
+  }
+  constexpr double kRidge_mV2 = 1.0;
+  const double k = covariance / (variance + kRidge_mV2);
+  const double shift_mV = mean_d - k * mean_p;
+  for (std::uint8_t cell = 0; cell < count; ++cell) {
+    const double below_mV = shift_mV + k * predicted_mV[cell] - moved_mV[cell];
+    // 0.3 % of charge at the cell's own slope (central, over +-0.5 %, so that a cell on a corner
+    // of the table is not judged by one side of it), within [knee_min_drift_mV, rest_drift_mV].
+    const double soc = rest_reference_soc_[cell];
+    const double slope_mV_per_permille = (lookup_ocv(std::min(soc + 0.005, 1.0)).mean_V -
+                                          lookup_ocv(std::max(soc - 0.005, 0.0)).mean_V) *
+                                         1000.0 / 10.0;  // V over 10 permille
+    const double threshold_mV = std::clamp(limits_.rest_drift_soc_permille * slope_mV_per_permille,
+                                           static_cast<double>(limits_.knee_min_drift_mV),
+                                           static_cast<double>(limits_.rest_drift_mV));
+    if (below_mV > threshold_mV) {
       cell_abnormal_ = true;
       abnormal_cell_ = cell;
     }

@@ -27,16 +27,23 @@ struct SampleCheckLimits {
   std::uint32_t rest_settle_ms = 600000;   // relaxation before the reference is taken
   std::int32_t rest_drift_mV = 10;         // a cell sinking this far below the others at rest
   std::int32_t rest_filter_samples = 100;  // time constant of the cells' filter at rest (10 s)
-  // Below the lower knee (mean cell under 3.15 V, about 7 % SOC) the curve is so steep that the
-  // rest current above spreads healthy cells by tens of mV in an hour (an E10 emptied by its
-  // evening load raised a false F11 every night). There a cell sinks when it loses 0.3 % SOC
-  // more than the mean (each cell's SOC read from the OCV curve; a healthy cell of a 0.3 %
-  // capacity spread drifts by a thousandth of what the module moves), or when its voltage
-  // sinks while it already holds 2 % less than the mean (beyond the normal spread; the curve
-  // flattens out below 1 % SOC on the table's scale, where charge alone is too coarse).
+  // Below the lower knee (mean cell under 3.15 V, about 7 % SOC) the curve is steep and uneven:
+  // a small current still flowing at "rest" (the converters' own draw, 0.4 A each) moves every
+  // cell by the same charge but by different millivolts (an E10 emptied by its evening load raised
+  // a false F11 every night when compared in mV), and the hysteresis moving from the charge to
+  // the discharge branch shifts every cell by about the same millivolts but by very different
+  // charges (a winter E10 resting at 7 % after a forced charge raised a false F11 when compared in
+  // charge). So each cell's voltage change since the reference is predicted from the OCV curve at
+  // its own SOC for the charge counted since then (scaled by a common factor fitted over the
+  // cells, which absorbs a current offset or a module's lost capacity), plus a common shift (the
+  // hysteresis); a cell sinks when it falls below that by 0.3 % of charge at its own slope,
+  // but by no less than 5 mV (the hysteresis gap itself varies by about 1 mV across the knee) and
+  // no more than rest_drift_mV.
   std::int32_t rest_drift_min_mean_mV = 3150;
   std::int32_t rest_drift_soc_permille = 3;
-  std::int32_t knee_cell_below_mean_permille = 20;
+  std::int32_t knee_min_drift_mV = 5;
+  std::int32_t cell_capacity_mAh = 100000;         // nominal: the counted charge in SOC terms
+  std::int32_t knee_reference_move_permille = 20;  // a new reference after 2 % counted
 };
 
 class SampleChecks {
@@ -71,6 +78,9 @@ class SampleChecks {
   void check_rest_drift(const ModuleMeasurements& sample, const CellPass& cells,
                         std::uint32_t balancing_mask, TimeMs now_ms);
   void check_rest_drift_filtered(const ModuleMeasurements& filtered_sample);
+  void take_rest_reference(const ModuleMeasurements& filtered_sample, std::int32_t mean_mV,
+                           bool in_charge);
+  void check_below_knee(const ModuleMeasurements& filtered_sample);
 
   SampleCheckLimits limits_;
   bool implausible_ = false;
@@ -87,7 +97,12 @@ class SampleChecks {
   bool rest_reference_taken_ = false;
   bool rest_reference_in_charge_ = false;  // the reference was taken below the knee
   std::array<std::int32_t, kMaxCellsPerModule> rest_reference_deviation_mV_{};
-  std::array<std::int32_t, kMaxCellsPerModule> rest_reference_deviation_permille_{};
+  // Below the knee: each cell's reference voltage and the SOC it reads, and the charge counted
+  // out of the module since (mA x ms, > 0 discharged).
+  std::array<std::int32_t, kMaxCellsPerModule> rest_reference_mV_{};
+  std::array<double, kMaxCellsPerModule> rest_reference_soc_{};
+  double rest_counted_mAms_ = 0.0;
+  TimeMs rest_last_sample_ms_ = 0;
   // Cell voltages at rest, low-pass filtered (10 s): a drift of 10 mV must not be a reading's
   // noise (2 mV per cell gives 3.5 sigma sample to sample, thousands of times a day in an E40).
   std::array<double, kMaxCellsPerModule> rest_filtered_mV_{};
