@@ -1332,6 +1332,29 @@ TEST(BduStateMachine, Refused_ParkedEmpty_ReconnectsHourlyForACharge) {
   EXPECT_FALSE(rig.bdu.empty_guard().parked());
 }
 
+TEST(BduStateMachine, Refused_EmptyBattery_NoHeatingFromItsOwnCellsUnlessCharged) {
+  Rig rig;
+  ASSERT_TRUE(rig.to_idle()) << rig.history();
+  for (fake::FakeModule& module : rig.modules.modules) module.soc_permille = 40;  // 4 %, cold
+  rig.advance(2000);
+  TimeMs since_ms = rig.now();
+  rig.advance(500);
+  ASSERT_TRUE(rig.last_command_since(since_ms).has_value());
+  EXPECT_TRUE(rig.last_command_since(since_ms)->allow_heater)
+      << "low but not at the empty end: warm cells are what lets it be charged";
+  make_modules_empty(rig);
+  rig.advance(2000);
+  since_ms = rig.now();
+  rig.advance(500);
+  EXPECT_FALSE(rig.last_command_since(since_ms)->allow_heater) << "every module at its empty end";
+  rig.hal.load_current_dA = -50;  // charged: the heaters run on the charger's power
+  ASSERT_TRUE(rig.run_until_state(S::Charge, 5000)) << rig.history();
+  rig.advance(1500);
+  since_ms = rig.now();
+  rig.advance(500);
+  EXPECT_TRUE(rig.last_command_since(since_ms)->allow_heater);
+}
+
 TEST(BduStateMachine, Refused_ParkedEmpty_APylonChargeCommandReconnectsAtOnce) {
   BduConfig config = test_config();
   config.inverter_protocol = InverterProtocol::PylonHv;

@@ -227,9 +227,10 @@ void BduController::send_module_commands(TimeMs now_ms) {
   link::BduCommand command;
   command.mode = requested_mode(state_);
   command.allow_balancing = state_ != BduState::Fault && state_ != BduState::Updating;
-  // An empty battery does not spend its last charge on heating: the heater films (150 W each,
-  // fed by their own cells) run then only while charge current flows (D-EMPTY).
-  command.allow_heater = !empty_guard_.force_charge_requested() || direction_ == -1;
+  // An empty battery does not spend its last charge on heating: once every module is at its
+  // empty end the heater films (150 W each, fed by their own cells) run only while charge
+  // current flows (D-EMPTY). Above it they do: warm cells are what lets it be charged (F2).
+  command.allow_heater = !empty_guard_.empty() || direction_ == -1;
   command.fault_reset_request = reset_requested_;
   command.bus_voltage_reference_dV = bus_setpoint_dV_;
   command.counter = tx_counter_;

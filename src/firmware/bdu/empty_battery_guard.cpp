@@ -12,6 +12,7 @@ void EmptyBatteryGuard::update(const EmptyGuardInputs& in, TimeMs now_ms) {
     settle_since_ms_ = now_ms;
   }
   const bool empty = in.every_module_at_empty_end;
+  empty_ = empty;
   charge_possible_ = in.charge_possible;
   const bool soc_low = in.soc_known && in.soc_permille <= config_.request_below_soc_permille;
   const bool soc_back = in.soc_known && in.soc_permille >= config_.release_above_soc_permille;

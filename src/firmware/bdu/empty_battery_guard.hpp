@@ -58,6 +58,8 @@ class EmptyBatteryGuard {
   void reset() { *this = EmptyBatteryGuard(config_); }
 
   bool force_charge_requested() const { return force_charge_requested_; }
+  /// Every module is at its empty end (as of the last update).
+  bool empty() const { return empty_; }
   bool parked() const { return parked_; }
   /// Relays open now: parked and not probing.
   bool holds_open() const { return parked_ && !probing_; }
@@ -80,6 +82,7 @@ class EmptyBatteryGuard {
   TimeMs probe_since_ms_ = 0;
   bool deep_shutdown_ = false;
   bool charge_possible_ = false;  // as of the last update
+  bool empty_ = false;
 };
 
 }  // namespace bts::firmware
