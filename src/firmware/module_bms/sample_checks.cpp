@@ -180,6 +180,12 @@ void SampleChecks::check_rest_drift(const ModuleMeasurements& sample, const Cell
 }
 
 void SampleChecks::check_rest_drift_filtered(const ModuleMeasurements& sample) {
+  for (std::uint8_t cell = 0; cell < sample.cell_count; ++cell) {
+    if (sample.cell_voltage_mV[cell] < limits_.rest_drift_min_cell_mV) {
+      rest_reference_taken_ = false;  // a new one once every cell is back above it
+      return;
+    }
+  }
   const std::int32_t mean_mV = mean_cell_mV(sample);
   const bool in_charge = mean_mV < limits_.rest_drift_min_mean_mV;
   if (!rest_reference_taken_ || rest_reference_in_charge_ != in_charge) {

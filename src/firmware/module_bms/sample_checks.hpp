@@ -44,6 +44,10 @@ struct SampleCheckLimits {
   std::int32_t knee_min_drift_mV = 5;
   std::int32_t cell_capacity_mAh = 100000;         // nominal: the counted charge in SOC terms
   std::int32_t knee_reference_move_permille = 20;  // a new reference after 2 % counted
+  // At the empty end (a cell below 2.95 V, under about 2.5 % SOC) the table's curve is too coarse
+  // and too steep (100-500 mV per %) to predict a cell's move from its voltage: the check rests
+  // there. F4 (2.5 V), F7 (the cells' spread) and the dead-cell check watch that region.
+  std::int32_t rest_drift_min_cell_mV = 2950;
 };
 
 class SampleChecks {
