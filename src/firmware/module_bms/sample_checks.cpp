@@ -180,12 +180,9 @@ void SampleChecks::check_rest_drift(const ModuleMeasurements& sample, const Cell
 }
 
 void SampleChecks::check_rest_drift_filtered(const ModuleMeasurements& sample) {
-  for (std::uint8_t cell = 0; cell < sample.cell_count; ++cell) {
-    if (sample.cell_voltage_mV[cell] < limits_.rest_drift_min_cell_mV) {
-      rest_reference_taken_ = false;  // a new one once every cell is back above it
-      return;
-    }
-  }
+  bool at_empty_end = false;
+  for (std::uint8_t cell = 0; cell < sample.cell_count; ++cell)
+    at_empty_end |= sample.cell_voltage_mV[cell] < limits_.empty_end_cell_mV;
   const std::int32_t mean_mV = mean_cell_mV(sample);
   const bool in_charge = mean_mV < limits_.rest_drift_min_mean_mV;
   if (!rest_reference_taken_ || rest_reference_in_charge_ != in_charge) {
@@ -193,7 +190,7 @@ void SampleChecks::check_rest_drift_filtered(const ModuleMeasurements& sample) {
     return;
   }
   if (in_charge) {
-    check_below_knee(sample);
+    check_below_knee(sample, at_empty_end);
     return;
   }
   // On the plateau a cell sinks when it falls rest_drift_mV further below the cells' mean.
@@ -222,7 +219,7 @@ void SampleChecks::take_rest_reference(const ModuleMeasurements& sample, std::in
   rest_reference_in_charge_ = in_charge;
 }
 
-void SampleChecks::check_below_knee(const ModuleMeasurements& sample) {
+void SampleChecks::check_below_knee(const ModuleMeasurements& sample, bool at_empty_end) {
   const double capacity_mAms = std::max(limits_.cell_capacity_mAh, 1) * 3.6e6;
   const double moved = rest_counted_mAms_ / capacity_mAms;  // SOC counted out since the reference
   if (std::abs(moved) * 1000.0 > limits_.knee_reference_move_permille) {
@@ -262,9 +259,11 @@ void SampleChecks::check_below_knee(const ModuleMeasurements& sample) {
     const double slope_mV_per_permille = (lookup_ocv(std::min(soc + 0.005, 1.0)).mean_V -
                                           lookup_ocv(std::max(soc - 0.005, 0.0)).mean_V) *
                                          1000.0 / 10.0;  // V over 10 permille
-    const double threshold_mV = std::clamp(limits_.rest_drift_soc_permille * slope_mV_per_permille,
-                                           static_cast<double>(limits_.knee_min_drift_mV),
-                                           static_cast<double>(limits_.rest_drift_mV));
+    const double threshold_mV =
+        at_empty_end ? static_cast<double>(limits_.empty_end_drift_mV)
+                     : std::clamp(limits_.rest_drift_soc_permille * slope_mV_per_permille,
+                                  static_cast<double>(limits_.knee_min_drift_mV),
+                                  static_cast<double>(limits_.rest_drift_mV));
     if (below_mV > threshold_mV) {
       cell_abnormal_ = true;
       abnormal_cell_ = cell;
