@@ -180,9 +180,6 @@ void SampleChecks::check_rest_drift(const ModuleMeasurements& sample, const Cell
 }
 
 void SampleChecks::check_rest_drift_filtered(const ModuleMeasurements& sample) {
-  bool at_empty_end = false;
-  for (std::uint8_t cell = 0; cell < sample.cell_count; ++cell)
-    at_empty_end |= sample.cell_voltage_mV[cell] < limits_.empty_end_cell_mV;
   const std::int32_t mean_mV = mean_cell_mV(sample);
   const bool in_charge = mean_mV < limits_.rest_drift_min_mean_mV;
   if (!rest_reference_taken_ || rest_reference_in_charge_ != in_charge) {
@@ -190,7 +187,7 @@ void SampleChecks::check_rest_drift_filtered(const ModuleMeasurements& sample) {
     return;
   }
   if (in_charge) {
-    check_below_knee(sample, at_empty_end);
+    check_below_knee(sample);
     return;
   }
   // On the plateau a cell sinks when it falls rest_drift_mV further below the cells' mean.
@@ -210,16 +207,26 @@ void SampleChecks::take_rest_reference(const ModuleMeasurements& sample, std::in
     rest_reference_deviation_mV_[cell] = sample.cell_voltage_mV[cell] - mean_mV;
     rest_reference_mV_[cell] = sample.cell_voltage_mV[cell];
     // The charge terms are needed only below the knee; on the plateau the OCV inversions are
-    // skipped.
-    rest_reference_soc_[cell] =
-        in_charge ? soc_from_mean_ocv(sample.cell_voltage_mV[cell] / 1000.0) : 0.0;
+    // skipped. What depends on the reference alone is looked up here, once.
+    if (!in_charge) continue;
+    const double soc = soc_from_mean_ocv(sample.cell_voltage_mV[cell] / 1000.0);
+    rest_reference_soc_[cell] = soc;
+    rest_reference_ocv_V_[cell] = lookup_ocv(soc).mean_V;
+    // 0.3 % of charge at the cell's own slope (central, over +-0.5 %, so that a cell on a corner
+    // of the table is not judged by one side of it), within [knee_min_drift_mV, rest_drift_mV].
+    const double slope_mV_per_permille = (lookup_ocv(std::min(soc + 0.005, 1.0)).mean_V -
+                                          lookup_ocv(std::max(soc - 0.005, 0.0)).mean_V) *
+                                         1000.0 / 10.0;  // V over 10 permille
+    rest_knee_threshold_mV_[cell] = std::clamp(
+        limits_.rest_drift_soc_permille * slope_mV_per_permille,
+        static_cast<double>(limits_.knee_min_drift_mV), static_cast<double>(limits_.rest_drift_mV));
   }
   rest_counted_mAms_ = 0.0;
   rest_reference_taken_ = true;
   rest_reference_in_charge_ = in_charge;
 }
 
-void SampleChecks::check_below_knee(const ModuleMeasurements& sample, bool at_empty_end) {
+void SampleChecks::check_below_knee(const ModuleMeasurements& sample) {
   const double capacity_mAms = std::max(limits_.cell_capacity_mAh, 1) * 3.6e6;
   const double moved = rest_counted_mAms_ / capacity_mAms;  // SOC counted out since the reference
   if (std::abs(moved) * 1000.0 > limits_.knee_reference_move_permille) {
@@ -228,17 +235,20 @@ void SampleChecks::check_below_knee(const ModuleMeasurements& sample, bool at_em
   }
   const std::uint8_t count = sample.cell_count;
   if (count < 2) return;
-  // Each cell: how far it moved (d, mV), how far the curve says the counted charge moves it
-  // (p, mV), and its slope there (mV per permille, for its threshold).
+  // Each cell: how far it moved (d, mV) and how far the curve says the counted charge moves it
+  // (p, mV).
   std::array<double, kMaxCellsPerModule> moved_mV{}, predicted_mV{};
   double sum_d = 0.0, sum_p = 0.0;
+  bool at_empty_end = false;
   for (std::uint8_t cell = 0; cell < count; ++cell) {
-    const double soc = rest_reference_soc_[cell];
     moved_mV[cell] = sample.cell_voltage_mV[cell] - rest_reference_mV_[cell];
     predicted_mV[cell] =
-        (lookup_ocv(std::clamp(soc - moved, 0.0, 1.0)).mean_V - lookup_ocv(soc).mean_V) * 1000.0;
+        (lookup_ocv(std::clamp(rest_reference_soc_[cell] - moved, 0.0, 1.0)).mean_V -
+         rest_reference_ocv_V_[cell]) *
+        1000.0;
     sum_d += moved_mV[cell];
     sum_p += predicted_mV[cell];
+    at_empty_end |= sample.cell_voltage_mV[cell] < limits_.empty_end_cell_mV;
   }
   // d = shift + k p over the cells (least squares; the small ridge keeps k near 0 when the
   // cells barely differ in p, e.g. nothing was counted).
@@ -253,17 +263,8 @@ void SampleChecks::check_below_knee(const ModuleMeasurements& sample, bool at_em
   const double shift_mV = mean_d - k * mean_p;
   for (std::uint8_t cell = 0; cell < count; ++cell) {
     const double below_mV = shift_mV + k * predicted_mV[cell] - moved_mV[cell];
-    // 0.3 % of charge at the cell's own slope (central, over +-0.5 %, so that a cell on a corner
-    // of the table is not judged by one side of it), within [knee_min_drift_mV, rest_drift_mV].
-    const double soc = rest_reference_soc_[cell];
-    const double slope_mV_per_permille = (lookup_ocv(std::min(soc + 0.005, 1.0)).mean_V -
-                                          lookup_ocv(std::max(soc - 0.005, 0.0)).mean_V) *
-                                         1000.0 / 10.0;  // V over 10 permille
-    const double threshold_mV =
-        at_empty_end ? static_cast<double>(limits_.empty_end_drift_mV)
-                     : std::clamp(limits_.rest_drift_soc_permille * slope_mV_per_permille,
-                                  static_cast<double>(limits_.knee_min_drift_mV),
-                                  static_cast<double>(limits_.rest_drift_mV));
+    const double threshold_mV = at_empty_end ? static_cast<double>(limits_.empty_end_drift_mV)
+                                             : rest_knee_threshold_mV_[cell];
     if (below_mV > threshold_mV) {
       cell_abnormal_ = true;
       abnormal_cell_ = cell;

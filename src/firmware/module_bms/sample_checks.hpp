@@ -86,7 +86,7 @@ class SampleChecks {
   void check_rest_drift_filtered(const ModuleMeasurements& filtered_sample);
   void take_rest_reference(const ModuleMeasurements& filtered_sample, std::int32_t mean_mV,
                            bool in_charge);
-  void check_below_knee(const ModuleMeasurements& filtered_sample, bool at_empty_end);
+  void check_below_knee(const ModuleMeasurements& filtered_sample);
 
   SampleCheckLimits limits_;
   bool implausible_ = false;
@@ -103,10 +103,12 @@ class SampleChecks {
   bool rest_reference_taken_ = false;
   bool rest_reference_in_charge_ = false;  // the reference was taken below the knee
   std::array<std::int32_t, kMaxCellsPerModule> rest_reference_deviation_mV_{};
-  // Below the knee: each cell's reference voltage and the SOC it reads, and the charge counted
-  // out of the module since (mA x ms, > 0 discharged).
+  // Below the knee: each cell's reference voltage, the SOC it reads and what follows from it, and
+  // the charge counted out of the module since (mA x ms, > 0 discharged).
   std::array<std::int32_t, kMaxCellsPerModule> rest_reference_mV_{};
   std::array<double, kMaxCellsPerModule> rest_reference_soc_{};
+  std::array<double, kMaxCellsPerModule> rest_reference_ocv_V_{};    // the curve at that SOC
+  std::array<double, kMaxCellsPerModule> rest_knee_threshold_mV_{};  // 0.3 % at its slope
   double rest_counted_mAms_ = 0.0;
   TimeMs rest_last_sample_ms_ = 0;
   // Cell voltages at rest, low-pass filtered (10 s): a drift of 10 mV must not be a reading's
