@@ -10,9 +10,9 @@
 //      the new state, its entry action (relays commanded, Link enable line, limits to the
 //      inverter, module mode in BDU_COMMAND), its name and its lights (table 2-1, D-IDLE).
 //
-// Tests marked "FIRMWARE BUG" show the documented behaviour and fail until the firmware is
-// fixed (docs/firmware.md, "Open points"). The Updating rows are checked on the table only: the
-// controller has no update path yet, so those tests skip their scenario part.
+// Tests whose failure messages say "FIRMWARE BUG" were written against bugs of the first
+// firmware (they failed until it was fixed) and now guard against their return. The Updating rows
+// run their scenario part too: the rig plays the firmware transfer on the Link bus.
 #include "firmware/bdu/bdu_state_machine.hpp"
 
 #include <gtest/gtest.h>
@@ -1390,11 +1390,11 @@ TEST(BduStateMachine, Transition_Updating_UpdateFinished_to_SelfTest) {
   EXPECT_EQ(rig.bdu.firmware_version(), (FirmwareVersion{0, 2, 0}));
 }
 
-// ---- Transitions the table lacks (FIRMWARE BUG) ----
-// A current that reverses directly (PV surplus appears while the house was drawing) leaves the
-// BDU in the old state: Charge has no row on StartsDischarging and Discharge none on
-// StartsCharging, so the lights (table 2-1) and the BDU network state show the wrong direction
-// until the current has been idle for 30 s.
+// ---- Direct reversals (rows the first table lacked) ----
+// A current that reverses directly (PV surplus appears while the house was drawing) must move the
+// BDU at once. Without the rows Charge --StartsDischarging--> Discharge and the reverse, the
+// lights (table 2-1) and the BDU network state showed the wrong direction until the current had
+// been idle for 30 s.
 
 TEST(BduStateMachine, Transition_Charge_StartsDischarging_to_Discharge) {
   Rig rig;
@@ -1449,10 +1449,10 @@ TEST(BduStateMachine, Refused_Standby_ClosingIntoFault_GoesToFaultNeverPrecharge
 
 // Three attempts, the retry wait between them, then Opening -> Fault with F17, and no further
 // attempt. The BDU had been powered (shut down) for a minute before the button was pressed, the
-// usual case. FIRMWARE BUG (fails until fixed): the faults-cleared hold is timed from the last
+// usual case. A regression guard: the first firmware timed the faults-cleared hold from the last
 // moment a fault was active, not from the entry into Fault; F17 is raised by the 100 ms task
-// after the give-up, so Fault -> Standby fires at once and Standby -> Precharge starts a fourth
-// attempt (relays close again) before F17 stops it.
+// after the give-up, so Fault -> Standby fired at once and Standby -> Precharge started a fourth
+// attempt (relays closed again) before F17 stopped it.
 TEST(BduStateMachine, Refused_PrechargeFailsThreeTimes_ThenFaultF17_NoFourthAttempt) {
   Rig rig;
   rig.hal.precharge_blocked = true;
@@ -1487,8 +1487,9 @@ TEST(BduStateMachine, Refused_PrechargeFailsThreeTimes_ThenFaultF17_NoFourthAtte
 
 // F17 from a failed precharge is latched: it stays although nothing is tried any more, until a
 // reset (a short press of the black start button). Then, after the recovery hold, the BDU tries
-// again. FIRMWARE BUG (fails until fixed): the PrechargeFailed input stays 1 (precharge_failures_
-// is only cleared in SelfTest or by a successful precharge), so the reset never releases F17.
+// again. A regression guard: in the first firmware the PrechargeFailed input stayed 1
+// (precharge_failures_ was cleared only in SelfTest or by a successful precharge), so the reset
+// never released F17.
 TEST(BduStateMachine, Refused_PrechargeFailure_F17LatchedUntilReset) {
   Rig rig;
   rig.hal.precharge_blocked = true;
@@ -1564,10 +1565,10 @@ TEST(BduStateMachine, Refused_LatchedFault_ResetOnlyOnceTheCauseIsGone) {
 }
 
 // No module answers: the self test fails at its 10 s bound, F9 follows, and the BDU stays in
-// Fault. The BDU had been shut down for a minute before the button was pressed. FIRMWARE BUG
-// (fails until fixed): Fault is entered without an active fault (F9 needs 1 s), and the recovery
-// hold counts from the start of the program, so Fault -> Standby fires at once and the lights
-// show Standby for a second before F9 takes the BDU back to Fault.
+// Fault. The BDU had been shut down for a minute before the button was pressed. A regression
+// guard: the first firmware entered Fault without an active fault (F9 needs 1 s), and the recovery
+// hold counted from the start of the program, so Fault -> Standby fired at once and the lights
+// showed Standby for a second before F9 took the BDU back to Fault.
 TEST(BduStateMachine, Refused_NoModuleAnswers_SelfTestFails_FaultF9) {
   Rig rig(0);
   rig.hal.dc_switch_closed = true;
