@@ -137,20 +137,26 @@ void Module::step_cells(double dt_s, double ambient_degC, PlantExtremes& extreme
   double balancing_heat_W = 0.0;
   double cell_heat_flow_W = 0.0;  // sum of G*T_cell, for the implicit air-node update
   const double cell_conductance_W_per_K = cell_conductance_W_per_K_;
+  // Locals, not members, in the loop: the cells' stores cannot change them, so they stay in
+  // registers (the same values and operations).
+  const double stack_current_A = stack_current_A_;
+  const double internal_degC = internal_degC_;
+  PlantExtremes running_extremes = extremes;
   for (std::size_t index = 0; index < cells_.size(); ++index) {
     Cell& cell = cells_[index];
-    double cell_current_A = stack_current_A_;
+    double cell_current_A = stack_current_A;
     if (balancing_[index]) {
       const double bleed_A = cell.terminal_voltage_V() / parameters_.balancing_resistance_Ohm;
       cell_current_A += bleed_A;
       balancing_heat_W += bleed_A * bleed_A * parameters_.balancing_resistance_Ohm;
     }
-    cell.set_external_heat_W(fault_heat_W_[index] + heater_per_cell_W);
-    cell.step(cell_current_A, dt_s, internal_degC_);
-    extremes.include(cell);
+    cell.step_with_external_heat(cell_current_A, dt_s, internal_degC,
+                                 fault_heat_W_[index] + heater_per_cell_W);
+    running_extremes.include(cell);
     stack_voltage_V += cell.terminal_voltage_V();
     cell_heat_flow_W += cell_conductance_W_per_K * cell.temperature_degC();
   }
+  extremes = running_extremes;
   stack_voltage_V_ = stack_voltage_V;
 
   // HV power terminal: I^2*R heat into a small node that leaks to the module air.
