@@ -142,8 +142,10 @@ void Module::step_cells(double dt_s, double ambient_degC, PlantExtremes& extreme
   const double stack_current_A = stack_current_A_;
   const double internal_degC = internal_degC_;
   PlantExtremes running_extremes = extremes;
-  for (std::size_t index = 0; index < cells_.size(); ++index) {
-    Cell& cell = cells_[index];
+  Cell* const cells = cells_.data();
+  const std::size_t cell_count = cells_.size();
+  for (std::size_t index = 0; index < cell_count; ++index) {
+    Cell& cell = cells[index];
     double cell_current_A = stack_current_A;
     if (balancing_[index]) {
       const double bleed_A = cell.terminal_voltage_V() / parameters_.balancing_resistance_Ohm;
