@@ -203,16 +203,34 @@ double Module::temperature_of_sensor(int sensor) const {
 ModuleSensorReadings Module::read_sensors(bool convert_temperatures) {
   ModuleSensorReadings readings;
   readings.cell_count = cell_count();
-  for (int index = 0; index < cell_count(); ++index) {
-    double sensed_V = cell(index).terminal_voltage_V();
-    // An open sense wire between cells k and k+1 makes channel k read ~0 and channel k+1 read
-    // across both cells, as a multiplexed cell-voltage front end does.
-    if (index > 0 && cell_voltage_channels_[static_cast<std::size_t>(index - 1)].failure() ==
-                         SensorFailure::Open) {
-      sensed_V += cell(index - 1).terminal_voltage_V();
+  const std::size_t cells = cells_.size();
+  const double quantum_V = cell_voltage_channels_[0].quantum();
+  if (cell_voltage_channels_working_ && quantum_V > 0.0) {
+    // No failure anywhere (so no open sense wire either): each channel reads its own cell, as
+    // below, and gives its count of quanta as well. Every channel has the same quantum.
+    bool quanta_fit = true;
+    for (std::size_t index = 0; index < cells; ++index) {
+      double quanta = 0.0;
+      readings.cell_voltage_V[index] = cell_voltage_channels_[index].read_working_quantised(
+          cells_[index].terminal_voltage_V(), noise_rng_, quanta);
+      const bool fits = std::fabs(quanta) < kQuantaCountLimit;
+      quanta_fit = quanta_fit && fits;
+      readings.cell_voltage_quanta[index] = fits ? static_cast<std::int32_t>(quanta) : 0;
     }
-    readings.cell_voltage_V[static_cast<std::size_t>(index)] =
-        cell_voltage_channels_[static_cast<std::size_t>(index)].read(sensed_V, noise_rng_);
+    readings.cell_voltage_quanta_valid = quanta_fit;
+    readings.cell_voltage_quantum_V = quantum_V;
+  } else {
+    for (int index = 0; index < cell_count(); ++index) {
+      double sensed_V = cell(index).terminal_voltage_V();
+      // An open sense wire between cells k and k+1 makes channel k read ~0 and channel k+1 read
+      // across both cells, as a multiplexed cell-voltage front end does.
+      if (index > 0 && cell_voltage_channels_[static_cast<std::size_t>(index - 1)].failure() ==
+                           SensorFailure::Open) {
+        sensed_V += cell(index - 1).terminal_voltage_V();
+      }
+      readings.cell_voltage_V[static_cast<std::size_t>(index)] =
+          cell_voltage_channels_[static_cast<std::size_t>(index)].read(sensed_V, noise_rng_);
+    }
   }
   readings.cell_temperature_count = static_cast<int>(cell_temperature_channels_.size());
   for (int sensor = 0; sensor < readings.cell_temperature_count; ++sensor) {
@@ -245,6 +263,9 @@ void Module::set_sensor_failure(ModuleSensor sensor, int index, SensorFailure fa
     case ModuleSensor::CellVoltage:
       if (in_range(cell_voltage_channels_, index))
         cell_voltage_channels_[static_cast<std::size_t>(index)].set_failure(failure);
+      cell_voltage_channels_working_ =
+          std::all_of(cell_voltage_channels_.begin(), cell_voltage_channels_.end(),
+                      [](const SensorChannel& c) { return c.failure() == SensorFailure::None; });
       break;
     case ModuleSensor::CellTemperature:
       if (in_range(cell_temperature_channels_, index))
