@@ -208,15 +208,21 @@ ModuleSensorReadings Module::read_sensors(bool convert_temperatures) {
   if (cell_voltage_channels_working_ && quantum_V > 0.0) {
     // No failure anywhere (so no open sense wire either): each channel reads its own cell, as
     // below, and gives its count of quanta as well. Every channel has the same quantum.
+    // The generator is copied into a local for the loop (and back): the int stores into the
+    // readings then cannot alias its state, which stays in registers.
+    Rng noise_rng = noise_rng_;
     bool quanta_fit = true;
     for (std::size_t index = 0; index < cells; ++index) {
       double quanta = 0.0;
       readings.cell_voltage_V[index] = cell_voltage_channels_[index].read_working_quantised(
-          cells_[index].terminal_voltage_V(), noise_rng_, quanta);
-      const bool fits = std::fabs(quanta) < kQuantaCountLimit;
-      quanta_fit = quanta_fit && fits;
-      readings.cell_voltage_quanta[index] = fits ? static_cast<std::int32_t>(quanta) : 0;
+          cells_[index].terminal_voltage_V(), noise_rng, quanta);
+      if (!(std::fabs(quanta) < kQuantaCountLimit)) [[unlikely]] {
+        quanta_fit = false;
+        quanta = 0.0;
+      }
+      readings.cell_voltage_quanta[index] = static_cast<std::int32_t>(quanta);
     }
+    noise_rng_ = noise_rng;
     readings.cell_voltage_quanta_valid = quanta_fit;
     readings.cell_voltage_quantum_V = quantum_V;
   } else {
