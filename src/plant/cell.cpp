@@ -9,20 +9,14 @@
 
 namespace bts::plant {
 
+using cell_detail::grid_position;
+using cell_detail::kSecondsPerHour;
+
 namespace {
 
-constexpr double kSecondsPerHour = 3600.0;
 constexpr double kSecondsPerMonth = 30.0 * 86400.0;  // the "month" of self_discharge_per_month
-// Coefficients are refreshed when SOC or temperature moved this far since the last refresh.
-constexpr double kRefreshSocStep = 0.005;
-constexpr double kRefreshTemperatureStep_K = 0.5;
-// Beyond the tables the curves continue with the slope of their end 1 % segment for this much
-// SOC, then hold (docs/plant-cell.md, "Beyond empty and full").
-constexpr double kExtrapolationSoc = 0.04;
 // Below this |current| (as a C-rate) the current has no direction for half-cycle counting.
 constexpr double kDirectionThresholdCRate = 0.01;
-// exp(-x) for the hysteresis uses a Taylor series below this argument.
-constexpr double kTaylorLimit = 0.05;
 
 double arrhenius_factor(double activation_energy_J_per_mol, double temperature_degC) {
   const double temperature_K = temperature_degC + ageing::kZeroCelsius_K;
@@ -41,26 +35,6 @@ double interpolate_table(const std::vector<SocPoint>& table, double soc, double 
   const double span = upper->soc - lower->soc;
   if (span <= 0.0) return upper->value;
   return lower->value + (soc - lower->soc) / span * (upper->value - lower->value);
-}
-
-// Grid index and fraction for a SOC; the fraction leaves [0, 1] only in the end segments, which
-// then extrapolate linearly.
-struct GridPosition {
-  int index;
-  double fraction;
-};
-
-inline GridPosition grid_position(double soc) {
-  const double limited = std::clamp(soc, -kExtrapolationSoc, 1.0 + kExtrapolationSoc);
-  const double x = limited * LfpChemistry::kGridIntervals;
-  const int index = std::clamp(static_cast<int>(x), 0, LfpChemistry::kGridIntervals - 1);
-  return {index, x - index};
-}
-
-// 1 - exp(-x) for x >= 0: a short Taylor series for small x (the usual per-step case).
-inline double one_minus_exp_negative(double x) {
-  if (x < kTaylorLimit) return x * (1.0 - x * (0.5 - x * (1.0 / 6.0 - x * (1.0 / 24.0))));
-  return -std::expm1(-x);
 }
 
 }  // namespace
@@ -87,17 +61,9 @@ LfpChemistry::LfpChemistry(const LfpCellParameters& parameters, const AgeingPara
 }
 
 double LfpChemistry::lookup(const Grid& grid, double soc) {
-  const GridPosition at = grid_position(soc);
+  const cell_detail::GridPosition at = grid_position(soc);
   const auto i = static_cast<std::size_t>(at.index);
   return grid[i] + at.fraction * (grid[i + 1] - grid[i]);
-}
-
-// Inlined into Cell::step, its one hot caller (only this file calls it).
-[[gnu::always_inline]] inline LfpChemistry::OcvPoint LfpChemistry::ocv_point(double soc) const {
-  const GridPosition at = grid_position(soc);
-  const auto i = static_cast<std::size_t>(at.index);
-  return {ocv_mean_V_[i] + at.fraction * (ocv_mean_V_[i + 1] - ocv_mean_V_[i]),
-          half_gap_V_[i] + at.fraction * (half_gap_V_[i + 1] - half_gap_V_[i])};
 }
 
 double LfpChemistry::resistance_temperature_factor(double temperature_degC) const {
@@ -230,71 +196,8 @@ void Cell::refresh_parameters(double dt_s) {
   cached_refresh_temperature_degC_ = temperature_degC_;
 }
 
-void Cell::track_half_cycles(double cell_current_A) {
-  const int direction =
-      (cell_current_A > direction_threshold_A_) - (cell_current_A < -direction_threshold_A_);
-  if (direction == 0 || direction == last_current_sign_) return;
-  if (last_current_sign_ != 0) last_half_cycle_depth_ = std::fabs(soc_ - last_reversal_soc_);
-  last_reversal_soc_ = soc_;
-  last_current_sign_ = direction;
-}
-
 void Cell::step(double current_A, double dt_s, double surroundings_degC) {
-  if (dt_s != cached_dt_s_ || std::fabs(soc_ - cached_refresh_soc_) > kRefreshSocStep ||
-      std::fabs(temperature_degC_ - cached_refresh_temperature_degC_) > kRefreshTemperatureStep_K) {
-    refresh_parameters(dt_s);
-  }
-
-  // An internal short sits across the electrodes: it carries V_terminal / R_short, solved through
-  // R0 with the RC voltages at the start of the step, and its current flows through the cell.
-  double cell_current_A = current_A;
-  short_current_A_ = 0.0;
-  if (internal_short_Ohm_ > 0.0) {
-    const double source_V = open_circuit_voltage_V() - v_rc1_V_ - v_rc2_V_;
-    short_current_A_ = (source_V - r0_Ohm_ * current_A) / (internal_short_Ohm_ + r0_Ohm_);
-    cell_current_A += short_current_A_;
-  }
-  track_half_cycles(cell_current_A);
-
-  // Charge: SOC is not clamped; the OCV falls or rises steeply past the table ends instead.
-  soc_ -= (cell_current_A + self_discharge_A_) * soc_per_A_;
-
-  // Plett one-state hysteresis: h <- A*h - (1-A)*sgn(i), written as h -= (1-A)*(h + sgn(i)).
-  if (cell_current_A != 0.0) {
-    const double sign = cell_current_A > 0.0 ? 1.0 : -1.0;
-    const double fall = one_minus_exp_negative(std::fabs(cell_current_A) * hysteresis_per_A_);
-    hysteresis_ -= fall * (hysteresis_ + sign);
-  }
-
-  v_rc1_V_ = rc1_decay_ * v_rc1_V_ + rc1_gain_Ohm_ * cell_current_A;
-  v_rc2_V_ = rc2_decay_ * v_rc2_V_ + rc2_gain_Ohm_ * cell_current_A;
-
-  const LfpChemistry::OcvPoint ocv = chemistry_->ocv_point(soc_);
-  terminal_voltage_V_ =
-      ocv.mean_V + ocv.half_gap_V * hysteresis_ - r0_Ohm_ * cell_current_A - v_rc1_V_ - v_rc2_V_;
-
-  // Bernardi heat (i > 0 discharges): irreversible against the mean OCV, reversible entropic
-  // part, and everything the short dissipates inside the can.
-  const double temperature_K = temperature_degC_ + ageing::kZeroCelsius_K;
-  heat_W_ = cell_current_A * (ocv.mean_V - terminal_voltage_V_) -
-            cell_current_A * temperature_K * entropic_V_per_K_ +
-            short_current_A_ * terminal_voltage_V_;
-  temperature_degC_ = surroundings_degC + (temperature_degC_ - surroundings_degC) * thermal_decay_ +
-                      thermal_gain_K_per_W_ * (heat_W_ + external_heat_W_);
-
-  // Ageing accumulators; the ageing state advances every update_interval_s of simulated time.
-  const double moved_Ah = std::fabs(cell_current_A) * dt_s * (1.0 / kSecondsPerHour);
-  const double half_cycle_depth =
-      std::max(std::fabs(soc_ - last_reversal_soc_), last_half_cycle_depth_);
-  ageing_pending_s_ += dt_s;
-  ageing_pending_soc_time_ += soc_ * dt_s;
-  ageing_pending_temperature_time_ += temperature_degC_ * dt_s;
-  ageing_pending_throughput_Ah_ += moved_Ah;
-  crate_weighted_ += moved_Ah * std::fabs(cell_current_A);
-  dod_weighted_ += moved_Ah * half_cycle_depth;
-  if (ageing_pending_s_ >= chemistry_->ageing().update_interval_s) {
-    advance_ageing(ageing_pending_s_);
-  }
+  step_with_external_heat(current_A, dt_s, surroundings_degC, external_heat_W_);
 }
 
 // dt_s is the simulated time covered by the accumulators. Between updates, crate_weighted_ holds

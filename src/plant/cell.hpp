@@ -4,9 +4,12 @@
 // path, and capacity/resistance ageing.
 //
 // Sign convention used in the whole plant: current_A > 0 discharges the cell.
+#include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstdint>
 
+#include "plant/cell_ageing.hpp"
 #include "plant/cell_parameters.hpp"
 
 namespace bts::plant {
@@ -46,7 +49,7 @@ class LfpChemistry {
     double mean_V;
     double half_gap_V;
   };
-  OcvPoint ocv_point(double soc) const;
+  [[gnu::always_inline]] inline OcvPoint ocv_point(double soc) const;
 
  private:
   using Grid = std::array<double, kGridIntervals + 1>;
@@ -80,6 +83,11 @@ class Cell {
   /// (the module's internal air) sit at surroundings_degC. Updates SOC, hysteresis, RC voltages,
   /// terminal voltage, heat and temperature, self-discharge and ageing.
   void step(double current_A, double dt_s, double surroundings_degC);
+  /// The same step after set_external_heat_W(external_heat_W), inlined into the module's cell
+  /// loop (the per-step path; refreshes and ageing updates stay out of line).
+  [[gnu::always_inline]] inline void step_with_external_heat(double current_A, double dt_s,
+                                                             double surroundings_degC,
+                                                             double external_heat_W);
 
   double terminal_voltage_V() const { return terminal_voltage_V_; }
   double open_circuit_voltage_V() const;  // OCV including the present hysteresis offset
@@ -126,7 +134,7 @@ class Cell {
  private:
   void refresh_parameters(double dt_s);
   void advance_ageing(double dt_s);
-  void track_half_cycles(double cell_current_A);
+  [[gnu::always_inline]] inline void track_half_cycles(double cell_current_A);
 
   const LfpChemistry* chemistry_;
   CellSpread spread_;
@@ -168,6 +176,128 @@ class Cell {
   double entropic_V_per_K_ = 0.0;       // dOCV/dT at the refresh SOC
   double short_current_A_ = 0.0;
 };
+
+// ---------------------------------------------------------------------------------------------
+// The per-step path, inline so that the module's loop over its cells has no call per cell.
+
+namespace cell_detail {
+
+// Coefficients are refreshed when SOC or temperature moved this far since the last refresh.
+inline constexpr double kRefreshSocStep = 0.005;
+inline constexpr double kRefreshTemperatureStep_K = 0.5;
+// Beyond the tables the curves continue with the slope of their end 1 % segment for this much
+// SOC, then hold (docs/plant-cell.md, "Beyond empty and full").
+inline constexpr double kExtrapolationSoc = 0.04;
+// exp(-x) for the hysteresis uses a Taylor series below this argument.
+inline constexpr double kTaylorLimit = 0.05;
+inline constexpr double kSecondsPerHour = 3600.0;
+
+// Grid index and fraction for a SOC; the fraction leaves [0, 1] only in the end segments, which
+// then extrapolate linearly.
+struct GridPosition {
+  int index;
+  double fraction;
+};
+
+[[gnu::always_inline]] inline GridPosition grid_position(double soc) {
+  if (soc >= 0.0 && soc < 1.0) {
+    // Inside the table the clamps below change nothing: soc <= 1 - 2^-53 rounds to
+    // x <= 100 - 2^-46, so the index is at most 99.
+    const double x = soc * LfpChemistry::kGridIntervals;
+    const int index = static_cast<int>(x);
+    return {index, x - index};
+  }
+  const double limited = std::clamp(soc, -kExtrapolationSoc, 1.0 + kExtrapolationSoc);
+  const double x = limited * LfpChemistry::kGridIntervals;
+  const int index = std::clamp(static_cast<int>(x), 0, LfpChemistry::kGridIntervals - 1);
+  return {index, x - index};
+}
+
+// 1 - exp(-x) for x >= 0: a short Taylor series for small x (the usual per-step case).
+[[gnu::always_inline]] inline double one_minus_exp_negative(double x) {
+  if (x < kTaylorLimit) return x * (1.0 - x * (0.5 - x * (1.0 / 6.0 - x * (1.0 / 24.0))));
+  return -std::expm1(-x);
+}
+
+}  // namespace cell_detail
+
+inline LfpChemistry::OcvPoint LfpChemistry::ocv_point(double soc) const {
+  const cell_detail::GridPosition at = cell_detail::grid_position(soc);
+  const auto i = static_cast<std::size_t>(at.index);
+  return {ocv_mean_V_[i] + at.fraction * (ocv_mean_V_[i + 1] - ocv_mean_V_[i]),
+          half_gap_V_[i] + at.fraction * (half_gap_V_[i + 1] - half_gap_V_[i])};
+}
+
+inline void Cell::track_half_cycles(double cell_current_A) {
+  const int direction =
+      (cell_current_A > direction_threshold_A_) - (cell_current_A < -direction_threshold_A_);
+  if (direction == 0 || direction == last_current_sign_) return;
+  if (last_current_sign_ != 0) last_half_cycle_depth_ = std::fabs(soc_ - last_reversal_soc_);
+  last_reversal_soc_ = soc_;
+  last_current_sign_ = direction;
+}
+
+inline void Cell::step_with_external_heat(double current_A, double dt_s, double surroundings_degC,
+                                          double external_heat_W) {
+  using namespace cell_detail;
+  external_heat_W_ = external_heat_W;
+  if (dt_s != cached_dt_s_ || std::fabs(soc_ - cached_refresh_soc_) > kRefreshSocStep ||
+      std::fabs(temperature_degC_ - cached_refresh_temperature_degC_) > kRefreshTemperatureStep_K)
+      [[unlikely]] {
+    refresh_parameters(dt_s);
+  }
+
+  // An internal short sits across the electrodes: it carries V_terminal / R_short, solved through
+  // R0 with the RC voltages at the start of the step, and its current flows through the cell.
+  double cell_current_A = current_A;
+  short_current_A_ = 0.0;
+  if (internal_short_Ohm_ > 0.0) [[unlikely]] {
+    const double source_V = open_circuit_voltage_V() - v_rc1_V_ - v_rc2_V_;
+    short_current_A_ = (source_V - r0_Ohm_ * current_A) / (internal_short_Ohm_ + r0_Ohm_);
+    cell_current_A += short_current_A_;
+  }
+  track_half_cycles(cell_current_A);
+
+  // Charge: SOC is not clamped; the OCV falls or rises steeply past the table ends instead.
+  soc_ -= (cell_current_A + self_discharge_A_) * soc_per_A_;
+
+  // Plett one-state hysteresis: h <- A*h - (1-A)*sgn(i), written as h -= (1-A)*(h + sgn(i)).
+  if (cell_current_A != 0.0) {
+    const double sign = cell_current_A > 0.0 ? 1.0 : -1.0;
+    const double fall = one_minus_exp_negative(std::fabs(cell_current_A) * hysteresis_per_A_);
+    hysteresis_ -= fall * (hysteresis_ + sign);
+  }
+
+  v_rc1_V_ = rc1_decay_ * v_rc1_V_ + rc1_gain_Ohm_ * cell_current_A;
+  v_rc2_V_ = rc2_decay_ * v_rc2_V_ + rc2_gain_Ohm_ * cell_current_A;
+
+  const LfpChemistry::OcvPoint ocv = chemistry_->ocv_point(soc_);
+  terminal_voltage_V_ =
+      ocv.mean_V + ocv.half_gap_V * hysteresis_ - r0_Ohm_ * cell_current_A - v_rc1_V_ - v_rc2_V_;
+
+  // Bernardi heat (i > 0 discharges): irreversible against the mean OCV, reversible entropic
+  // part, and everything the short dissipates inside the can.
+  const double temperature_K = temperature_degC_ + ageing::kZeroCelsius_K;
+  heat_W_ = cell_current_A * (ocv.mean_V - terminal_voltage_V_) -
+            cell_current_A * temperature_K * entropic_V_per_K_ +
+            short_current_A_ * terminal_voltage_V_;
+  temperature_degC_ = surroundings_degC + (temperature_degC_ - surroundings_degC) * thermal_decay_ +
+                      thermal_gain_K_per_W_ * (heat_W_ + external_heat_W_);
+
+  // Ageing accumulators; the ageing state advances every update_interval_s of simulated time.
+  const double moved_Ah = std::fabs(cell_current_A) * dt_s * (1.0 / kSecondsPerHour);
+  const double half_cycle_depth =
+      std::max(std::fabs(soc_ - last_reversal_soc_), last_half_cycle_depth_);
+  ageing_pending_s_ += dt_s;
+  ageing_pending_soc_time_ += soc_ * dt_s;
+  ageing_pending_temperature_time_ += temperature_degC_ * dt_s;
+  ageing_pending_throughput_Ah_ += moved_Ah;
+  crate_weighted_ += moved_Ah * std::fabs(cell_current_A);
+  dod_weighted_ += moved_Ah * half_cycle_depth;
+  if (ageing_pending_s_ >= chemistry_->ageing().update_interval_s) [[unlikely]] {
+    advance_ageing(ageing_pending_s_);
+  }
+}
 
 /// Draw one cell's spread from the module's generator.
 class Rng;

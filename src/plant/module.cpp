@@ -137,20 +137,28 @@ void Module::step_cells(double dt_s, double ambient_degC, PlantExtremes& extreme
   double balancing_heat_W = 0.0;
   double cell_heat_flow_W = 0.0;  // sum of G*T_cell, for the implicit air-node update
   const double cell_conductance_W_per_K = cell_conductance_W_per_K_;
-  for (std::size_t index = 0; index < cells_.size(); ++index) {
-    Cell& cell = cells_[index];
-    double cell_current_A = stack_current_A_;
+  // Locals, not members, in the loop: the cells' stores cannot change them, so they stay in
+  // registers (the same values and operations).
+  const double stack_current_A = stack_current_A_;
+  const double internal_degC = internal_degC_;
+  PlantExtremes running_extremes = extremes;
+  Cell* const cells = cells_.data();
+  const std::size_t cell_count = cells_.size();
+  for (std::size_t index = 0; index < cell_count; ++index) {
+    Cell& cell = cells[index];
+    double cell_current_A = stack_current_A;
     if (balancing_[index]) {
       const double bleed_A = cell.terminal_voltage_V() / parameters_.balancing_resistance_Ohm;
       cell_current_A += bleed_A;
       balancing_heat_W += bleed_A * bleed_A * parameters_.balancing_resistance_Ohm;
     }
-    cell.set_external_heat_W(fault_heat_W_[index] + heater_per_cell_W);
-    cell.step(cell_current_A, dt_s, internal_degC_);
-    extremes.include(cell);
+    cell.step_with_external_heat(cell_current_A, dt_s, internal_degC,
+                                 fault_heat_W_[index] + heater_per_cell_W);
+    running_extremes.include(cell);
     stack_voltage_V += cell.terminal_voltage_V();
     cell_heat_flow_W += cell_conductance_W_per_K * cell.temperature_degC();
   }
+  extremes = running_extremes;
   stack_voltage_V_ = stack_voltage_V;
 
   // HV power terminal: I^2*R heat into a small node that leaks to the module air.
@@ -195,16 +203,40 @@ double Module::temperature_of_sensor(int sensor) const {
 ModuleSensorReadings Module::read_sensors(bool convert_temperatures) {
   ModuleSensorReadings readings;
   readings.cell_count = cell_count();
-  for (int index = 0; index < cell_count(); ++index) {
-    double sensed_V = cell(index).terminal_voltage_V();
-    // An open sense wire between cells k and k+1 makes channel k read ~0 and channel k+1 read
-    // across both cells, as a multiplexed cell-voltage front end does.
-    if (index > 0 && cell_voltage_channels_[static_cast<std::size_t>(index - 1)].failure() ==
-                         SensorFailure::Open) {
-      sensed_V += cell(index - 1).terminal_voltage_V();
+  const std::size_t cells = cells_.size();
+  const double quantum_V = cell_voltage_channels_[0].quantum();
+  if (cell_voltage_channels_working_ && quantum_V > 0.0) {
+    // No failure anywhere (so no open sense wire either): each channel reads its own cell, as
+    // below, and gives its count of quanta as well. Every channel has the same quantum.
+    // The generator is copied into a local for the loop (and back): the int stores into the
+    // readings then cannot alias its state, which stays in registers.
+    Rng noise_rng = noise_rng_;
+    bool quanta_fit = true;
+    for (std::size_t index = 0; index < cells; ++index) {
+      double quanta = 0.0;
+      readings.cell_voltage_V[index] = cell_voltage_channels_[index].read_working_quantised(
+          cells_[index].terminal_voltage_V(), noise_rng, quanta);
+      if (!(std::fabs(quanta) < kQuantaCountLimit)) [[unlikely]] {
+        quanta_fit = false;
+        quanta = 0.0;
+      }
+      readings.cell_voltage_quanta[index] = static_cast<std::int32_t>(quanta);
     }
-    readings.cell_voltage_V[static_cast<std::size_t>(index)] =
-        cell_voltage_channels_[static_cast<std::size_t>(index)].read(sensed_V, noise_rng_);
+    noise_rng_ = noise_rng;
+    readings.cell_voltage_quanta_valid = quanta_fit;
+    readings.cell_voltage_quantum_V = quantum_V;
+  } else {
+    for (int index = 0; index < cell_count(); ++index) {
+      double sensed_V = cell(index).terminal_voltage_V();
+      // An open sense wire between cells k and k+1 makes channel k read ~0 and channel k+1 read
+      // across both cells, as a multiplexed cell-voltage front end does.
+      if (index > 0 && cell_voltage_channels_[static_cast<std::size_t>(index - 1)].failure() ==
+                           SensorFailure::Open) {
+        sensed_V += cell(index - 1).terminal_voltage_V();
+      }
+      readings.cell_voltage_V[static_cast<std::size_t>(index)] =
+          cell_voltage_channels_[static_cast<std::size_t>(index)].read(sensed_V, noise_rng_);
+    }
   }
   readings.cell_temperature_count = static_cast<int>(cell_temperature_channels_.size());
   for (int sensor = 0; sensor < readings.cell_temperature_count; ++sensor) {
@@ -237,6 +269,9 @@ void Module::set_sensor_failure(ModuleSensor sensor, int index, SensorFailure fa
     case ModuleSensor::CellVoltage:
       if (in_range(cell_voltage_channels_, index))
         cell_voltage_channels_[static_cast<std::size_t>(index)].set_failure(failure);
+      cell_voltage_channels_working_ =
+          std::all_of(cell_voltage_channels_.begin(), cell_voltage_channels_.end(),
+                      [](const SensorChannel& c) { return c.failure() == SensorFailure::None; });
       break;
     case ModuleSensor::CellTemperature:
       if (in_range(cell_temperature_channels_, index))

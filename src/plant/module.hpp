@@ -27,6 +27,11 @@ struct ModuleSensorReadings {
   int cell_count = 0;
   int cell_temperature_count = 0;
   std::array<double, kMaxCellsPerModule> cell_voltage_V{};
+  /// When cell_voltage_quanta_valid: each cell voltage reading as a whole number of its
+  /// converter's quanta (cell_voltage_V = quanta * cell_voltage_quantum_V, |quanta| < 2^31).
+  bool cell_voltage_quanta_valid = false;
+  double cell_voltage_quantum_V = 0.0;
+  std::array<std::int32_t, kMaxCellsPerModule> cell_voltage_quanta{};
   std::array<double, kMaxTemperatureSensorsPerModule> cell_temperature_degC{};
   double stack_voltage_V = 0.0;            // separate divider across the whole stack
   double current_A = 0.0;                  // LV side, > 0 discharging
@@ -171,6 +176,7 @@ class Module {
   double balancing_energy_Wh_ = 0.0;
   double balancing_heat_W_ = 0.0;
   std::vector<SensorChannel> cell_voltage_channels_;
+  bool cell_voltage_channels_working_ = true;  // no cell voltage channel has a failure
   std::vector<SensorChannel> cell_temperature_channels_;
   SensorChannel stack_voltage_channel_;
   SensorChannel current_channel_;

@@ -34,6 +34,14 @@ inline double floor_half_up(double value) {
   return truncated > x ? truncated - 1.0 : truncated;
 }
 
+/// A reading of n quanta of 0.001 (computed as n * 0.001) gives n back when scaled by 1000 and
+/// rounded half up, floor_half_up(reading * 1000.0), for |n| < 2^31: 0.001 and both products
+/// are each rounded by at most 2^-53 relative, so the scaled value is within |n| * 2^-51 < 0.25
+/// of n, and adding 0.5 and rounding stays inside [n + 0.25, n + 0.75]. So a converter count in
+/// such quanta is the reading in thousandths without the scaling (tests/plant/sensors_rounding).
+inline constexpr double kMilliQuantum = 0.001;
+inline constexpr double kQuantaCountLimit = 0x1p31;  // |n| below this: the count fits in int32
+
 /// One analogue channel: reading = quantise((true * (1 + gain_error) + offset + noise)).
 class SensorChannel {
  public:
@@ -60,15 +68,30 @@ class SensorChannel {
       case SensorFailure::None:
         break;
     }
+    return read_working(true_value, noise);
+  }
+  /// read() of a channel without failure (failure() == None).
+  double read_working(double true_value, Rng& noise) {
     double value = true_value * gain_ + offset_;
     if (noise_sd_ > 0.0) value += noise_sd_ * noise.normal_fast();
     if (quantum_ > 0.0) value = floor_half_up(value / quantum_) * quantum_;
     last_reading_ = value;
     return value;
   }
+  /// read_working() of a channel with quantum() > 0, also giving the whole number of quanta the
+  /// reading is (quanta * quantum() is the reading).
+  double read_working_quantised(double true_value, Rng& noise, double& quanta) {
+    double value = true_value * gain_ + offset_;
+    if (noise_sd_ > 0.0) value += noise_sd_ * noise.normal_fast();
+    quanta = floor_half_up(value / quantum_);
+    value = quanta * quantum_;
+    last_reading_ = value;
+    return value;
+  }
   void set_failure(SensorFailure failure) { failure_ = failure; }
   SensorFailure failure() const { return failure_; }
   double last_reading() const { return last_reading_; }
+  double quantum() const { return quantum_; }
 
  private:
   double offset_ = 0.0;

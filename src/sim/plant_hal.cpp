@@ -47,9 +47,18 @@ firmware::ModuleMeasurements PlantModuleHal::sample() {
       static_cast<std::uint8_t>(std::min(readings.cell_count, firmware::kMaxCellsPerModule));
   sample.temperature_count = static_cast<std::uint8_t>(
       std::min(readings.cell_temperature_count, firmware::kMaxTemperatureSensors));
-  for (int cell = 0; cell < sample.cell_count; ++cell) {
-    sample.cell_voltage_mV[static_cast<std::size_t>(cell)] =
-        to_milli(readings.cell_voltage_V[static_cast<std::size_t>(cell)]);
+  if (readings.cell_voltage_quanta_valid &&
+      readings.cell_voltage_quantum_V == plant::kMilliQuantum) {
+    // A count of 0.001 V quanta is to_milli of its reading, bit for bit (plant/sensors.hpp).
+    for (int cell = 0; cell < sample.cell_count; ++cell) {
+      sample.cell_voltage_mV[static_cast<std::size_t>(cell)] =
+          readings.cell_voltage_quanta[static_cast<std::size_t>(cell)];
+    }
+  } else {
+    for (int cell = 0; cell < sample.cell_count; ++cell) {
+      sample.cell_voltage_mV[static_cast<std::size_t>(cell)] =
+          to_milli(readings.cell_voltage_V[static_cast<std::size_t>(cell)]);
+    }
   }
   for (int sensor = 0; sensor < sample.temperature_count; ++sensor) {
     const auto slot = static_cast<std::size_t>(sensor);

@@ -50,5 +50,28 @@ TEST(SensorRounding, RandomValuesMatchTheLibrary) {
   }
 }
 
+// The module HAL's conversion of a reading to thousandths, floor_half_up(reading * 1000), gives
+// back the count of 0.001 quanta the reading was made from (count * 0.001): so the HAL may take
+// the count itself (plant/sensors.hpp, kMilliQuantum).
+void expect_count_returns(std::int32_t count) {
+  const double reading = static_cast<double>(count) * kMilliQuantum;
+  EXPECT_EQ(static_cast<std::int32_t>(floor_half_up(reading * 1000.0)), count) << count;
+}
+
+TEST(SensorRounding, MilliQuantaScaleBackToTheirCount) {
+  for (std::int32_t count = -2000000; count <= 2000000; ++count) expect_count_returns(count);
+  const auto limit = static_cast<std::int64_t>(kQuantaCountLimit);
+  for (std::int64_t edge : {limit - 1, -limit + 1, -limit, limit / 2, -limit / 2}) {
+    for (std::int64_t k = -1000; k <= 1000; ++k) {
+      const std::int64_t count = edge + k;
+      if (count > -limit - 1 && count < limit)
+        expect_count_returns(static_cast<std::int32_t>(count));
+    }
+  }
+  std::mt19937_64 rng(12);
+  std::uniform_int_distribution<std::int32_t> any_count(-(limit - 1), limit - 1);
+  for (int k = 0; k < 2000000; ++k) expect_count_returns(any_count(rng));
+}
+
 }  // namespace
 }  // namespace bts::plant
