@@ -200,8 +200,21 @@ bool CanBus::add_acceptance_filter(int port, std::uint32_t filter_id, std::uint3
   ++target.filter_count;
   unfiltered_ports_ &= ~port_bit(port);
   filtered_ports_ |= port_bit(port);
-  accepting_cache_.fill(AcceptingPorts{});  // what it kept was for the old filters
+  forget_accepting();  // what it kept was for the old filters
   return true;
+}
+
+std::uint64_t CanBus::remember_accepting(std::size_t free_slot, std::uint32_t id) {
+  if (accepting_used_ >= kAcceptingSlots / 4 * 3) {
+    forget_accepting();
+    free_slot = accepting_slot(id);
+  }
+  AcceptingPorts& kept = accepting_[free_slot];
+  kept.id = id;
+  kept.used = true;
+  kept.ports = filtered_ports_accepting(id);
+  ++accepting_used_;
+  return kept.ports;
 }
 
 std::uint64_t CanBus::filtered_ports_accepting(std::uint32_t id) const {

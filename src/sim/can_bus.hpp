@@ -252,14 +252,17 @@ class CanBus {
   /// caller), so only a filter change invalidates what is kept of it.
   std::uint64_t accepting_ports(std::uint32_t id) {
     if (filtered_ports_ == 0) return unfiltered_ports_;
-    AcceptingPorts& kept = accepting_cache_[(id * 2654435761u) >> (32 - kAcceptingCacheBits)];
-    if (!kept.valid || kept.id != id) {
-      kept.id = id;
-      kept.valid = true;
-      kept.ports = filtered_ports_accepting(id);
+    for (std::size_t slot = accepting_slot(id);; slot = (slot + 1) % kAcceptingSlots) {
+      const AcceptingPorts& kept = accepting_[slot];
+      if (!kept.used) return unfiltered_ports_ | remember_accepting(slot, id);
+      if (kept.id == id) return unfiltered_ports_ | kept.ports;
     }
-    return unfiltered_ports_ | kept.ports;
   }
+  static std::size_t accepting_slot(std::uint32_t id) {
+    return (id * 2654435761u) >> (32 - kAcceptingSlotBits);  // Fibonacci hashing
+  }
+  /// Works out which filtered ports take the identifier and keeps it in the free slot found.
+  std::uint64_t remember_accepting(std::size_t free_slot, std::uint32_t id);
   std::uint64_t filtered_ports_accepting(std::uint32_t id) const;
   /// Places a delivered frame in a port's RX queue (or counts the overrun).
   void deliver(Port& rx, const CanFrame& frame, std::uint64_t at_ns) {
@@ -337,17 +340,24 @@ class CanBus {
   std::uint64_t tx_pending_ports_ = 0;
   std::uint64_t bus_off_port_mask_ = 0;
   std::uint64_t receive_error_ports_ = 0;
-  // Ports without filters take every frame; for the others, which accept an identifier is
-  // kept in a small direct-mapped table (cleared whenever a filter is added).
+  // Ports without filters take every frame; which of the others take an identifier is kept in
+  // an open-addressed table (linear probing), emptied whenever a filter is added and when it is
+  // three quarters full (so a probe always ends at a free slot).
   std::uint64_t unfiltered_ports_ = 0;
   std::uint64_t filtered_ports_ = 0;
   struct AcceptingPorts {
     std::uint32_t id = 0;
-    bool valid = false;
+    bool used = false;
     std::uint64_t ports = 0;
   };
-  static constexpr int kAcceptingCacheBits = 6;
-  std::array<AcceptingPorts, std::size_t{1} << kAcceptingCacheBits> accepting_cache_{};
+  static constexpr int kAcceptingSlotBits = 8;
+  static constexpr std::size_t kAcceptingSlots = std::size_t{1} << kAcceptingSlotBits;
+  std::array<AcceptingPorts, kAcceptingSlots> accepting_{};
+  std::size_t accepting_used_ = 0;
+  void forget_accepting() {
+    accepting_.fill(AcceptingPorts{});
+    accepting_used_ = 0;
+  }
   CanBusStats stats_;
 };
 
