@@ -74,6 +74,14 @@ std::uint16_t crc15_of(const BitStream& s) {
 
 std::uint16_t can_crc15(const CanFrame& frame) { return crc15_of(header_and_data(frame)); }
 
+// The inline worst case (can_bus.hpp) spelled with this file's field lengths.
+static_assert(can_frame_bits_worst_case(CanFrame{0, true, 8, {}}) ==
+              kExtendedHeaderBits + 64 + kCrcBits + kTrailerBits + kIntermissionBits +
+                  (kExtendedHeaderBits + 64 + kCrcBits - 1) / 4);
+static_assert(can_frame_bits_worst_case(CanFrame{0, false, 0, {}}) ==
+              kStandardHeaderBits + kCrcBits + kTrailerBits + kIntermissionBits +
+                  (kStandardHeaderBits + kCrcBits - 1) / 4);
+
 std::uint32_t can_frame_bits(const CanFrame& frame, StuffingModel stuffing) {
   const std::uint32_t data_bits = 8u * clamped_dlc(frame);
   const std::uint32_t stuffed_region =
@@ -83,7 +91,7 @@ std::uint32_t can_frame_bits(const CanFrame& frame, StuffingModel stuffing) {
     case StuffingModel::None:
       return nominal;
     case StuffingModel::WorstCase:
-      return nominal + (stuffed_region - 1) / 4;
+      return can_frame_bits_worst_case(frame);  // nominal + (stuffed_region - 1) / 4
     case StuffingModel::Exact: {
       BitStream s = header_and_data(frame);
       s.push(crc15_of(s), kCrcBits);
@@ -161,6 +169,7 @@ int CanBus::attach(std::string node_name, std::size_t tx_capacity, std::size_t r
   port.rx_capacity = std::max<std::size_t>(rx_capacity, 1);
   port.rx = std::make_unique<RxEntry[]>(port.rx_capacity);
   ports_.push_back(std::move(port));
+  heads_.emplace_back();
   const int index = static_cast<int>(ports_.size()) - 1;
   port_count_ = static_cast<int>(ports_.size());
   port_masks_cover_all_ = port_count_ <= kMaskedPorts;
@@ -289,6 +298,7 @@ bool CanBus::send(int port_index, const CanFrame& frame, std::uint64_t now_us) {
   ++port.tx_count;
   ++queued_total_;
   if (port.tx_count == 1) {  // a new head frame competes
+    heads_[static_cast<std::size_t>(port_index)] = {entry.queued_ns, entry.key};
     tx_pending_ports_ |= port_bit(port_index);
     offer(port_index);
   }
@@ -300,14 +310,13 @@ void CanBus::arbitrate(int segment_index) {
   std::uint64_t at_ns = kNever;
   int winner = -1;
   std::uint32_t key = 0;
+  const std::uint64_t free_ns = segment.free_ns;
   // The segment's ports with a frame queued, in index order: a strict comparison leaves a tie
   // to the lower port.
-  auto consider = [&](int p) {
-    const Port& port = ports_[static_cast<std::size_t>(p)];
-    if (port.tx_count == 0) return;
-    const TxEntry& head = port.tx[port.tx_head];
-    std::uint64_t t = std::max(head.queued_ns, segment.free_ns);
-    if (port.bus_off) t = std::max(t, port.bus_off_until_ns);
+  auto consider = [&](int p, bool bus_off) {
+    const HeadFrame& head = heads_[static_cast<std::size_t>(p)];
+    std::uint64_t t = std::max(head.queued_ns, free_ns);
+    if (bus_off) t = std::max(t, ports_[static_cast<std::size_t>(p)].bus_off_until_ns);
     if (t < at_ns || (t == at_ns && head.key < key)) {
       at_ns = t;
       winner = p;
@@ -317,10 +326,15 @@ void CanBus::arbitrate(int segment_index) {
   if (port_masks_cover_all_) {
     for (std::uint64_t left =
              tx_pending_ports_ & segment_port_mask_[static_cast<std::size_t>(segment_index)];
-         left != 0; left &= left - 1)
-      consider(std::countr_zero(left));
+         left != 0; left &= left - 1) {
+      const int p = std::countr_zero(left);
+      consider(p, (bus_off_port_mask_ & port_bit(p)) != 0);
+    }
   } else {
-    for (int p : segment_ports_[static_cast<std::size_t>(segment_index)]) consider(p);
+    for (int p : segment_ports_[static_cast<std::size_t>(segment_index)]) {
+      const Port& port = ports_[static_cast<std::size_t>(p)];
+      if (port.tx_count != 0) consider(p, port.bus_off);
+    }
   }
   segment.next_at_ns = at_ns;
   segment.next_winner = winner;
@@ -333,7 +347,7 @@ void CanBus::offer(int port_index) {
   if (port.tx_count == 0 || port.segment == kDisconnected) return;
   Segment& segment = segments_[static_cast<std::size_t>(port.segment)];
   if (segment.next_stale) return;  // recomputed from every port before it is used
-  const TxEntry& head = port.tx[port.tx_head];
+  const HeadFrame& head = heads_[static_cast<std::size_t>(port_index)];
   std::uint64_t t = std::max(head.queued_ns, segment.free_ns);
   if (port.bus_off) t = std::max(t, port.bus_off_until_ns);
   // Ties go to the lower key, then to the lower port (the order of a scan over the ports).
@@ -350,8 +364,7 @@ bool CanBus::port_on_bus(const Port& port, std::uint64_t at_ns) const {
   return port.segment != kDisconnected && (!port.bus_off || at_ns >= port.bus_off_until_ns);
 }
 
-void CanBus::recover_bus_off(std::uint64_t at_ns) {
-  if (bus_off_ports_ == 0) return;
+void CanBus::recover_bus_off_ports(std::uint64_t at_ns) {
   for (int p = 0; p < port_count_; ++p) {
     Port& port = ports_[static_cast<std::size_t>(p)];
     if (port.bus_off && at_ns >= port.bus_off_until_ns) {
@@ -416,9 +429,8 @@ void CanBus::advance_to(std::uint64_t now_us) {
   now_ns_ = now;
 }
 
-int CanBus::listeners(int segment_index, std::uint64_t at_ns) const {
+int CanBus::listeners_counted(int segment_index, std::uint64_t at_ns) const {
   const std::vector<int>& on = segment_ports_[static_cast<std::size_t>(segment_index)];
-  if (bus_off_ports_ == 0) return static_cast<int>(on.size());
   int count = 0;
   for (int p : on) count += port_on_bus(ports_[static_cast<std::size_t>(p)], at_ns) ? 1 : 0;
   return count;
@@ -428,7 +440,7 @@ void CanBus::start(int segment_index, std::uint64_t at_ns, int winner) {
   recover_bus_off(at_ns);
   Segment& segment = segments_[static_cast<std::size_t>(segment_index)];
   const Port& tx = ports_[static_cast<std::size_t>(winner)];
-  const std::uint32_t bits = can_frame_bits(tx.tx[tx.tx_head].frame, stuffing_);
+  const std::uint32_t bits = frame_bits(tx.tx[tx.tx_head].frame);
 
   double loss = loss_probability_;
   if (!segment.terminated) loss = 1.0 - (1.0 - loss) * (1.0 - unterminated_loss_probability_);
@@ -477,7 +489,12 @@ void CanBus::complete(int segment_index) {
     tx.tx_head = tx.tx_head + 1 == tx.tx_capacity ? 0 : tx.tx_head + 1;
     --tx.tx_count;
     --queued_total_;
-    if (tx.tx_count == 0) tx_pending_ports_ &= ~port_bit(segment.tx_port);
+    if (tx.tx_count == 0) {
+      tx_pending_ports_ &= ~port_bit(segment.tx_port);
+    } else {
+      const TxEntry& next = tx.tx[tx.tx_head];
+      heads_[static_cast<std::size_t>(segment.tx_port)] = {next.queued_ns, next.key};
+    }
   };
 
   CanTraceEntry::Outcome outcome = CanTraceEntry::Outcome::Delivered;

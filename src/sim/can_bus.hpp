@@ -52,6 +52,19 @@ enum class StuffingModel : std::uint8_t {
 /// Standard: 47 + 8 * dlc nominal, stuffed region 34 + 8 * dlc bits.
 std::uint32_t can_frame_bits(const CanFrame& frame, StuffingModel stuffing);
 
+/// can_frame_bits with StuffingModel::WorstCase: one stuff bit per 4 bits after the first of
+/// SOF..CRC. Inline: every frame on the bus is timed with it.
+constexpr std::uint32_t can_frame_bits_worst_case(const CanFrame& frame) {
+  constexpr std::uint32_t kExtendedHeaderBits = 39;  // SOF..DLC
+  constexpr std::uint32_t kStandardHeaderBits = 19;
+  constexpr std::uint32_t kCrcBits = 15;
+  constexpr std::uint32_t kTrailerAndIntermissionBits = 1 + 2 + 7 + 3;
+  const std::uint32_t data_bits = 8u * (frame.dlc > 8 ? 8u : frame.dlc);
+  const std::uint32_t stuffed_region =
+      (frame.extended ? kExtendedHeaderBits : kStandardHeaderBits) + data_bits + kCrcBits;
+  return stuffed_region + kTrailerAndIntermissionBits + (stuffed_region - 1) / 4;
+}
+
 /// The CAN CRC-15 (polynomial 0x4599) over the unstuffed bits SOF..data, as sent.
 std::uint16_t can_crc15(const CanFrame& frame);
 
@@ -287,9 +300,21 @@ class CanBus {
   }
 
   bool port_on_bus(const Port& port, std::uint64_t at_ns) const;
-  void recover_bus_off(std::uint64_t at_ns);
+  void recover_bus_off(std::uint64_t at_ns) {
+    if (bus_off_ports_ != 0) recover_bus_off_ports(at_ns);
+  }
+  void recover_bus_off_ports(std::uint64_t at_ns);
   /// Ports on a segment that are on the bus (and so acknowledge a frame) at at_ns.
-  int listeners(int segment, std::uint64_t at_ns) const;
+  int listeners(int segment, std::uint64_t at_ns) const {
+    if (bus_off_ports_ == 0)
+      return static_cast<int>(segment_ports_[static_cast<std::size_t>(segment)].size());
+    return listeners_counted(segment, at_ns);
+  }
+  int listeners_counted(int segment, std::uint64_t at_ns) const;
+  std::uint32_t frame_bits(const CanFrame& frame) const {
+    return stuffing_ == StuffingModel::WorstCase ? can_frame_bits_worst_case(frame)
+                                                 : can_frame_bits(frame, stuffing_);
+  }
   /// Puts the winner's oldest frame on an idle segment at at_ns (its arbitration).
   void start(int segment, std::uint64_t at_ns, int winner);
   void complete(int segment);
@@ -321,6 +346,13 @@ class CanBus {
   plant::Rng rng_;
   std::vector<Port> ports_;
   int port_count_ = 0;
+  // Each port's oldest queued frame as arbitration sees it (valid while the port has one),
+  // side by side for the arbitration's walk over the ports.
+  struct HeadFrame {
+    std::uint64_t queued_ns = 0;
+    std::uint32_t key = 0;
+  };
+  std::vector<HeadFrame> heads_;
   std::vector<Segment> segments_;
   double loss_probability_ = 0.0;
   double unterminated_loss_probability_ = kDefaultUnterminatedLoss;
