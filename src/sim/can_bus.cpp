@@ -298,7 +298,7 @@ bool CanBus::send(int port_index, const CanFrame& frame, std::uint64_t now_us) {
   ++port.tx_count;
   ++queued_total_;
   if (port.tx_count == 1) {  // a new head frame competes
-    heads_[static_cast<std::size_t>(port_index)] = {entry.queued_ns, entry.key};
+    heads_[static_cast<std::size_t>(port_index)] = head_frame(entry, port_index);
     tx_pending_ports_ |= port_bit(port_index);
     offer(port_index);
   }
@@ -306,6 +306,34 @@ bool CanBus::send(int port_index, const CanFrame& frame, std::uint64_t now_us) {
 }
 
 void CanBus::arbitrate(int segment_index) {
+  Segment& segment = segments_[static_cast<std::size_t>(segment_index)];
+  if (port_masks_cover_all_) {
+    const std::uint64_t pending =
+        tx_pending_ports_ & segment_port_mask_[static_cast<std::size_t>(segment_index)];
+    if ((pending & bus_off_port_mask_) == 0) {
+      // Nobody waits for a bus-off recovery, so each head can start at max(queued, free_ns).
+      // If one was queued by free_ns, the arbitration is at free_ns among the heads queued by
+      // then: the lowest key wins, then the lowest port, which is the lowest rank (as a frame
+      // burst goes out, every head is ready when the bus frees up).
+      const std::uint64_t free_ns = segment.free_ns;
+      std::uint64_t best_rank = kNever;
+      for (std::uint64_t left = pending; left != 0; left &= left - 1) {
+        const HeadFrame& head = heads_[static_cast<std::size_t>(std::countr_zero(left))];
+        best_rank = std::min(best_rank, head.queued_ns <= free_ns ? head.rank : kNever);
+      }
+      if (best_rank != kNever) {
+        segment.next_at_ns = free_ns;
+        segment.next_winner = static_cast<int>(best_rank & 0xFFFFFFFFu);
+        segment.next_key = static_cast<std::uint32_t>(best_rank >> 32);
+        segment.next_stale = false;
+        return;
+      }
+    }
+  }
+  arbitrate_by_scan(segment_index);
+}
+
+void CanBus::arbitrate_by_scan(int segment_index) {
   Segment& segment = segments_[static_cast<std::size_t>(segment_index)];
   std::uint64_t at_ns = kNever;
   int winner = -1;
@@ -317,10 +345,10 @@ void CanBus::arbitrate(int segment_index) {
     const HeadFrame& head = heads_[static_cast<std::size_t>(p)];
     std::uint64_t t = std::max(head.queued_ns, free_ns);
     if (bus_off) t = std::max(t, ports_[static_cast<std::size_t>(p)].bus_off_until_ns);
-    if (t < at_ns || (t == at_ns && head.key < key)) {
+    if (t < at_ns || (t == at_ns && head.key() < key)) {
       at_ns = t;
       winner = p;
-      key = head.key;
+      key = head.key();
     }
   };
   if (port_masks_cover_all_) {
@@ -351,12 +379,12 @@ void CanBus::offer(int port_index) {
   std::uint64_t t = std::max(head.queued_ns, segment.free_ns);
   if (port.bus_off) t = std::max(t, port.bus_off_until_ns);
   // Ties go to the lower key, then to the lower port (the order of a scan over the ports).
-  if (t < segment.next_at_ns || (t == segment.next_at_ns && (head.key < segment.next_key ||
-                                                             (head.key == segment.next_key &&
+  if (t < segment.next_at_ns || (t == segment.next_at_ns && (head.key() < segment.next_key ||
+                                                             (head.key() == segment.next_key &&
                                                               port_index < segment.next_winner)))) {
     segment.next_at_ns = t;
     segment.next_winner = port_index;
-    segment.next_key = head.key;
+    segment.next_key = head.key();
   }
 }
 
@@ -493,7 +521,7 @@ void CanBus::complete(int segment_index) {
       tx_pending_ports_ &= ~port_bit(segment.tx_port);
     } else {
       const TxEntry& next = tx.tx[tx.tx_head];
-      heads_[static_cast<std::size_t>(segment.tx_port)] = {next.queued_ns, next.key};
+      heads_[static_cast<std::size_t>(segment.tx_port)] = head_frame(next, segment.tx_port);
     }
   };
 

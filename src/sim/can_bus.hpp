@@ -333,6 +333,8 @@ class CanBus {
   }
   /// The next arbitration of a segment (its earliest start and winner) from its ports' heads.
   void arbitrate(int segment);
+  /// The same by comparing every head's earliest start (the general case, out of line).
+  [[gnu::noinline]] void arbitrate_by_scan(int segment);
   /// Offers a port's new head frame to its segment's kept arbitration.
   void offer(int port_index);
   void transmit_error(int port_index, Port& port, std::uint64_t at_ns);
@@ -350,8 +352,12 @@ class CanBus {
   // side by side for the arbitration's walk over the ports.
   struct HeadFrame {
     std::uint64_t queued_ns = 0;
-    std::uint32_t key = 0;
+    std::uint64_t rank = 0;  // key << 32 | port: the arbitration order of heads ready together
+    std::uint32_t key() const { return static_cast<std::uint32_t>(rank >> 32); }
   };
+  static HeadFrame head_frame(const TxEntry& entry, int port) {
+    return {entry.queued_ns, (std::uint64_t{entry.key} << 32) | static_cast<std::uint32_t>(port)};
+  }
   std::vector<HeadFrame> heads_;
   std::vector<Segment> segments_;
   double loss_probability_ = 0.0;
