@@ -421,6 +421,22 @@ void CanBus::advance_to(std::uint64_t now_us) {
       return;
     }
   }
+  if (segments_used_ == 1) {
+    // One segment: its own events, in order (the loop below, without the search over segments).
+    Segment& segment = segments_[0];
+    for (;;) {
+      if (segment.in_flight) {
+        if (segment.deliver_ns > now) break;
+        complete(0);
+      }
+      if (segment.next_stale) arbitrate(0);
+      if (segment.next_at_ns > now) break;  // kNever when nothing is queued
+      start(0, segment.next_at_ns, segment.next_winner);
+    }
+    recover_bus_off(now);
+    now_ns_ = now;
+    return;
+  }
   const auto used = static_cast<std::size_t>(segments_used_);
   for (;;) {
     // The earliest event on any segment: a frame ending, or the next arbitration (kept per
