@@ -240,6 +240,7 @@ int CanBus::segment_of(int port) const { return ports_.at(static_cast<std::size_
 void CanBus::set_terminated(int segment, bool terminated) {
   if (segment < 0 || segment >= kMaxSegments) return;
   segments_[static_cast<std::size_t>(segment)].terminated = terminated;
+  update_segment_loss();
   segments_used_ = std::max(segments_used_, segment + 1);
 }
 
@@ -249,10 +250,21 @@ bool CanBus::terminated(int segment) const {
 
 void CanBus::set_unterminated_loss_probability(double probability) {
   unterminated_loss_probability_ = std::clamp(probability, 0.0, 1.0);
+  update_segment_loss();
+}
+
+void CanBus::update_segment_loss() {
+  for (Segment& segment : segments_) {
+    segment.loss_probability = loss_probability_;
+    if (!segment.terminated)
+      segment.loss_probability =
+          1.0 - (1.0 - loss_probability_) * (1.0 - unterminated_loss_probability_);
+  }
 }
 
 void CanBus::set_loss_probability(double probability) {
   loss_probability_ = std::clamp(probability, 0.0, 1.0);
+  update_segment_loss();
 }
 
 void CanBus::set_automatic_retransmission(bool on) { retransmit_ = on; }
@@ -486,8 +498,7 @@ void CanBus::start(int segment_index, std::uint64_t at_ns, int winner) {
   const Port& tx = ports_[static_cast<std::size_t>(winner)];
   const std::uint32_t bits = frame_bits(tx.tx[tx.tx_head].frame);
 
-  double loss = loss_probability_;
-  if (!segment.terminated) loss = 1.0 - (1.0 - loss) * (1.0 - unterminated_loss_probability_);
+  const double loss = segment.loss_probability;
   segment.corrupted = loss > 0.0 && rng_.uniform() < loss;
   segment.acknowledged = listeners(segment_index, at_ns) > 1;
   segment.in_flight = true;
@@ -525,8 +536,9 @@ void CanBus::complete(int segment_index) {
   stats_.busy_ns += duration;
   Port& tx = ports_[static_cast<std::size_t>(segment.tx_port)];
   const TxEntry& head = tx.tx[tx.tx_head];
-  CanFrame frame;
-  std::memcpy(&frame, &head.frame, sizeof(CanFrame));
+  // The head's slot keeps its frame while this runs: popping only moves the queue's start, and
+  // nothing is queued before the observer has taken its copy.
+  const CanFrame& frame = head.frame;
   const std::uint64_t at = segment.deliver_ns;
 
   auto pop_head = [this, &tx, &segment]() {

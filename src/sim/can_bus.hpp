@@ -243,6 +243,7 @@ class CanBus {
     std::uint32_t next_key = 0;
     bool next_stale = true;
     bool terminated = true;
+    double loss_probability = 0.0;  // of each attempt: the bus's, and reflections if unterminated
     bool in_flight = false;
     int tx_port = -1;
     std::uint64_t start_ns = 0;
@@ -321,7 +322,8 @@ class CanBus {
   /// Takes the oldest delivered frame of a port (and its time when time_us is given). Here in the
   /// header: every node polls its ports every tick, mostly finding them empty.
   bool pop_rx(int port_index, CanFrame& frame, std::uint64_t* time_us) {
-    if (port_index < 0 || port_index >= port_count_) return false;
+    // One unsigned comparison also refuses a negative index.
+    if (static_cast<unsigned>(port_index) >= static_cast<unsigned>(port_count_)) return false;
     Port& port = ports_[static_cast<std::size_t>(port_index)];
     if (port.rx_count == 0) return false;
     const RxEntry& entry = port.rx[port.rx_head];
@@ -339,6 +341,8 @@ class CanBus {
   void offer(int port_index);
   void transmit_error(int port_index, Port& port, std::uint64_t at_ns);
   std::uint64_t bits_to_ns(std::uint64_t bits) const;
+  /// Each segment's loss_probability from the bus's and its termination.
+  void update_segment_loss();
 
   std::string name_;
   std::uint32_t bitrate_bps_;

@@ -740,6 +740,42 @@ TEST(CanBusKeptState, ACableCutWhileFramesWaitSplitsTheirDeliveries) {
   EXPECT_EQ(drain_ids(bus, m[3]), std::vector<std::uint32_t>{0x0213FF80});
 }
 
+TEST(CanBusKeptState, TerminationAndLossChangedDuringARunTakeEffectAtOnce) {
+  CanBus bus("link", kBitrate, 9);
+  const int a = bus.attach("a");
+  const int b = bus.attach("b");
+  const int c = bus.attach("c");
+  bus.set_segment(c, 1);
+  bus.attach("d");  // on segment 0 with a and b
+  std::uint64_t now_us = 0;
+  auto delivered = [&](int from, int to) {
+    bus.send(from, frame_of(0x100), now_us);
+    now_us += 1000;
+    bus.advance_to(now_us);
+    return drain_ids(bus, to).size();
+  };
+  EXPECT_EQ(delivered(a, b), 1u);
+  bus.set_unterminated_loss_probability(1.0);
+  bus.set_terminated(0, false);
+  EXPECT_EQ(delivered(a, b), 0u);
+  bus.set_unterminated_loss_probability(0.0);
+  EXPECT_EQ(delivered(a, b), 1u);
+  bus.set_unterminated_loss_probability(1.0);
+  EXPECT_EQ(delivered(a, b), 0u);
+  bus.set_terminated(0, true);
+  EXPECT_EQ(delivered(a, b), 1u);
+  bus.set_loss_probability(1.0);
+  EXPECT_EQ(delivered(a, b), 0u);
+  bus.set_loss_probability(0.0);
+  EXPECT_EQ(delivered(a, b), 1u);
+  // Segment 1 keeps its own termination: unterminated there, segment 0 is unaffected.
+  bus.set_segment(b, 1);
+  bus.set_terminated(1, false);
+  EXPECT_EQ(delivered(b, c), 0u);
+  bus.set_segment(b, 0);
+  EXPECT_EQ(delivered(a, b), 1u);
+}
+
 TEST(CanBusKeptState, ABusWithMoreThanSixtyFourPorts) {
   CanBus bus("big", kBitrate, 1);
   std::vector<int> p;
