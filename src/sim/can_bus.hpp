@@ -170,6 +170,10 @@ class CanBus {
 
   std::size_t tx_pending(int port) const;
   std::size_t rx_pending(int port) const {
+    // Polled for every module every tick: the range check without vector::at's size division;
+    // an invalid port still gets at()'s std::out_of_range.
+    if (static_cast<unsigned>(port) < static_cast<unsigned>(port_count_))
+      return ports_[static_cast<std::size_t>(port)].rx_count;
     return ports_.at(static_cast<std::size_t>(port)).rx_count;
   }
 

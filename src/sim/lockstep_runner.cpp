@@ -233,13 +233,19 @@ void LockstepRunner::tick() {
   const firmware::TimeMs now_ms = now_us_ / 1000;
   // Module BMSs are interrupt driven on their fast path: they run when a Link frame is waiting
   // or a periodic task is due, exactly as a tickless MCU would; the BDUs run every 10 ms.
+  // Each BDU's rows taken once (the firmware calls cannot change them, but the compiler cannot
+  // know that and would reload them for every module).
   for (std::size_t b = 0; b < modules_.size(); ++b) {
     CanBus& link = *link_buses_[b];
-    for (std::size_t m = 0; m < modules_[b].size(); ++m) {
-      firmware::ModuleBms& module = *modules_[b][m];
-      if (now_ms >= module.next_task_ms() || link.rx_pending(module_ports_[b][m]) > 0) {
+    const std::unique_ptr<firmware::ModuleBms>* const modules = modules_[b].data();
+    const int* const ports = module_ports_[b].data();
+    std::uint8_t* const ran = module_ran_[b].data();
+    const std::size_t module_count = modules_[b].size();
+    for (std::size_t m = 0; m < module_count; ++m) {
+      firmware::ModuleBms& module = *modules[m];
+      if (now_ms >= module.next_task_ms() || link.rx_pending(ports[m]) > 0) {
         module.tick(now_ms);
-        module_ran_[b][m] = 1;
+        ran[m] = 1;
       }
     }
   }
@@ -268,9 +274,11 @@ void LockstepRunner::collect_events() {
                                firmware::bdu_state_name(state)});
       bdu_states_[b] = state;
     }
-    for (std::size_t m = 0; m < modules_[b].size(); ++m) {
-      if (module_ran_[b][m] == 0) continue;  // nothing new since it was last looked at
-      module_ran_[b][m] = 0;
+    std::uint8_t* const ran = module_ran_[b].data();  // taken once, as in tick()
+    const std::size_t module_count = modules_[b].size();
+    for (std::size_t m = 0; m < module_count; ++m) {
+      if (ran[m] == 0) continue;  // nothing new since it was last looked at
+      ran[m] = 0;
       while (modules_[b][m]->pop_event(event)) {
         code_events_.push_back({static_cast<double>(event.time_ms) * 1e-3,
                                 module_node_name(static_cast<int>(b), static_cast<int>(m)),
