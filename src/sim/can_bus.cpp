@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cstdio>
 #include <limits>
 #include <utility>
@@ -73,6 +74,14 @@ std::uint16_t crc15_of(const BitStream& s) {
 
 std::uint16_t can_crc15(const CanFrame& frame) { return crc15_of(header_and_data(frame)); }
 
+// The inline worst case (can_bus.hpp) spelled with this file's field lengths.
+static_assert(can_frame_bits_worst_case(CanFrame{0, true, 8, {}}) ==
+              kExtendedHeaderBits + 64 + kCrcBits + kTrailerBits + kIntermissionBits +
+                  (kExtendedHeaderBits + 64 + kCrcBits - 1) / 4);
+static_assert(can_frame_bits_worst_case(CanFrame{0, false, 0, {}}) ==
+              kStandardHeaderBits + kCrcBits + kTrailerBits + kIntermissionBits +
+                  (kStandardHeaderBits + kCrcBits - 1) / 4);
+
 std::uint32_t can_frame_bits(const CanFrame& frame, StuffingModel stuffing) {
   const std::uint32_t data_bits = 8u * clamped_dlc(frame);
   const std::uint32_t stuffed_region =
@@ -82,7 +91,7 @@ std::uint32_t can_frame_bits(const CanFrame& frame, StuffingModel stuffing) {
     case StuffingModel::None:
       return nominal;
     case StuffingModel::WorstCase:
-      return nominal + (stuffed_region - 1) / 4;
+      return can_frame_bits_worst_case(frame);  // nominal + (stuffed_region - 1) / 4
     case StuffingModel::Exact: {
       BitStream s = header_and_data(frame);
       s.push(crc15_of(s), kCrcBits);
@@ -155,11 +164,18 @@ CanBus::CanBus(std::string name, std::uint32_t bitrate_bps, std::uint64_t seed)
 int CanBus::attach(std::string node_name, std::size_t tx_capacity, std::size_t rx_capacity) {
   Port port;
   port.name = std::move(node_name);
-  port.tx.resize(std::max<std::size_t>(tx_capacity, 1));
-  port.rx.resize(std::max<std::size_t>(rx_capacity, 1));
+  port.tx_capacity = std::max<std::size_t>(tx_capacity, 1);
+  port.tx = std::make_unique<TxEntry[]>(port.tx_capacity);
+  port.rx_capacity = std::max<std::size_t>(rx_capacity, 1);
+  port.rx = std::make_unique<RxEntry[]>(port.rx_capacity);
   ports_.push_back(std::move(port));
+  heads_.emplace_back();
   const int index = static_cast<int>(ports_.size()) - 1;
+  port_count_ = static_cast<int>(ports_.size());
+  port_masks_cover_all_ = port_count_ <= kMaskedPorts;
   segment_ports_[0].push_back(index);
+  segment_port_mask_[0] |= port_bit(index);
+  unfiltered_ports_ |= port_bit(index);
   segments_[0].next_stale = true;
   return index;
 }
@@ -171,11 +187,13 @@ void CanBus::set_segment(int port, int segment) {
   if (current != kDisconnected) {
     std::vector<int>& on = segment_ports_[static_cast<std::size_t>(current)];
     on.erase(std::find(on.begin(), on.end(), port));
+    segment_port_mask_[static_cast<std::size_t>(current)] &= ~port_bit(port);
     segments_[static_cast<std::size_t>(current)].next_stale = true;
   }
   if (segment != kDisconnected) {
     std::vector<int>& on = segment_ports_[static_cast<std::size_t>(segment)];
     on.insert(std::lower_bound(on.begin(), on.end(), port), port);
+    segment_port_mask_[static_cast<std::size_t>(segment)] |= port_bit(port);
     segments_[static_cast<std::size_t>(segment)].next_stale = true;
   }
   current = segment;
@@ -186,10 +204,35 @@ bool CanBus::add_acceptance_filter(int port, std::uint32_t filter_id, std::uint3
   if (port < 0 || port >= port_count()) return false;
   Port& target = ports_[static_cast<std::size_t>(port)];
   if (target.filter_count >= kMaxFilters) return false;
-  target.filter_id[static_cast<std::size_t>(target.filter_count)] = filter_id;
+  target.filter_masked_id[static_cast<std::size_t>(target.filter_count)] = filter_id & mask;
   target.filter_mask[static_cast<std::size_t>(target.filter_count)] = mask;
   ++target.filter_count;
+  unfiltered_ports_ &= ~port_bit(port);
+  filtered_ports_ |= port_bit(port);
+  forget_accepting();  // what it kept was for the old filters
   return true;
+}
+
+std::uint64_t CanBus::remember_accepting(std::size_t free_slot, std::uint32_t id) {
+  if (accepting_used_ >= kAcceptingSlots / 4 * 3) {
+    forget_accepting();
+    free_slot = accepting_slot(id);
+  }
+  AcceptingPorts& kept = accepting_[free_slot];
+  kept.id = id;
+  kept.used = true;
+  kept.ports = filtered_ports_accepting(id);
+  ++accepting_used_;
+  return kept.ports;
+}
+
+std::uint64_t CanBus::filtered_ports_accepting(std::uint32_t id) const {
+  std::uint64_t accepting = 0;
+  for (std::uint64_t left = filtered_ports_; left != 0; left &= left - 1) {
+    const int p = std::countr_zero(left);
+    if (ports_[static_cast<std::size_t>(p)].accepts(id)) accepting |= port_bit(p);
+  }
+  return accepting;
 }
 
 int CanBus::segment_of(int port) const { return ports_.at(static_cast<std::size_t>(port)).segment; }
@@ -197,6 +240,7 @@ int CanBus::segment_of(int port) const { return ports_.at(static_cast<std::size_
 void CanBus::set_terminated(int segment, bool terminated) {
   if (segment < 0 || segment >= kMaxSegments) return;
   segments_[static_cast<std::size_t>(segment)].terminated = terminated;
+  update_segment_loss();
   segments_used_ = std::max(segments_used_, segment + 1);
 }
 
@@ -206,10 +250,21 @@ bool CanBus::terminated(int segment) const {
 
 void CanBus::set_unterminated_loss_probability(double probability) {
   unterminated_loss_probability_ = std::clamp(probability, 0.0, 1.0);
+  update_segment_loss();
+}
+
+void CanBus::update_segment_loss() {
+  for (Segment& segment : segments_) {
+    segment.loss_probability = loss_probability_;
+    if (!segment.terminated)
+      segment.loss_probability =
+          1.0 - (1.0 - loss_probability_) * (1.0 - unterminated_loss_probability_);
+  }
 }
 
 void CanBus::set_loss_probability(double probability) {
   loss_probability_ = std::clamp(probability, 0.0, 1.0);
+  update_segment_loss();
 }
 
 void CanBus::set_automatic_retransmission(bool on) { retransmit_ = on; }
@@ -234,46 +289,91 @@ std::uint64_t CanBus::frame_duration_ns(const CanFrame& frame) const {
 }
 
 bool CanBus::send(int port_index, const CanFrame& frame, std::uint64_t now_us) {
-  if (port_index < 0 || port_index >= port_count()) return false;
+  if (port_index < 0 || port_index >= port_count_) return false;
   Port& port = ports_[static_cast<std::size_t>(port_index)];
   const std::uint32_t id_limit = frame.extended ? 0x1FFFFFFFu : 0x7FFu;
   if (frame.dlc > 8 || frame.id > id_limit || port.segment == kDisconnected) {
     ++port.stats.tx_rejected;
     return false;
   }
-  if (port.tx_count == port.tx.size()) {
+  if (port.tx_count == port.tx_capacity) {
     ++port.stats.tx_queue_full;
     ++stats_.tx_queue_full;
     return false;
   }
   std::size_t slot = port.tx_head + port.tx_count;
-  if (slot >= port.tx.size()) slot -= port.tx.size();
+  if (slot >= port.tx_capacity) slot -= port.tx_capacity;
   TxEntry& entry = port.tx[slot];
-  entry.frame = frame;
+  std::memcpy(&entry.frame, &frame, sizeof(CanFrame));
   entry.queued_ns = std::max(now_us * 1000, now_ns_);
   entry.key = can_arbitration_key(frame);
   ++port.tx_count;
   ++queued_total_;
-  if (port.tx_count == 1) offer(port_index);  // a new head frame competes
+  if (port.tx_count == 1) {  // a new head frame competes
+    heads_[static_cast<std::size_t>(port_index)] = head_frame(entry, port_index);
+    tx_pending_ports_ |= port_bit(port_index);
+    offer(port_index);
+  }
   return true;
 }
 
 void CanBus::arbitrate(int segment_index) {
   Segment& segment = segments_[static_cast<std::size_t>(segment_index)];
+  if (port_masks_cover_all_) {
+    const std::uint64_t pending =
+        tx_pending_ports_ & segment_port_mask_[static_cast<std::size_t>(segment_index)];
+    if ((pending & bus_off_port_mask_) == 0) {
+      // Nobody waits for a bus-off recovery, so each head can start at max(queued, free_ns).
+      // If one was queued by free_ns, the arbitration is at free_ns among the heads queued by
+      // then: the lowest key wins, then the lowest port, which is the lowest rank (as a frame
+      // burst goes out, every head is ready when the bus frees up).
+      const std::uint64_t free_ns = segment.free_ns;
+      std::uint64_t best_rank = kNever;
+      for (std::uint64_t left = pending; left != 0; left &= left - 1) {
+        const HeadFrame& head = heads_[static_cast<std::size_t>(std::countr_zero(left))];
+        best_rank = std::min(best_rank, head.queued_ns <= free_ns ? head.rank : kNever);
+      }
+      if (best_rank != kNever) {
+        segment.next_at_ns = free_ns;
+        segment.next_winner = static_cast<int>(best_rank & 0xFFFFFFFFu);
+        segment.next_key = static_cast<std::uint32_t>(best_rank >> 32);
+        segment.next_stale = false;
+        return;
+      }
+    }
+  }
+  arbitrate_by_scan(segment_index);
+}
+
+void CanBus::arbitrate_by_scan(int segment_index) {
+  Segment& segment = segments_[static_cast<std::size_t>(segment_index)];
   std::uint64_t at_ns = kNever;
   int winner = -1;
   std::uint32_t key = 0;
-  // The segment's ports in index order: a strict comparison leaves a tie to the lower port.
-  for (int p : segment_ports_[static_cast<std::size_t>(segment_index)]) {
-    const Port& port = ports_[static_cast<std::size_t>(p)];
-    if (port.tx_count == 0) continue;
-    const TxEntry& head = port.tx[port.tx_head];
-    std::uint64_t t = std::max(head.queued_ns, segment.free_ns);
-    if (port.bus_off) t = std::max(t, port.bus_off_until_ns);
-    if (t < at_ns || (t == at_ns && head.key < key)) {
+  const std::uint64_t free_ns = segment.free_ns;
+  // The segment's ports with a frame queued, in index order: a strict comparison leaves a tie
+  // to the lower port.
+  auto consider = [&](int p, bool bus_off) {
+    const HeadFrame& head = heads_[static_cast<std::size_t>(p)];
+    std::uint64_t t = std::max(head.queued_ns, free_ns);
+    if (bus_off) t = std::max(t, ports_[static_cast<std::size_t>(p)].bus_off_until_ns);
+    if (t < at_ns || (t == at_ns && head.key() < key)) {
       at_ns = t;
       winner = p;
-      key = head.key;
+      key = head.key();
+    }
+  };
+  if (port_masks_cover_all_) {
+    for (std::uint64_t left =
+             tx_pending_ports_ & segment_port_mask_[static_cast<std::size_t>(segment_index)];
+         left != 0; left &= left - 1) {
+      const int p = std::countr_zero(left);
+      consider(p, (bus_off_port_mask_ & port_bit(p)) != 0);
+    }
+  } else {
+    for (int p : segment_ports_[static_cast<std::size_t>(segment_index)]) {
+      const Port& port = ports_[static_cast<std::size_t>(p)];
+      if (port.tx_count != 0) consider(p, port.bus_off);
     }
   }
   segment.next_at_ns = at_ns;
@@ -287,16 +387,16 @@ void CanBus::offer(int port_index) {
   if (port.tx_count == 0 || port.segment == kDisconnected) return;
   Segment& segment = segments_[static_cast<std::size_t>(port.segment)];
   if (segment.next_stale) return;  // recomputed from every port before it is used
-  const TxEntry& head = port.tx[port.tx_head];
+  const HeadFrame& head = heads_[static_cast<std::size_t>(port_index)];
   std::uint64_t t = std::max(head.queued_ns, segment.free_ns);
   if (port.bus_off) t = std::max(t, port.bus_off_until_ns);
   // Ties go to the lower key, then to the lower port (the order of a scan over the ports).
-  if (t < segment.next_at_ns || (t == segment.next_at_ns && (head.key < segment.next_key ||
-                                                             (head.key == segment.next_key &&
+  if (t < segment.next_at_ns || (t == segment.next_at_ns && (head.key() < segment.next_key ||
+                                                             (head.key() == segment.next_key &&
                                                               port_index < segment.next_winner)))) {
     segment.next_at_ns = t;
     segment.next_winner = port_index;
-    segment.next_key = head.key;
+    segment.next_key = head.key();
   }
 }
 
@@ -304,13 +404,15 @@ bool CanBus::port_on_bus(const Port& port, std::uint64_t at_ns) const {
   return port.segment != kDisconnected && (!port.bus_off || at_ns >= port.bus_off_until_ns);
 }
 
-void CanBus::recover_bus_off(std::uint64_t at_ns) {
-  if (bus_off_ports_ == 0) return;
-  for (Port& port : ports_) {
+void CanBus::recover_bus_off_ports(std::uint64_t at_ns) {
+  for (int p = 0; p < port_count_; ++p) {
+    Port& port = ports_[static_cast<std::size_t>(p)];
     if (port.bus_off && at_ns >= port.bus_off_until_ns) {
       port.bus_off = false;
       port.tec = 0;
       port.rec = 0;
+      bus_off_port_mask_ &= ~port_bit(p);
+      receive_error_ports_ &= ~port_bit(p);
       --bus_off_ports_;
       if (port.segment != kDisconnected)
         segments_[static_cast<std::size_t>(port.segment)].next_stale = true;
@@ -330,6 +432,22 @@ void CanBus::advance_to(std::uint64_t now_us) {
       now_ns_ = now;
       return;
     }
+  }
+  if (segments_used_ == 1) {
+    // One segment: its own events, in order (the loop below, without the search over segments).
+    Segment& segment = segments_[0];
+    for (;;) {
+      if (segment.in_flight) {
+        if (segment.deliver_ns > now) break;
+        complete(0);
+      }
+      if (segment.next_stale) arbitrate(0);
+      if (segment.next_at_ns > now) break;  // kNever when nothing is queued
+      start(0, segment.next_at_ns, segment.next_winner);
+    }
+    recover_bus_off(now);
+    now_ns_ = now;
+    return;
   }
   const auto used = static_cast<std::size_t>(segments_used_);
   for (;;) {
@@ -367,9 +485,8 @@ void CanBus::advance_to(std::uint64_t now_us) {
   now_ns_ = now;
 }
 
-int CanBus::listeners(int segment_index, std::uint64_t at_ns) const {
+int CanBus::listeners_counted(int segment_index, std::uint64_t at_ns) const {
   const std::vector<int>& on = segment_ports_[static_cast<std::size_t>(segment_index)];
-  if (bus_off_ports_ == 0) return static_cast<int>(on.size());
   int count = 0;
   for (int p : on) count += port_on_bus(ports_[static_cast<std::size_t>(p)], at_ns) ? 1 : 0;
   return count;
@@ -379,10 +496,9 @@ void CanBus::start(int segment_index, std::uint64_t at_ns, int winner) {
   recover_bus_off(at_ns);
   Segment& segment = segments_[static_cast<std::size_t>(segment_index)];
   const Port& tx = ports_[static_cast<std::size_t>(winner)];
-  const std::uint32_t bits = can_frame_bits(tx.tx[tx.tx_head].frame, stuffing_);
+  const std::uint32_t bits = frame_bits(tx.tx[tx.tx_head].frame);
 
-  double loss = loss_probability_;
-  if (!segment.terminated) loss = 1.0 - (1.0 - loss) * (1.0 - unterminated_loss_probability_);
+  const double loss = segment.loss_probability;
   segment.corrupted = loss > 0.0 && rng_.uniform() < loss;
   segment.acknowledged = listeners(segment_index, at_ns) > 1;
   segment.in_flight = true;
@@ -399,11 +515,12 @@ void CanBus::start(int segment_index, std::uint64_t at_ns, int winner) {
   }
 }
 
-void CanBus::transmit_error(Port& port, std::uint64_t at_ns) {
+void CanBus::transmit_error(int port_index, Port& port, std::uint64_t at_ns) {
   ++port.stats.tx_errors;
   port.tec += 8;
   if (port.tec >= kTecBusOff && !port.bus_off) {
     port.bus_off = true;
+    bus_off_port_mask_ |= port_bit(port_index);
     port.bus_off_until_ns = at_ns + bus_off_recovery_ns_;
     ++bus_off_ports_;
     ++port.stats.bus_off_count;
@@ -419,13 +536,21 @@ void CanBus::complete(int segment_index) {
   stats_.busy_ns += duration;
   Port& tx = ports_[static_cast<std::size_t>(segment.tx_port)];
   const TxEntry& head = tx.tx[tx.tx_head];
-  const CanFrame frame = head.frame;
+  // The head's slot keeps its frame while this runs: popping only moves the queue's start, and
+  // nothing is queued before the observer has taken its copy.
+  const CanFrame& frame = head.frame;
   const std::uint64_t at = segment.deliver_ns;
 
-  auto pop_head = [this, &tx]() {
-    tx.tx_head = tx.tx_head + 1 == tx.tx.size() ? 0 : tx.tx_head + 1;
+  auto pop_head = [this, &tx, &segment]() {
+    tx.tx_head = tx.tx_head + 1 == tx.tx_capacity ? 0 : tx.tx_head + 1;
     --tx.tx_count;
     --queued_total_;
+    if (tx.tx_count == 0) {
+      tx_pending_ports_ &= ~port_bit(segment.tx_port);
+    } else {
+      const TxEntry& next = tx.tx[tx.tx_head];
+      heads_[static_cast<std::size_t>(segment.tx_port)] = head_frame(next, segment.tx_port);
+    }
   };
 
   CanTraceEntry::Outcome outcome = CanTraceEntry::Outcome::Delivered;
@@ -434,34 +559,41 @@ void CanBus::complete(int segment_index) {
     ++tx.stats.frames_sent;
     ++stats_.frames_transmitted;
     if (tx.tec > 0) --tx.tec;
-    for (int p : segment_ports_[static_cast<std::size_t>(segment_index)]) {
-      Port& rx = ports_[static_cast<std::size_t>(p)];
-      if (p == segment.tx_port || !port_on_bus(rx, at)) continue;
-      if (rx.rec > 0) rx.rec = rx.rec > 127 ? 120 : rx.rec - 1;
-      if (!rx.accepts(frame.id)) continue;
-      if (rx.rx_count == rx.rx.size()) {
-        ++rx.stats.rx_overflow;
-        ++stats_.rx_overflow;
-        continue;
+    if (port_masks_cover_all_) {
+      // Every other port on the segment that is on the bus hears the frame; its error counter
+      // counts the success; it keeps the frame if its filters take it. Each port's outcome
+      // depends on that port alone, so the sets can be walked one after the other.
+      std::uint64_t listening =
+          segment_port_mask_[static_cast<std::size_t>(segment_index)] & ~port_bit(segment.tx_port);
+      for (std::uint64_t off = listening & bus_off_port_mask_; off != 0; off &= off - 1) {
+        const int p = std::countr_zero(off);
+        if (!port_on_bus(ports_[static_cast<std::size_t>(p)], at)) listening &= ~port_bit(p);
       }
-      std::size_t slot = rx.rx_head + rx.rx_count;
-      if (slot >= rx.rx.size()) slot -= rx.rx.size();
-      rx.rx[slot].frame = frame;
-      rx.rx[slot].time_ns = at;
-      ++rx.rx_count;
-      ++rx.stats.frames_received;
-      ++stats_.deliveries;
+      for (std::uint64_t left = listening & receive_error_ports_; left != 0; left &= left - 1) {
+        const int p = std::countr_zero(left);
+        count_good_reception(p, ports_[static_cast<std::size_t>(p)]);
+      }
+      for (std::uint64_t left = listening & accepting_ports(frame.id); left != 0; left &= left - 1)
+        deliver(ports_[static_cast<std::size_t>(std::countr_zero(left))], frame, at);
+    } else {
+      for (int p : segment_ports_[static_cast<std::size_t>(segment_index)]) {
+        Port& rx = ports_[static_cast<std::size_t>(p)];
+        if (p == segment.tx_port || !port_on_bus(rx, at)) continue;
+        if (rx.rec > 0) count_good_reception(p, rx);
+        if (rx.accepts(frame.id)) deliver(rx, frame, at);
+      }
     }
   } else {
     if (segment.corrupted) {
       outcome = CanTraceEntry::Outcome::Corrupted;
       ++stats_.frames_corrupted;
-      transmit_error(tx, at);
+      transmit_error(segment.tx_port, tx, at);
       for (int p : segment_ports_[static_cast<std::size_t>(segment_index)]) {
         Port& rx = ports_[static_cast<std::size_t>(p)];
         if (p == segment.tx_port || !port_on_bus(rx, at)) continue;
         ++rx.stats.rx_errors;
         if (rx.rec < 255) ++rx.rec;
+        receive_error_ports_ |= port_bit(p);
       }
     } else {
       // Nobody acknowledged: an error-passive transmitter's counter stops at the passive
@@ -469,7 +601,7 @@ void CanBus::complete(int segment_index) {
       outcome = CanTraceEntry::Outcome::NotAcknowledged;
       ++stats_.ack_errors;
       if (tx.tec < kErrorPassive) {
-        transmit_error(tx, at);
+        transmit_error(segment.tx_port, tx, at);
       } else {
         ++tx.stats.tx_errors;
       }

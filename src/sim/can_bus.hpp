@@ -27,7 +27,9 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -49,6 +51,19 @@ enum class StuffingModel : std::uint8_t {
 /// Extended: 67 + 8 * dlc nominal, stuffed region 54 + 8 * dlc bits (SOF..CRC).
 /// Standard: 47 + 8 * dlc nominal, stuffed region 34 + 8 * dlc bits.
 std::uint32_t can_frame_bits(const CanFrame& frame, StuffingModel stuffing);
+
+/// can_frame_bits with StuffingModel::WorstCase: one stuff bit per 4 bits after the first of
+/// SOF..CRC. Inline: every frame on the bus is timed with it.
+constexpr std::uint32_t can_frame_bits_worst_case(const CanFrame& frame) {
+  constexpr std::uint32_t kExtendedHeaderBits = 39;  // SOF..DLC
+  constexpr std::uint32_t kStandardHeaderBits = 19;
+  constexpr std::uint32_t kCrcBits = 15;
+  constexpr std::uint32_t kTrailerAndIntermissionBits = 1 + 2 + 7 + 3;
+  const std::uint32_t data_bits = 8u * (frame.dlc > 8 ? 8u : frame.dlc);
+  const std::uint32_t stuffed_region =
+      (frame.extended ? kExtendedHeaderBits : kStandardHeaderBits) + data_bits + kCrcBits;
+  return stuffed_region + kTrailerAndIntermissionBits + (stuffed_region - 1) / 4;
+}
 
 /// The CAN CRC-15 (polynomial 0x4599) over the unstuffed bits SOF..data, as sent.
 std::uint16_t can_crc15(const CanFrame& frame);
@@ -155,6 +170,10 @@ class CanBus {
 
   std::size_t tx_pending(int port) const;
   std::size_t rx_pending(int port) const {
+    // Polled for every module every tick: the range check without vector::at's size division;
+    // an invalid port still gets at()'s std::out_of_range.
+    if (static_cast<unsigned>(port) < static_cast<unsigned>(port_count_))
+      return ports_[static_cast<std::size_t>(port)].rx_count;
     return ports_.at(static_cast<std::size_t>(port)).rx_count;
   }
 
@@ -171,7 +190,7 @@ class CanBus {
 
   const std::string& name() const { return name_; }
   const std::string& port_name(int port) const;
-  int port_count() const { return static_cast<int>(ports_.size()); }
+  int port_count() const { return port_count_; }
   std::uint32_t bitrate_bps() const { return bitrate_bps_; }
   std::uint64_t now_us() const { return now_ns_ / 1000; }
   /// Duration of a frame on this bus with the current stuffing model, in nanoseconds.
@@ -190,30 +209,33 @@ class CanBus {
   };
   std::size_t queued_total_ = 0;  // frames waiting in every TX queue together
   struct Port {
-    std::string name;
+    // Queues: rings of fixed capacity, allocated at attach().
+    std::unique_ptr<RxEntry[]> rx;
+    std::size_t rx_capacity = 0;
+    std::size_t rx_head = 0;
+    std::size_t rx_count = 0;
+    std::unique_ptr<TxEntry[]> tx;
+    std::size_t tx_capacity = 0;
+    std::size_t tx_head = 0;
+    std::size_t tx_count = 0;
     int segment = 0;
-    std::array<std::uint32_t, kMaxFilters> filter_id{};
+    bool bus_off = false;
+    std::uint32_t tec = 0;
+    std::uint32_t rec = 0;
+    std::uint64_t bus_off_until_ns = 0;
+    // Acceptance filters, each kept as (filter_id & mask, mask).
+    std::array<std::uint32_t, kMaxFilters> filter_masked_id{};
     std::array<std::uint32_t, kMaxFilters> filter_mask{};
     int filter_count = 0;
     bool accepts(std::uint32_t id) const {
       if (filter_count == 0) return true;
       for (int f = 0; f < filter_count; ++f) {
-        if ((id & filter_mask[static_cast<std::size_t>(f)]) ==
-            (filter_id[static_cast<std::size_t>(f)] & filter_mask[static_cast<std::size_t>(f)]))
-          return true;
+        const auto slot = static_cast<std::size_t>(f);
+        if ((id & filter_mask[slot]) == filter_masked_id[slot]) return true;
       }
       return false;
     }
-    std::vector<TxEntry> tx;
-    std::size_t tx_head = 0;
-    std::size_t tx_count = 0;
-    std::vector<RxEntry> rx;
-    std::size_t rx_head = 0;
-    std::size_t rx_count = 0;
-    std::uint32_t tec = 0;
-    std::uint32_t rec = 0;
-    bool bus_off = false;
-    std::uint64_t bus_off_until_ns = 0;
+    std::string name;
     CanPortStats stats;
   };
   struct Segment {
@@ -225,6 +247,7 @@ class CanBus {
     std::uint32_t next_key = 0;
     bool next_stale = true;
     bool terminated = true;
+    double loss_probability = 0.0;  // of each attempt: the bus's, and reflections if unterminated
     bool in_flight = false;
     int tx_port = -1;
     std::uint64_t start_ns = 0;
@@ -235,32 +258,97 @@ class CanBus {
     std::uint64_t busy_ns = 0;
   };
 
+  // Port sets as bit masks (bit p = port p), kept for the first kMaskedPorts ports. On a bus of
+  // at most that many ports (port_masks_cover_all_) arbitration and delivery walk these sets
+  // instead of every port of a segment; a bigger bus takes the per-port walks.
+  static constexpr int kMaskedPorts = 64;
+  static std::uint64_t port_bit(int port) {
+    return port < kMaskedPorts ? std::uint64_t{1} << port : 0;
+  }
+  /// The ports whose acceptance filters take a frame with this identifier. A function of the
+  /// identifier and the filters alone (bus-off, segments and error counters are applied by the
+  /// caller), so only a filter change invalidates what is kept of it.
+  std::uint64_t accepting_ports(std::uint32_t id) {
+    if (filtered_ports_ == 0) return unfiltered_ports_;
+    for (std::size_t slot = accepting_slot(id);; slot = (slot + 1) % kAcceptingSlots) {
+      const AcceptingPorts& kept = accepting_[slot];
+      if (!kept.used) return unfiltered_ports_ | remember_accepting(slot, id);
+      if (kept.id == id) return unfiltered_ports_ | kept.ports;
+    }
+  }
+  static std::size_t accepting_slot(std::uint32_t id) {
+    return (id * 2654435761u) >> (32 - kAcceptingSlotBits);  // Fibonacci hashing
+  }
+  /// Works out which filtered ports take the identifier and keeps it in the free slot found.
+  std::uint64_t remember_accepting(std::size_t free_slot, std::uint32_t id);
+  std::uint64_t filtered_ports_accepting(std::uint32_t id) const;
+  /// Places a delivered frame in a port's RX queue (or counts the overrun).
+  void deliver(Port& rx, const CanFrame& frame, std::uint64_t at_ns) {
+    if (rx.rx_count == rx.rx_capacity) {
+      ++rx.stats.rx_overflow;
+      ++stats_.rx_overflow;
+      return;
+    }
+    std::size_t slot = rx.rx_head + rx.rx_count;
+    if (slot >= rx.rx_capacity) slot -= rx.rx_capacity;
+    RxEntry& entry = rx.rx[slot];
+    std::memcpy(&entry.frame, &frame, sizeof(CanFrame));
+    entry.time_ns = at_ns;
+    ++rx.rx_count;
+    ++rx.stats.frames_received;
+    ++stats_.deliveries;
+  }
+  /// A received frame's effect on the receiver's error counter (a successful reception).
+  void count_good_reception(int port_index, Port& rx) {
+    rx.rec = rx.rec > 127 ? 120 : rx.rec - 1;
+    if (rx.rec == 0) receive_error_ports_ &= ~port_bit(port_index);
+  }
+
   bool port_on_bus(const Port& port, std::uint64_t at_ns) const;
-  void recover_bus_off(std::uint64_t at_ns);
+  void recover_bus_off(std::uint64_t at_ns) {
+    if (bus_off_ports_ != 0) recover_bus_off_ports(at_ns);
+  }
+  void recover_bus_off_ports(std::uint64_t at_ns);
   /// Ports on a segment that are on the bus (and so acknowledge a frame) at at_ns.
-  int listeners(int segment, std::uint64_t at_ns) const;
+  int listeners(int segment, std::uint64_t at_ns) const {
+    if (bus_off_ports_ == 0)
+      return static_cast<int>(segment_ports_[static_cast<std::size_t>(segment)].size());
+    return listeners_counted(segment, at_ns);
+  }
+  int listeners_counted(int segment, std::uint64_t at_ns) const;
+  std::uint32_t frame_bits(const CanFrame& frame) const {
+    return stuffing_ == StuffingModel::WorstCase ? can_frame_bits_worst_case(frame)
+                                                 : can_frame_bits(frame, stuffing_);
+  }
+  // start, complete and arbitrate run for every frame, from advance_to's loops only: inlined
+  // there (their calls cost about 55 instructions per frame).
   /// Puts the winner's oldest frame on an idle segment at at_ns (its arbitration).
-  void start(int segment, std::uint64_t at_ns, int winner);
-  void complete(int segment);
+  [[gnu::always_inline]] inline void start(int segment, std::uint64_t at_ns, int winner);
+  [[gnu::always_inline]] inline void complete(int segment);
   /// Takes the oldest delivered frame of a port (and its time when time_us is given). Here in the
   /// header: every node polls its ports every tick, mostly finding them empty.
   bool pop_rx(int port_index, CanFrame& frame, std::uint64_t* time_us) {
-    if (port_index < 0 || port_index >= port_count()) return false;
+    // One unsigned comparison also refuses a negative index.
+    if (static_cast<unsigned>(port_index) >= static_cast<unsigned>(port_count_)) return false;
     Port& port = ports_[static_cast<std::size_t>(port_index)];
     if (port.rx_count == 0) return false;
     const RxEntry& entry = port.rx[port.rx_head];
-    frame = entry.frame;
+    std::memcpy(&frame, &entry.frame, sizeof(CanFrame));
     if (time_us != nullptr) *time_us = entry.time_ns / 1000;
-    port.rx_head = port.rx_head + 1 == port.rx.size() ? 0 : port.rx_head + 1;
+    port.rx_head = port.rx_head + 1 == port.rx_capacity ? 0 : port.rx_head + 1;
     --port.rx_count;
     return true;
   }
   /// The next arbitration of a segment (its earliest start and winner) from its ports' heads.
-  void arbitrate(int segment);
+  [[gnu::always_inline]] inline void arbitrate(int segment);
+  /// The same by comparing every head's earliest start (the general case, out of line).
+  [[gnu::noinline]] void arbitrate_by_scan(int segment);
   /// Offers a port's new head frame to its segment's kept arbitration.
   void offer(int port_index);
-  void transmit_error(Port& port, std::uint64_t at_ns);
+  void transmit_error(int port_index, Port& port, std::uint64_t at_ns);
   std::uint64_t bits_to_ns(std::uint64_t bits) const;
+  /// Each segment's loss_probability from the bus's and its termination.
+  void update_segment_loss();
 
   std::string name_;
   std::uint32_t bitrate_bps_;
@@ -269,6 +357,18 @@ class CanBus {
   std::array<std::uint64_t, kBitTimes> bit_times_ns_;
   plant::Rng rng_;
   std::vector<Port> ports_;
+  int port_count_ = 0;
+  // Each port's oldest queued frame as arbitration sees it (valid while the port has one),
+  // side by side for the arbitration's walk over the ports.
+  struct HeadFrame {
+    std::uint64_t queued_ns = 0;
+    std::uint64_t rank = 0;  // key << 32 | port: the arbitration order of heads ready together
+    std::uint32_t key() const { return static_cast<std::uint32_t>(rank >> 32); }
+  };
+  static HeadFrame head_frame(const TxEntry& entry, int port) {
+    return {entry.queued_ns, (std::uint64_t{entry.key} << 32) | static_cast<std::uint32_t>(port)};
+  }
+  std::vector<HeadFrame> heads_;
   std::vector<Segment> segments_;
   double loss_probability_ = 0.0;
   double unterminated_loss_probability_ = kDefaultUnterminatedLoss;
@@ -281,6 +381,31 @@ class CanBus {
   int bus_off_ports_ = 0;
   int segments_used_ = 1;  // segments 0..segments_used_-1 may carry traffic
   std::array<std::vector<int>, kMaxSegments> segment_ports_;  // ports on each segment, in order
+  // The same sets as masks, and the ports with a frame queued, bus-off, or a receive error
+  // count above zero.
+  bool port_masks_cover_all_ = true;  // no more than kMaskedPorts ports
+  std::array<std::uint64_t, kMaxSegments> segment_port_mask_{};
+  std::uint64_t tx_pending_ports_ = 0;
+  std::uint64_t bus_off_port_mask_ = 0;
+  std::uint64_t receive_error_ports_ = 0;
+  // Ports without filters take every frame; which of the others take an identifier is kept in
+  // an open-addressed table (linear probing), emptied whenever a filter is added and when it is
+  // three quarters full (so a probe always ends at a free slot).
+  std::uint64_t unfiltered_ports_ = 0;
+  std::uint64_t filtered_ports_ = 0;
+  struct AcceptingPorts {
+    std::uint32_t id = 0;
+    bool used = false;
+    std::uint64_t ports = 0;
+  };
+  static constexpr int kAcceptingSlotBits = 8;
+  static constexpr std::size_t kAcceptingSlots = std::size_t{1} << kAcceptingSlotBits;
+  std::array<AcceptingPorts, kAcceptingSlots> accepting_{};
+  std::size_t accepting_used_ = 0;
+  void forget_accepting() {
+    accepting_.fill(AcceptingPorts{});
+    accepting_used_ = 0;
+  }
   CanBusStats stats_;
 };
 

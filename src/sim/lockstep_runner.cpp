@@ -1,8 +1,10 @@
 #include "sim/lockstep_runner.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <chrono>
 #include <cmath>
+#include <utility>
 
 #include "firmware/update/update_protocol.hpp"
 #include "firmware/version.hpp"
@@ -73,7 +75,7 @@ void LockstepRunner::build_nodes() {
   modules_.resize(static_cast<std::size_t>(bdu_count));
   module_ports_.resize(static_cast<std::size_t>(bdu_count));
   module_states_.resize(static_cast<std::size_t>(bdu_count));
-  module_ran_.resize(static_cast<std::size_t>(bdu_count));
+  modules_ran_.resize(static_cast<std::size_t>(bdu_count));
   for (int b = 0; b < bdu_count; ++b) {
     link_buses_.push_back(
         std::make_unique<CanBus>("link" + std::to_string(b + 1), 500000,
@@ -89,7 +91,6 @@ void LockstepRunner::build_nodes() {
           *plant_, b, m, link, module_ports_[static_cast<std::size_t>(b)].back(),
           chains_[static_cast<std::size_t>(b)], hal_time_us_));
       modules_[static_cast<std::size_t>(b)].push_back(nullptr);
-      module_ran_[static_cast<std::size_t>(b)].push_back(1);
       make_module(b, m, firmware::built_firmware_version());
       module_states_[static_cast<std::size_t>(b)].push_back(
           modules_[static_cast<std::size_t>(b)].back()->state());
@@ -130,7 +131,7 @@ void LockstepRunner::make_module(int bdu, int module, const firmware::FirmwareVe
   modules_[static_cast<std::size_t>(bdu)][static_cast<std::size_t>(module)] =
       std::make_unique<firmware::ModuleBms>(
           *module_hals_[static_cast<std::size_t>(bdu)][static_cast<std::size_t>(module)], config);
-  module_ran_[static_cast<std::size_t>(bdu)][static_cast<std::size_t>(module)] = 1;
+  modules_ran_[static_cast<std::size_t>(bdu)] |= std::uint64_t{1} << module;
 }
 
 void LockstepRunner::update_wiring() {
@@ -233,15 +234,22 @@ void LockstepRunner::tick() {
   const firmware::TimeMs now_ms = now_us_ / 1000;
   // Module BMSs are interrupt driven on their fast path: they run when a Link frame is waiting
   // or a periodic task is due, exactly as a tickless MCU would; the BDUs run every 10 ms.
+  // Each BDU's rows taken once (the firmware calls cannot change them, but the compiler cannot
+  // know that and would reload them for every module).
   for (std::size_t b = 0; b < modules_.size(); ++b) {
     CanBus& link = *link_buses_[b];
-    for (std::size_t m = 0; m < modules_[b].size(); ++m) {
-      firmware::ModuleBms& module = *modules_[b][m];
-      if (now_ms >= module.next_task_ms() || link.rx_pending(module_ports_[b][m]) > 0) {
+    const std::unique_ptr<firmware::ModuleBms>* const modules = modules_[b].data();
+    const int* const ports = module_ports_[b].data();
+    const std::size_t module_count = modules_[b].size();
+    std::uint64_t ran = 0;
+    for (std::size_t m = 0; m < module_count; ++m) {
+      firmware::ModuleBms& module = *modules[m];
+      if (now_ms >= module.next_task_ms() || link.rx_pending(ports[m]) > 0) {
         module.tick(now_ms);
-        module_ran_[b][m] = 1;
+        ran |= std::uint64_t{1} << m;
       }
     }
+    modules_ran_[b] |= ran;
   }
   for (auto& bdu : bdus_) bdu->tick(now_ms);
   inverter_link_->tick(now_us_);
@@ -268,9 +276,9 @@ void LockstepRunner::collect_events() {
                                firmware::bdu_state_name(state)});
       bdu_states_[b] = state;
     }
-    for (std::size_t m = 0; m < modules_[b].size(); ++m) {
-      if (module_ran_[b][m] == 0) continue;  // nothing new since it was last looked at
-      module_ran_[b][m] = 0;
+    // The modules that ran since the last look, in order (nothing below makes one run).
+    for (std::uint64_t ran = std::exchange(modules_ran_[b], 0); ran != 0; ran &= ran - 1) {
+      const auto m = static_cast<std::size_t>(std::countr_zero(ran));
       while (modules_[b][m]->pop_event(event)) {
         code_events_.push_back({static_cast<double>(event.time_ms) * 1e-3,
                                 module_node_name(static_cast<int>(b), static_cast<int>(m)),

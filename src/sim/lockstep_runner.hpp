@@ -131,8 +131,9 @@ class LockstepRunner {
   std::vector<firmware::BduState> bdu_states_;
   std::vector<std::vector<firmware::ModuleState>> module_states_;
   // A module's events and state can change only when it ticks (or is made anew): collect_events()
-  // looks only at the modules flagged here since it last looked.
-  std::vector<std::vector<std::uint8_t>> module_ran_;
+  // looks only at the modules flagged here since it last looked (per BDU, bit m for module m).
+  std::vector<std::uint64_t> modules_ran_;
+  static_assert(plant::SystemDescription::kMaxModulesPerBdu <= 64);
   std::vector<CodeEvent> code_events_;
   std::vector<StateEvent> state_events_;
   bool protection_held_ = true;

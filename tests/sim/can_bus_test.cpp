@@ -573,3 +573,242 @@ TEST(CanBusFilters, APortHearsOnlyWhatItsFiltersAcceptButStillAcknowledges) {
 }
 
 }  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// What the bus keeps between frames (which ports accept an identifier, which have a frame queued,
+// are bus-off or count receive errors) follows every change made during a run.
+
+namespace bts::sim {
+namespace {
+
+TEST(CanBusKeptState, FiltersAddedDuringARunTakeEffectAtOnce) {
+  CanBus bus("link", kBitrate, 1);
+  const int sender = bus.attach("sender");
+  const int open = bus.attach("open");
+  const int module = bus.attach("module");
+  const std::vector<std::uint32_t> ids{0x0210FF80, 0x03208001, 0x0210FF81};
+  std::uint64_t now_us = 0;
+  auto send_all = [&]() {
+    for (std::uint32_t id : ids) ASSERT_TRUE(bus.send(sender, frame_of(id), now_us));
+    now_us += 10'000;
+    bus.advance_to(now_us);
+  };
+  send_all();  // no filters yet: everyone takes everything
+  EXPECT_EQ(drain_ids(bus, module), ids);
+  EXPECT_EQ(drain_ids(bus, open), ids);
+  ASSERT_TRUE(bus.add_acceptance_filter(module, 0x80, 0xFF));  // source 0x80 only
+  send_all();
+  EXPECT_EQ(drain_ids(bus, module), std::vector<std::uint32_t>{0x0210FF80});
+  EXPECT_EQ(drain_ids(bus, open), ids);
+  ASSERT_TRUE(bus.add_acceptance_filter(module, 0x03000000, 0x0F000000));  // and type 0x03..
+  send_all();
+  EXPECT_EQ(drain_ids(bus, module), (std::vector<std::uint32_t>{0x0210FF80, 0x03208001}));
+  EXPECT_EQ(drain_ids(bus, open), ids);
+  ASSERT_TRUE(bus.add_acceptance_filter(open, 0x81, 0xFF));  // the open port gets one too
+  send_all();
+  EXPECT_EQ(drain_ids(bus, open), std::vector<std::uint32_t>{0x0210FF81});
+  EXPECT_EQ(drain_ids(bus, module), (std::vector<std::uint32_t>{0x0210FF80, 0x03208001}));
+}
+
+TEST(CanBusKeptState, ManyIdentifiersEachFilteredOnItsOwn) {
+  CanBus bus("link", kBitrate, 1);
+  const int sender = bus.attach("sender", 512);
+  const int even = bus.attach("even", 16, 2048);
+  const int low = bus.attach("low", 16, 2048);
+  const int all = bus.attach("all", 16, 2048);
+  ASSERT_TRUE(bus.add_acceptance_filter(even, 0x0, 0x1));        // even identifiers
+  ASSERT_TRUE(bus.add_acceptance_filter(low, 0x0, 0x1FFFF000));  // identifiers below 0x1000
+  std::vector<std::uint32_t> sent, want_even, want_low;
+  std::uint64_t now_us = 0;
+  for (int round = 0; round < 3; ++round) {
+    for (std::uint32_t i = 0; i < 400; ++i) {
+      const std::uint32_t id = (i * 7919u) % 0x20000u;  // more identifiers than any table holds
+      ASSERT_TRUE(bus.send(sender, frame_of(id, 0), now_us));
+      sent.push_back(id);
+      if (id % 2 == 0) want_even.push_back(id);
+      if (id < 0x1000) want_low.push_back(id);
+    }
+    now_us += 100'000;
+    bus.advance_to(now_us);
+  }
+  EXPECT_EQ(drain_ids(bus, all), sent);
+  EXPECT_EQ(drain_ids(bus, even), want_even);
+  EXPECT_EQ(drain_ids(bus, low), want_low);
+}
+
+TEST(CanBusKeptState, ABusOffPortHearsNothingUntilItIsBackOnTheBus) {
+  CanBus bus("link", kBitrate, 3);
+  const int a = bus.attach("a", 64);
+  const int b = bus.attach("b");
+  const int c = bus.attach("c");
+  ASSERT_TRUE(bus.add_acceptance_filter(a, 0x0, 0x0));  // takes everything, through a filter
+  ASSERT_TRUE(bus.add_acceptance_filter(c, 0x0, 0x0));
+  bus.set_loss_probability(1.0);
+  bus.set_bus_off_recovery_us(100'000);
+  for (int i = 0; i < 32; ++i) ASSERT_TRUE(bus.send(a, frame_of(0x1), 0));
+  bus.advance_to(20'000);
+  // 32 corrupted attempts of 346 us: bus-off at 11 072 us, back at 111 072 us.
+  ASSERT_EQ(bus.error_state(a), CanErrorState::BusOff);
+  EXPECT_EQ(bus.receive_error_count(b), 32u);
+  EXPECT_EQ(bus.receive_error_count(c), 32u);
+  bus.set_loss_probability(0.0);
+  ASSERT_TRUE(bus.send(b, frame_of(0x2), 20'000));
+  ASSERT_TRUE(bus.send(c, frame_of(0x3), 20'000));
+  bus.advance_to(30'000);
+  EXPECT_TRUE(drain_ids(bus, a).empty());
+  EXPECT_EQ(drain_ids(bus, b), std::vector<std::uint32_t>{0x3});
+  EXPECT_EQ(drain_ids(bus, c), std::vector<std::uint32_t>{0x2});
+  // Each good reception lowers a receiver's counter by one.
+  EXPECT_EQ(bus.receive_error_count(b), 31u);
+  EXPECT_EQ(bus.receive_error_count(c), 31u);
+  // A frame that starts while a is off and ends after its recovery time reaches a: it is on the
+  // bus when the frame is delivered.
+  ASSERT_TRUE(bus.send(b, frame_of(0x4), 110'900));
+  bus.advance_to(111'000);
+  EXPECT_EQ(bus.error_state(a), CanErrorState::BusOff);
+  bus.advance_to(120'000);
+  EXPECT_EQ(bus.error_state(a), CanErrorState::Active);
+  EXPECT_EQ(drain_ids(bus, a), std::vector<std::uint32_t>{0x4});
+  EXPECT_EQ(drain_ids(bus, c), std::vector<std::uint32_t>{0x4});
+  EXPECT_EQ(bus.receive_error_count(c), 30u);
+  // Back on the bus with its counters cleared, a talks and hears as before.
+  ASSERT_TRUE(bus.send(a, frame_of(0x5), 120'000));
+  ASSERT_TRUE(bus.send(c, frame_of(0x6), 120'000));
+  bus.advance_to(130'000);
+  EXPECT_EQ(drain_ids(bus, a), std::vector<std::uint32_t>{0x6});
+  EXPECT_EQ(drain_ids(bus, b), (std::vector<std::uint32_t>{0x5, 0x6}));
+  EXPECT_EQ(bus.receive_error_count(a), 0u);
+  EXPECT_EQ(bus.receive_error_count(b), 29u);
+}
+
+TEST(CanBusKeptState, ReceiveErrorCountersAboveThePassiveLevelDropTo120) {
+  CanBus bus("link", kBitrate, 5);
+  std::vector<int> senders;
+  for (int i = 0; i < 5; ++i) senders.push_back(bus.attach("sender" + std::to_string(i), 64));
+  const int receiver = bus.attach("receiver");
+  const int quiet = bus.attach("quiet");
+  ASSERT_TRUE(bus.add_acceptance_filter(quiet, 0x7FF, 0x7FF));  // hears nothing sent here
+  bus.set_loss_probability(1.0);
+  for (int s : senders) {  // each sender goes bus-off after 32 corrupted attempts
+    for (int i = 0; i < 32; ++i) ASSERT_TRUE(bus.send(s, frame_of(0x10u + s), 0));
+  }
+  bus.advance_to(100'000);
+  EXPECT_EQ(bus.receive_error_count(receiver), 160u);
+  EXPECT_EQ(bus.receive_error_count(quiet), 160u);
+  EXPECT_EQ(bus.error_state(receiver), CanErrorState::Passive);
+  bus.set_loss_probability(0.0);
+  ASSERT_TRUE(bus.send(receiver, frame_of(0x1), 100'000));
+  ASSERT_TRUE(bus.send(quiet, frame_of(0x2), 100'000));
+  bus.advance_to(110'000);
+  EXPECT_EQ(bus.receive_error_count(receiver), 120u);
+  EXPECT_EQ(bus.receive_error_count(quiet), 120u);
+  EXPECT_EQ(drain_ids(bus, receiver), std::vector<std::uint32_t>{0x2});
+  EXPECT_TRUE(drain_ids(bus, quiet).empty());
+}
+
+TEST(CanBusKeptState, ACableCutWhileFramesWaitSplitsTheirDeliveries) {
+  CanBus bus("link", kBitrate, 1);
+  const int bdu = bus.attach("bdu");
+  std::vector<int> m;
+  for (int i = 0; i < 4; ++i) {
+    m.push_back(bus.attach("module" + std::to_string(i + 1)));
+    ASSERT_TRUE(bus.add_acceptance_filter(m.back(), 0x80, 0xFF));
+  }
+  for (std::uint32_t i = 0; i < 3; ++i)
+    ASSERT_TRUE(bus.send(bdu, frame_of(0x0210FF80 + (i << 16)), 0));
+  ASSERT_TRUE(bus.send(m[2], frame_of(0x03208003), 0));
+  // The BDU's first frame runs 0..320 us, its second 320..640 us; the cable before module 3 is
+  // cut during the second.
+  bus.advance_to(400);
+  bus.set_segment(m[2], 1);
+  bus.set_segment(m[3], 1);
+  bus.advance_to(10'000);
+  const std::vector<std::uint32_t> all{0x0210FF80, 0x0211FF80, 0x0212FF80};
+  EXPECT_EQ(drain_ids(bus, m[0]), all);
+  EXPECT_EQ(drain_ids(bus, m[1]), all);
+  EXPECT_EQ(drain_ids(bus, m[3]), std::vector<std::uint32_t>{0x0210FF80});
+  EXPECT_EQ(drain_ids(bus, m[2]), std::vector<std::uint32_t>{0x0210FF80});
+  EXPECT_TRUE(drain_ids(bus, bdu).empty());         // module 3's frame stayed beyond the cut
+  EXPECT_EQ(bus.port_stats(m[2]).frames_sent, 1u);  // module 4 acknowledged it
+  // Mended: module 3's next frame reaches the BDU, the BDU's reach module 4 again.
+  bus.set_segment(m[2], 0);
+  bus.set_segment(m[3], 0);
+  ASSERT_TRUE(bus.send(m[2], frame_of(0x03208003), 10'000));
+  ASSERT_TRUE(bus.send(bdu, frame_of(0x0213FF80), 10'000));
+  bus.advance_to(20'000);
+  EXPECT_EQ(drain_ids(bus, bdu), std::vector<std::uint32_t>{0x03208003});
+  EXPECT_EQ(drain_ids(bus, m[3]), std::vector<std::uint32_t>{0x0213FF80});
+}
+
+TEST(CanBusKeptState, TerminationAndLossChangedDuringARunTakeEffectAtOnce) {
+  CanBus bus("link", kBitrate, 9);
+  const int a = bus.attach("a");
+  const int b = bus.attach("b");
+  const int c = bus.attach("c");
+  bus.set_segment(c, 1);
+  bus.attach("d");  // on segment 0 with a and b
+  std::uint64_t now_us = 0;
+  auto delivered = [&](int from, int to) {
+    bus.send(from, frame_of(0x100), now_us);
+    now_us += 1000;
+    bus.advance_to(now_us);
+    return drain_ids(bus, to).size();
+  };
+  EXPECT_EQ(delivered(a, b), 1u);
+  bus.set_unterminated_loss_probability(1.0);
+  bus.set_terminated(0, false);
+  EXPECT_EQ(delivered(a, b), 0u);
+  bus.set_unterminated_loss_probability(0.0);
+  EXPECT_EQ(delivered(a, b), 1u);
+  bus.set_unterminated_loss_probability(1.0);
+  EXPECT_EQ(delivered(a, b), 0u);
+  bus.set_terminated(0, true);
+  EXPECT_EQ(delivered(a, b), 1u);
+  bus.set_loss_probability(1.0);
+  EXPECT_EQ(delivered(a, b), 0u);
+  bus.set_loss_probability(0.0);
+  EXPECT_EQ(delivered(a, b), 1u);
+  // Segment 1 keeps its own termination: unterminated there, segment 0 is unaffected.
+  bus.set_segment(b, 1);
+  bus.set_terminated(1, false);
+  EXPECT_EQ(delivered(b, c), 0u);
+  bus.set_segment(b, 0);
+  EXPECT_EQ(delivered(a, b), 1u);
+}
+
+TEST(CanBusKeptState, ABusWithMoreThanSixtyFourPorts) {
+  CanBus bus("big", kBitrate, 1);
+  std::vector<int> p;
+  for (int i = 0; i < 70; ++i) p.push_back(bus.attach("node" + std::to_string(i)));
+  ASSERT_TRUE(bus.add_acceptance_filter(p[3], 0x080, 0x7FF));
+  ASSERT_TRUE(bus.add_acceptance_filter(p[65], 0x080, 0x7FF));
+  bus.set_segment(p[66], 1);
+  bus.set_segment(p[67], 1);
+  ASSERT_TRUE(bus.send(p[69], frame_of(0x100, 8, false), 0));
+  ASSERT_TRUE(bus.send(p[64], frame_of(0x080, 8, false), 0));
+  ASSERT_TRUE(bus.send(p[2], frame_of(0x200, 8, false), 0));
+  ASSERT_TRUE(bus.send(p[67], frame_of(0x300, 8, false), 0));
+  bus.advance_to(10'000);
+  EXPECT_EQ(drain_ids(bus, p[0]), (std::vector<std::uint32_t>{0x080, 0x100, 0x200}));
+  EXPECT_EQ(drain_ids(bus, p[68]), (std::vector<std::uint32_t>{0x080, 0x100, 0x200}));
+  EXPECT_EQ(drain_ids(bus, p[3]), std::vector<std::uint32_t>{0x080});
+  EXPECT_EQ(drain_ids(bus, p[65]), std::vector<std::uint32_t>{0x080});
+  EXPECT_EQ(drain_ids(bus, p[66]), std::vector<std::uint32_t>{0x300});
+  EXPECT_EQ(drain_ids(bus, p[64]), (std::vector<std::uint32_t>{0x100, 0x200}));
+  // Receive error counters on both sides of port 64.
+  bus.set_loss_probability(1.0);
+  ASSERT_TRUE(bus.send(p[0], frame_of(0x1, 8, false), 10'000));
+  bus.advance_to(20'000);
+  EXPECT_EQ(bus.receive_error_count(p[3]), 1u);
+  EXPECT_EQ(bus.receive_error_count(p[65]), 1u);
+  EXPECT_EQ(bus.receive_error_count(p[66]), 0u);
+  bus.set_loss_probability(0.0);
+  ASSERT_TRUE(bus.send(p[0], frame_of(0x2, 8, false), 20'000));
+  bus.advance_to(30'000);
+  EXPECT_EQ(bus.receive_error_count(p[3]), 0u);
+  EXPECT_EQ(bus.receive_error_count(p[65]), 0u);
+  EXPECT_EQ(drain_ids(bus, p[69]), (std::vector<std::uint32_t>{0x080, 0x200, 0x2}));
+}
+
+}  // namespace
+}  // namespace bts::sim
