@@ -6,6 +6,7 @@
 // Sign convention used in the whole plant: current_A > 0 discharges the cell.
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <memory>
@@ -262,6 +263,41 @@ struct GridPosition {
   return -std::expm1(-x);
 }
 
+#if defined(__SSE2__)
+// Constants of the paired step, one per lane, aligned for SSE2 loads.
+struct alignas(16) PairConstants {
+  double sign_bit[2];
+  double magnitude_bits[2];
+  double refresh_soc_step[2];
+  double refresh_temperature_step_K[2];
+  double taylor_limit[2];
+  double one[2];
+  double minus_one[2];
+  double half[2];
+  double sixth[2];
+  double twenty_fourth[2];
+  double grid_intervals[2];
+  double zero_celsius_K[2];
+  double per_hour[2];
+};
+inline constexpr double kMagnitudeBits = std::bit_cast<double>(0x7fffffffffffffffULL);
+inline constexpr PairConstants kPairConstants{
+    .sign_bit = {-0.0, -0.0},
+    .magnitude_bits = {kMagnitudeBits, kMagnitudeBits},
+    .refresh_soc_step = {kRefreshSocStep, kRefreshSocStep},
+    .refresh_temperature_step_K = {kRefreshTemperatureStep_K, kRefreshTemperatureStep_K},
+    .taylor_limit = {kTaylorLimit, kTaylorLimit},
+    .one = {1.0, 1.0},
+    .minus_one = {-1.0, -1.0},
+    .half = {0.5, 0.5},
+    .sixth = {1.0 / 6.0, 1.0 / 6.0},
+    .twenty_fourth = {1.0 / 24.0, 1.0 / 24.0},
+    .grid_intervals = {LfpChemistry::kGridIntervals, LfpChemistry::kGridIntervals},
+    .zero_celsius_K = {ageing::kZeroCelsius_K, ageing::kZeroCelsius_K},
+    .per_hour = {1.0 / kSecondsPerHour, 1.0 / kSecondsPerHour},
+};
+#endif
+
 }  // namespace cell_detail
 
 inline LfpChemistry::OcvPoint LfpChemistry::ocv_point(double soc) const {
@@ -379,9 +415,16 @@ inline void Cell::step_pair_with_external_heat(Cell& first, Cell& second, double
   const auto store = [&](double(CellPairState::*field)[2], __m128d value) {
     _mm_store_pd(state.*field, value);
   };
-  const auto broadcast = [](double value) { return _mm_set1_pd(value); };
-  const __m128d sign_bit = _mm_set1_pd(-0.0);
-  const __m128d magnitude_bits = _mm_castsi128_pd(_mm_set1_epi64x(0x7fffffffffffffffLL));
+  // GCC 12 builds a uniform vector constant with two instructions (movsd, unpcklpd) wherever it
+  // is used; read through a pointer it cannot see into, each is one aligned load, mostly folded
+  // into the instruction that uses it.
+  const PairConstants* constants = &kPairConstants;
+  asm("" : "+r"(constants));
+  const auto constant = [&](const double(PairConstants::*field)[2]) {
+    return _mm_load_pd(constants->*field);
+  };
+  const __m128d sign_bit = constant(&PairConstants::sign_bit);
+  const __m128d magnitude_bits = constant(&PairConstants::magnitude_bits);
   const __m128d zero = _mm_setzero_pd();
 
   const __m128d current_A = _mm_set_pd(second_current_A, first_current_A);
@@ -394,9 +437,9 @@ inline void Cell::step_pair_with_external_heat(Cell& first, Cell& second, double
   const __m128d temperature_moved = _mm_and_pd(
       _mm_sub_pd(temperature_degC, load(&CellPairState::cached_refresh_temperature_degC)),
       magnitude_bits);
-  int rare_lanes = _mm_movemask_pd(
-      _mm_or_pd(_mm_cmpgt_pd(soc_moved, broadcast(kRefreshSocStep)),
-                _mm_cmpgt_pd(temperature_moved, broadcast(kRefreshTemperatureStep_K))));
+  int rare_lanes = _mm_movemask_pd(_mm_or_pd(
+      _mm_cmpgt_pd(soc_moved, constant(&PairConstants::refresh_soc_step)),
+      _mm_cmpgt_pd(temperature_moved, constant(&PairConstants::refresh_temperature_step_K))));
   const bool refresh_or_short = dt_s != first.cached_dt_s_ || dt_s != second.cached_dt_s_ ||
                                 first.internal_short_Ohm_ > 0.0 || second.internal_short_Ohm_ > 0.0;
   // Without a short the cell current is the current given. A direction other than the last one
@@ -413,14 +456,15 @@ inline void Cell::step_pair_with_external_heat(Cell& first, Cell& second, double
   // The hysteresis' exp(-x) beyond the Taylor range (or NaN) goes the scalar way.
   const __m128d abs_current_A = _mm_and_pd(current_A, magnitude_bits);
   const __m128d hysteresis_x = _mm_mul_pd(abs_current_A, load(&CellPairState::hysteresis_per_A));
-  rare_lanes |= _mm_movemask_pd(_mm_cmpnlt_pd(hysteresis_x, broadcast(kTaylorLimit)));
+  rare_lanes |=
+      _mm_movemask_pd(_mm_cmpnlt_pd(hysteresis_x, constant(&PairConstants::taylor_limit)));
 
   const __m128d new_soc =
       _mm_sub_pd(soc, _mm_mul_pd(_mm_add_pd(current_A, load(&CellPairState::self_discharge_A)),
                                  load(&CellPairState::soc_per_A)));
   // SOC outside [0, 1) needs the clamped grid position of the end segments.
-  const int soc_inside_lanes = _mm_movemask_pd(
-      _mm_and_pd(_mm_cmpge_pd(new_soc, zero), _mm_cmplt_pd(new_soc, broadcast(1.0))));
+  const int soc_inside_lanes = _mm_movemask_pd(_mm_and_pd(
+      _mm_cmpge_pd(new_soc, zero), _mm_cmplt_pd(new_soc, constant(&PairConstants::one))));
   if (refresh_or_short || rare_lanes != 0 || soc_inside_lanes != 3) [[unlikely]] {
     first.step_with_external_heat(first_current_A, dt_s, surroundings_degC, first_external_heat_W);
     second.step_with_external_heat(second_current_A, dt_s, surroundings_degC,
@@ -429,17 +473,20 @@ inline void Cell::step_pair_with_external_heat(Cell& first, Cell& second, double
   }
 
   // Hysteresis, kept where the current is exactly zero (the scalar step skips it there).
-  const __m128d one = broadcast(1.0);
-  const __m128d direction_sign =
-      _mm_xor_pd(broadcast(-1.0), _mm_and_pd(_mm_cmpgt_pd(current_A, zero), sign_bit));
+  const __m128d one = constant(&PairConstants::one);
+  const __m128d direction_sign = _mm_xor_pd(constant(&PairConstants::minus_one),
+                                            _mm_and_pd(_mm_cmpgt_pd(current_A, zero), sign_bit));
   const __m128d x = hysteresis_x;
   const __m128d fall = _mm_mul_pd(
-      x, _mm_sub_pd(
-             one,
-             _mm_mul_pd(
-                 x, _mm_sub_pd(broadcast(0.5),
-                               _mm_mul_pd(x, _mm_sub_pd(broadcast(1.0 / 6.0),
-                                                        _mm_mul_pd(x, broadcast(1.0 / 24.0))))))));
+      x,
+      _mm_sub_pd(
+          one,
+          _mm_mul_pd(
+              x, _mm_sub_pd(
+                     constant(&PairConstants::half),
+                     _mm_mul_pd(
+                         x, _mm_sub_pd(constant(&PairConstants::sixth),
+                                       _mm_mul_pd(x, constant(&PairConstants::twenty_fourth))))))));
   const __m128d hysteresis = load(&CellPairState::hysteresis);
   const __m128d stepped_hysteresis =
       _mm_sub_pd(hysteresis, _mm_mul_pd(fall, _mm_add_pd(hysteresis, direction_sign)));
@@ -456,7 +503,7 @@ inline void Cell::step_pair_with_external_heat(Cell& first, Cell& second, double
 
   // OCV at the new SOC: grid_position's inside-the-table branch, then each cell's two grid
   // neighbours (adjacent in memory) gathered with one load per cell.
-  const __m128d grid_x = _mm_mul_pd(new_soc, broadcast(LfpChemistry::kGridIntervals));
+  const __m128d grid_x = _mm_mul_pd(new_soc, constant(&PairConstants::grid_intervals));
   const __m128i grid_index = _mm_cvttpd_epi32(grid_x);
   const __m128d fraction = _mm_sub_pd(grid_x, _mm_cvtepi32_pd(grid_index));
   const auto first_index = static_cast<std::size_t>(_mm_cvtsi128_si32(grid_index));
@@ -482,22 +529,23 @@ inline void Cell::step_pair_with_external_heat(Cell& first, Cell& second, double
       v_rc2_V);
 
   // Bernardi heat; the short's term is zero times the terminal voltage, as in the scalar step.
-  const __m128d temperature_K = _mm_add_pd(temperature_degC, broadcast(ageing::kZeroCelsius_K));
+  const __m128d temperature_K =
+      _mm_add_pd(temperature_degC, constant(&PairConstants::zero_celsius_K));
   const __m128d heat_W = _mm_add_pd(
       _mm_sub_pd(
           _mm_mul_pd(current_A, _mm_sub_pd(ocv_mean_V, terminal_voltage_V)),
           _mm_mul_pd(_mm_mul_pd(current_A, temperature_K), load(&CellPairState::entropic_V_per_K))),
       _mm_mul_pd(zero, terminal_voltage_V));
-  const __m128d surroundings = broadcast(surroundings_degC);
+  const __m128d surroundings = _mm_set1_pd(surroundings_degC);
   const __m128d external_heat_W = _mm_set_pd(second_external_heat_W, first_external_heat_W);
   const __m128d new_temperature_degC = _mm_add_pd(
       _mm_add_pd(surroundings, _mm_mul_pd(_mm_sub_pd(temperature_degC, surroundings),
                                           load(&CellPairState::thermal_decay))),
       _mm_mul_pd(load(&CellPairState::thermal_gain_K_per_W), _mm_add_pd(heat_W, external_heat_W)));
 
-  const __m128d dt = broadcast(dt_s);
+  const __m128d dt = _mm_set1_pd(dt_s);
   const __m128d moved_Ah =
-      _mm_mul_pd(_mm_mul_pd(abs_current_A, dt), broadcast(1.0 / kSecondsPerHour));
+      _mm_mul_pd(_mm_mul_pd(abs_current_A, dt), constant(&PairConstants::per_hour));
   // std::max(a, b) is (a < b) ? b : a, which is _mm_max_pd(b, a).
   const __m128d half_cycle_depth = _mm_max_pd(
       load(&CellPairState::last_half_cycle_depth),
