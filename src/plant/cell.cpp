@@ -122,6 +122,8 @@ constexpr double (CellPairState::*kStateFields[])[2] = {
     &CellPairState::ageing_pending_throughput_Ah,
     &CellPairState::crate_weighted,
     &CellPairState::dod_weighted,
+    &CellPairState::internal_short_Ohm,
+    &CellPairState::cached_dt_s,
     &CellPairState::cached_refresh_soc,
     &CellPairState::cached_refresh_temperature_degC,
     &CellPairState::r0_Ohm,
@@ -136,6 +138,7 @@ constexpr double (CellPairState::*kStateFields[])[2] = {
     &CellPairState::hysteresis_per_A,
     &CellPairState::direction_threshold_A,
     &CellPairState::entropic_V_per_K,
+    &CellPairState::last_current_direction,
     &CellPairState::last_reversal_soc,
     &CellPairState::last_half_cycle_depth,
 };
@@ -155,10 +158,7 @@ Cell::Cell(const Cell& other)
       spread_(other.spread_),
       own_state_(std::make_unique<CellPairState>()),
       state_(own_state_.get()),
-      internal_short_Ohm_(other.internal_short_Ohm_),
-      ageing_(other.ageing_),
-      cached_dt_s_(other.cached_dt_s_),
-      last_current_sign_(other.last_current_sign_) {
+      ageing_(other.ageing_) {
   copy_lane(*other.state_, other.lane_, *state_, lane_);
 }
 
@@ -166,10 +166,7 @@ Cell& Cell::operator=(const Cell& other) {
   if (this == &other) return *this;
   chemistry_ = other.chemistry_;
   spread_ = other.spread_;
-  internal_short_Ohm_ = other.internal_short_Ohm_;
   ageing_ = other.ageing_;
-  cached_dt_s_ = other.cached_dt_s_;
-  last_current_sign_ = other.last_current_sign_;
   copy_lane(*other.state_, other.lane_, *state_, lane_);  // into this cell's lane, wherever it is
   return *this;
 }
@@ -228,7 +225,7 @@ void Cell::preage_to_state_of_health(double soh) {
       2.0 * history.equivalent_full_cycles * chemistry_->parameters().nominal_capacity_Ah;
   ageing_.resistance_growth = history.resistance_growth;
   state_->last_half_cycle_depth[lane_] = ageing::ReferenceDuty{}.depth_of_discharge;
-  cached_dt_s_ = -1.0;  // capacity and resistances changed
+  state_->cached_dt_s[lane_] = -1.0;  // capacity and resistances changed
 }
 
 void Cell::project_ageing(double duration_s, double mean_soc, double mean_temperature_degC,
@@ -282,7 +279,7 @@ void Cell::refresh_parameters(double dt_s) {
   state_->hysteresis_per_A[lane_] =
       capacity_As > 0.0 ? p.hysteresis_rate * dt_s / capacity_As : 0.0;
   state_->direction_threshold_A[lane_] = kDirectionThresholdCRate * p.nominal_capacity_Ah;
-  cached_dt_s_ = dt_s;
+  state_->cached_dt_s[lane_] = dt_s;
   state_->cached_refresh_soc[lane_] = state_->soc[lane_];
   state_->cached_refresh_temperature_degC[lane_] = state_->temperature_degC[lane_];
 }
@@ -321,7 +318,8 @@ void Cell::advance_ageing(double dt_s) {
       ageing_.resistance_growth +=
           ageing::cycle_resistance_rate_per_cycle(p, depth, c_rate) * cycles;
     }
-    cached_dt_s_ = -1.0;  // capacity and resistances changed: refresh on the next step
+    state_->cached_dt_s[lane_] =
+        -1.0;  // capacity and resistances changed: refresh on the next step
   }
 
   state_->ageing_pending_s[lane_] = 0.0;

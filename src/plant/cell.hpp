@@ -98,9 +98,11 @@ struct alignas(16) CellPairState {
   double ageing_pending_soc_time[2] = {};
   double ageing_pending_temperature_time[2] = {};
   double ageing_pending_throughput_Ah[2] = {};
-  double crate_weighted[2] = {};  // throughput-weighted mean C-rate
-  double dod_weighted[2] = {};    // throughput-weighted mean depth of discharge
+  double crate_weighted[2] = {};      // throughput-weighted mean C-rate
+  double dod_weighted[2] = {};        // throughput-weighted mean depth of discharge
+  double internal_short_Ohm[2] = {};  // 0 = none
   // Cached coefficients, refreshed when SOC or temperature moved enough or dt changed.
+  double cached_dt_s[2] = {-1.0, -1.0};  // -1: refresh on the next step
   double cached_refresh_soc[2] = {-1.0, -1.0};
   double cached_refresh_temperature_degC[2] = {-1000.0, -1000.0};
   double r0_Ohm[2] = {};
@@ -116,6 +118,7 @@ struct alignas(16) CellPairState {
   double direction_threshold_A[2] = {};  // |current| below this does not count as a direction
   double entropic_V_per_K[2] = {};       // dOCV/dT at the refresh SOC
   // Half-cycle tracking (see cell.cpp for their use).
+  double last_current_direction[2] = {};  // of the present half-cycle: -1, 0 or +1
   double last_reversal_soc[2] = {0.5, 0.5};
   double last_half_cycle_depth[2] = {};  // depth of the last completed half-cycle (SOC)
 };
@@ -171,7 +174,9 @@ class Cell {
   /// Heat into or out of the cell from outside (heater film, neighbouring hot spot), in W.
   void set_external_heat_W(double heat_W) { state_->external_heat_W[lane_] = heat_W; }
   /// An internal short: a resistance across the cell terminals inside the can (0 = none).
-  void set_internal_short_Ohm(double resistance_Ohm) { internal_short_Ohm_ = resistance_Ohm; }
+  void set_internal_short_Ohm(double resistance_Ohm) {
+    state_->internal_short_Ohm[lane_] = resistance_Ohm;
+  }
   /// Time-warp ageing (for calendar/cycle projection): adds calendar time and throughput at once.
   void set_temperature_degC(double temperature_degC) {
     state_->temperature_degC[lane_] = temperature_degC;
@@ -215,10 +220,7 @@ class Cell {
   std::unique_ptr<CellPairState> own_state_;
   CellPairState* state_;
   int lane_ = 0;
-  double internal_short_Ohm_ = 0.0;
   CellAgeingState ageing_;
-  double cached_dt_s_ = -1.0;  // dt of the cached coefficients (-1: refresh on the next step)
-  int last_current_sign_ = 0;  // direction of the current half-cycle (-1, 0, +1)
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -310,19 +312,19 @@ inline LfpChemistry::OcvPoint LfpChemistry::ocv_point(double soc) const {
 inline void Cell::track_half_cycles(double cell_current_A) {
   const int direction = (cell_current_A > state_->direction_threshold_A[lane_]) -
                         (cell_current_A < -state_->direction_threshold_A[lane_]);
-  if (direction == 0 || direction == last_current_sign_) return;
-  if (last_current_sign_ != 0)
+  if (direction == 0 || direction == state_->last_current_direction[lane_]) return;
+  if (state_->last_current_direction[lane_] != 0.0)
     state_->last_half_cycle_depth[lane_] =
         std::fabs(state_->soc[lane_] - state_->last_reversal_soc[lane_]);
   state_->last_reversal_soc[lane_] = state_->soc[lane_];
-  last_current_sign_ = direction;
+  state_->last_current_direction[lane_] = direction;
 }
 
 inline void Cell::step_with_external_heat(double current_A, double dt_s, double surroundings_degC,
                                           double external_heat_W) {
   using namespace cell_detail;
   state_->external_heat_W[lane_] = external_heat_W;
-  if (dt_s != cached_dt_s_ ||
+  if (dt_s != state_->cached_dt_s[lane_] ||
       std::fabs(state_->soc[lane_] - state_->cached_refresh_soc[lane_]) > kRefreshSocStep ||
       std::fabs(state_->temperature_degC[lane_] - state_->cached_refresh_temperature_degC[lane_]) >
           kRefreshTemperatureStep_K) [[unlikely]] {
@@ -333,11 +335,11 @@ inline void Cell::step_with_external_heat(double current_A, double dt_s, double 
   // R0 with the RC voltages at the start of the step, and its current flows through the cell.
   double cell_current_A = current_A;
   state_->short_current_A[lane_] = 0.0;
-  if (internal_short_Ohm_ > 0.0) [[unlikely]] {
+  if (state_->internal_short_Ohm[lane_] > 0.0) [[unlikely]] {
     const double source_V =
         open_circuit_voltage_V() - state_->v_rc1_V[lane_] - state_->v_rc2_V[lane_];
     state_->short_current_A[lane_] = (source_V - state_->r0_Ohm[lane_] * current_A) /
-                                     (internal_short_Ohm_ + state_->r0_Ohm[lane_]);
+                                     (state_->internal_short_Ohm[lane_] + state_->r0_Ohm[lane_]);
     cell_current_A += state_->short_current_A[lane_];
   }
   track_half_cycles(cell_current_A);
@@ -431,41 +433,40 @@ inline void Cell::step_pair_with_external_heat(Cell& first, Cell& second, double
   const __m128d soc = load(&CellPairState::soc);
   const __m128d temperature_degC = load(&CellPairState::temperature_degC);
 
-  // The rare paths, decided on the state before the step (as the scalar step does).
+  // The rare paths, decided on the state before the step (as the scalar step does), as one mask:
+  // a coefficient refresh (dt changed, SOC or temperature moved) ...
+  const __m128d dt = _mm_set1_pd(dt_s);
   const __m128d soc_moved =
       _mm_and_pd(_mm_sub_pd(soc, load(&CellPairState::cached_refresh_soc)), magnitude_bits);
   const __m128d temperature_moved = _mm_and_pd(
       _mm_sub_pd(temperature_degC, load(&CellPairState::cached_refresh_temperature_degC)),
       magnitude_bits);
-  int rare_lanes = _mm_movemask_pd(_mm_or_pd(
-      _mm_cmpgt_pd(soc_moved, constant(&PairConstants::refresh_soc_step)),
-      _mm_cmpgt_pd(temperature_moved, constant(&PairConstants::refresh_temperature_step_K))));
-  const bool refresh_or_short = dt_s != first.cached_dt_s_ || dt_s != second.cached_dt_s_ ||
-                                first.internal_short_Ohm_ > 0.0 || second.internal_short_Ohm_ > 0.0;
-  // Without a short the cell current is the current given. A direction other than the last one
-  // (track_half_cycles' reversal) goes the scalar way.
+  __m128d rare = _mm_or_pd(
+      _mm_or_pd(_mm_cmpneq_pd(dt, load(&CellPairState::cached_dt_s)),
+                _mm_cmpgt_pd(soc_moved, constant(&PairConstants::refresh_soc_step))),
+      _mm_cmpgt_pd(temperature_moved, constant(&PairConstants::refresh_temperature_step_K)));
+  // ... an internal short (without one the cell current is the current given) ...
+  rare = _mm_or_pd(rare, _mm_cmpgt_pd(load(&CellPairState::internal_short_Ohm), zero));
+  // ... a direction other than the last one (track_half_cycles' reversal) ...
   const __m128d threshold_A = load(&CellPairState::direction_threshold_A);
-  const int positive_lanes = _mm_movemask_pd(_mm_cmpgt_pd(current_A, threshold_A));
-  const int negative_lanes =
-      _mm_movemask_pd(_mm_cmplt_pd(current_A, _mm_xor_pd(threshold_A, sign_bit)));
-  const int last_positive_lanes = static_cast<int>(first.last_current_sign_ == 1) |
-                                  (static_cast<int>(second.last_current_sign_ == 1) << 1);
-  const int last_negative_lanes = static_cast<int>(first.last_current_sign_ == -1) |
-                                  (static_cast<int>(second.last_current_sign_ == -1) << 1);
-  rare_lanes |= (positive_lanes & ~last_positive_lanes) | (negative_lanes & ~last_negative_lanes);
-  // The hysteresis' exp(-x) beyond the Taylor range (or NaN) goes the scalar way.
+  const __m128d last_direction = load(&CellPairState::last_current_direction);
+  const __m128d one = constant(&PairConstants::one);
+  const __m128d minus_one = constant(&PairConstants::minus_one);
+  rare = _mm_or_pd(
+      rare, _mm_and_pd(_mm_cmpgt_pd(current_A, threshold_A), _mm_cmpneq_pd(last_direction, one)));
+  rare = _mm_or_pd(rare, _mm_and_pd(_mm_cmplt_pd(current_A, _mm_xor_pd(threshold_A, sign_bit)),
+                                    _mm_cmpneq_pd(last_direction, minus_one)));
+  // ... the hysteresis' exp(-x) beyond the Taylor range (or NaN) ...
   const __m128d abs_current_A = _mm_and_pd(current_A, magnitude_bits);
   const __m128d hysteresis_x = _mm_mul_pd(abs_current_A, load(&CellPairState::hysteresis_per_A));
-  rare_lanes |=
-      _mm_movemask_pd(_mm_cmpnlt_pd(hysteresis_x, constant(&PairConstants::taylor_limit)));
-
+  rare = _mm_or_pd(rare, _mm_cmpnlt_pd(hysteresis_x, constant(&PairConstants::taylor_limit)));
+  // ... or a SOC outside [0, 1), which needs the clamped grid position of the end segments
+  // (not >= and not < are true for NaN, as the scalar test fails for it).
   const __m128d new_soc =
       _mm_sub_pd(soc, _mm_mul_pd(_mm_add_pd(current_A, load(&CellPairState::self_discharge_A)),
                                  load(&CellPairState::soc_per_A)));
-  // SOC outside [0, 1) needs the clamped grid position of the end segments.
-  const int soc_inside_lanes = _mm_movemask_pd(_mm_and_pd(
-      _mm_cmpge_pd(new_soc, zero), _mm_cmplt_pd(new_soc, constant(&PairConstants::one))));
-  if (refresh_or_short || rare_lanes != 0 || soc_inside_lanes != 3) [[unlikely]] {
+  rare = _mm_or_pd(rare, _mm_or_pd(_mm_cmpnge_pd(new_soc, zero), _mm_cmpnlt_pd(new_soc, one)));
+  if (_mm_movemask_pd(rare) != 0) [[unlikely]] {
     first.step_with_external_heat(first_current_A, dt_s, surroundings_degC, first_external_heat_W);
     second.step_with_external_heat(second_current_A, dt_s, surroundings_degC,
                                    second_external_heat_W);
@@ -473,9 +474,8 @@ inline void Cell::step_pair_with_external_heat(Cell& first, Cell& second, double
   }
 
   // Hysteresis, kept where the current is exactly zero (the scalar step skips it there).
-  const __m128d one = constant(&PairConstants::one);
-  const __m128d direction_sign = _mm_xor_pd(constant(&PairConstants::minus_one),
-                                            _mm_and_pd(_mm_cmpgt_pd(current_A, zero), sign_bit));
+  const __m128d direction_sign =
+      _mm_xor_pd(minus_one, _mm_and_pd(_mm_cmpgt_pd(current_A, zero), sign_bit));
   const __m128d x = hysteresis_x;
   const __m128d fall = _mm_mul_pd(
       x,
@@ -543,7 +543,6 @@ inline void Cell::step_pair_with_external_heat(Cell& first, Cell& second, double
                                           load(&CellPairState::thermal_decay))),
       _mm_mul_pd(load(&CellPairState::thermal_gain_K_per_W), _mm_add_pd(heat_W, external_heat_W)));
 
-  const __m128d dt = _mm_set1_pd(dt_s);
   const __m128d moved_Ah =
       _mm_mul_pd(_mm_mul_pd(abs_current_A, dt), constant(&PairConstants::per_hour));
   // std::max(a, b) is (a < b) ? b : a, which is _mm_max_pd(b, a).
