@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "plant/system_description.hpp"
 
@@ -16,6 +19,64 @@ constexpr double kCurrentSensorRail_A = 300.0;  // a shorted current sensor read
 constexpr double kSecondsPerHour = 3600.0;
 
 double signed_draw(Rng& rng) { return rng.uniform() < 0.5 ? -1.0 : 1.0; }
+
+// PlantExtremes::include for the cells of a step, held in registers: with SSE2 the voltage and
+// temperature extremes side by side (lane 0 voltage, lane 1 temperature). std::min(running, x) is
+// (x < running) ? x : running, which is _mm_min_pd(x, running) in each lane (and max likewise),
+// so every extreme takes its values in the same order with the same comparisons.
+class RunningExtremes {
+ public:
+  explicit RunningExtremes(const PlantExtremes& extremes)
+      : soc_min_(extremes.soc_min), soc_max_(extremes.soc_max) {
+#if defined(__SSE2__)
+    minima_ = _mm_set_pd(extremes.cell_temperature_min_degC, extremes.cell_voltage_min_V);
+    maxima_ = _mm_set_pd(extremes.cell_temperature_max_degC, extremes.cell_voltage_max_V);
+#else
+    minima_ = {extremes.cell_voltage_min_V, extremes.cell_temperature_min_degC};
+    maxima_ = {extremes.cell_voltage_max_V, extremes.cell_temperature_max_degC};
+#endif
+  }
+  void include(double voltage_V, double temperature_degC, double soc) {
+#if defined(__SSE2__)
+    const __m128d voltage_temperature = _mm_set_pd(temperature_degC, voltage_V);
+    minima_ = _mm_min_pd(voltage_temperature, minima_);
+    maxima_ = _mm_max_pd(voltage_temperature, maxima_);
+#else
+    minima_[0] = std::min(minima_[0], voltage_V);
+    minima_[1] = std::min(minima_[1], temperature_degC);
+    maxima_[0] = std::max(maxima_[0], voltage_V);
+    maxima_[1] = std::max(maxima_[1], temperature_degC);
+#endif
+    soc_min_ = std::min(soc_min_, soc);
+    soc_max_ = std::max(soc_max_, soc);
+  }
+  void store(PlantExtremes& extremes) const {
+#if defined(__SSE2__)
+    extremes.cell_voltage_min_V = _mm_cvtsd_f64(minima_);
+    extremes.cell_temperature_min_degC = _mm_cvtsd_f64(_mm_unpackhi_pd(minima_, minima_));
+    extremes.cell_voltage_max_V = _mm_cvtsd_f64(maxima_);
+    extremes.cell_temperature_max_degC = _mm_cvtsd_f64(_mm_unpackhi_pd(maxima_, maxima_));
+#else
+    extremes.cell_voltage_min_V = minima_[0];
+    extremes.cell_temperature_min_degC = minima_[1];
+    extremes.cell_voltage_max_V = maxima_[0];
+    extremes.cell_temperature_max_degC = maxima_[1];
+#endif
+    extremes.soc_min = soc_min_;
+    extremes.soc_max = soc_max_;
+  }
+
+ private:
+#if defined(__SSE2__)
+  __m128d minima_;
+  __m128d maxima_;
+#else
+  std::array<double, 2> minima_;
+  std::array<double, 2> maxima_;
+#endif
+  double soc_min_;
+  double soc_max_;
+};
 
 }  // namespace
 
@@ -145,7 +206,7 @@ void Module::step_cells(double dt_s, double ambient_degC, PlantExtremes& extreme
   // registers (the same values and operations).
   const double stack_current_A = stack_current_A_;
   const double internal_degC = internal_degC_;
-  PlantExtremes running_extremes = extremes;
+  RunningExtremes running_extremes(extremes);
   Cell* const cells = cells_.data();
   const std::size_t cell_count = cells_.size();
   const double balancing_resistance_Ohm = parameters_.balancing_resistance_Ohm;
@@ -164,14 +225,7 @@ void Module::step_cells(double dt_s, double ambient_degC, PlantExtremes& extreme
     const double voltage_V = block.terminal_voltage_V[lane];
     const double temperature_degC = block.temperature_degC[lane];
     const double soc = block.soc[lane];
-    running_extremes.cell_voltage_min_V = std::min(running_extremes.cell_voltage_min_V, voltage_V);
-    running_extremes.cell_voltage_max_V = std::max(running_extremes.cell_voltage_max_V, voltage_V);
-    running_extremes.cell_temperature_min_degC =
-        std::min(running_extremes.cell_temperature_min_degC, temperature_degC);
-    running_extremes.cell_temperature_max_degC =
-        std::max(running_extremes.cell_temperature_max_degC, temperature_degC);
-    running_extremes.soc_min = std::min(running_extremes.soc_min, soc);
-    running_extremes.soc_max = std::max(running_extremes.soc_max, soc);
+    running_extremes.include(voltage_V, temperature_degC, soc);
     stack_voltage_V += voltage_V;
     cell_heat_flow_W += cell_conductance_W_per_K * temperature_degC;
   };
@@ -194,7 +248,7 @@ void Module::step_cells(double dt_s, double ambient_degC, PlantExtremes& extreme
                                          fault_heat_W_[index] + heater_per_cell_W);
     take_in(blocks[index / 2], 0);
   }
-  extremes = running_extremes;
+  running_extremes.store(extremes);
   stack_voltage_V_ = stack_voltage_V;
 
   // HV power terminal: I^2*R heat into a small node that leaks to the module air.
