@@ -220,18 +220,17 @@ void Module::step_cells(double dt_s, double ambient_degC, PlantExtremes& extreme
     }
     return cell_current_A;
   };
-  // Each stepped cell into the extremes and sums, read from the state blocks the step just wrote.
-  const auto take_in = [&](const CellPairState& block, int lane) {
-    const double voltage_V = block.terminal_voltage_V[lane];
-    const double temperature_degC = block.temperature_degC[lane];
-    const double soc = block.soc[lane];
+  // Each stepped cell into the extremes and sums (read through the cell, wherever its state is).
+  const auto take_in = [&](const Cell& cell) {
+    const double voltage_V = cell.terminal_voltage_V();
+    const double temperature_degC = cell.temperature_degC();
+    const double soc = cell.soc();
     running_extremes.include(voltage_V, temperature_degC, soc);
     stack_voltage_V += voltage_V;
     cell_heat_flow_W += cell_conductance_W_per_K * temperature_degC;
   };
   // Cells in pairs (the cells of a step are independent, so stepping a pair together and then
   // taking in the first and the second gives the same sums and extremes as one at a time).
-  CellPairState* const blocks = cell_states_.data();
   std::size_t index = 0;
   for (; index + 1 < cell_count; index += 2) {
     const double first_current_A = cell_current(index);
@@ -239,14 +238,14 @@ void Module::step_cells(double dt_s, double ambient_degC, PlantExtremes& extreme
     Cell::step_pair_with_external_heat(
         cells[index], cells[index + 1], first_current_A, second_current_A, dt_s, internal_degC,
         fault_heat_W_[index] + heater_per_cell_W, fault_heat_W_[index + 1] + heater_per_cell_W);
-    take_in(blocks[index / 2], 0);
-    take_in(blocks[index / 2], 1);
+    take_in(cells[index]);
+    take_in(cells[index + 1]);
   }
   if (index < cell_count) {
     const double cell_current_A = cell_current(index);
     cells[index].step_with_external_heat(cell_current_A, dt_s, internal_degC,
                                          fault_heat_W_[index] + heater_per_cell_W);
-    take_in(blocks[index / 2], 0);
+    take_in(cells[index]);
   }
   running_extremes.store(extremes);
   stack_voltage_V_ = stack_voltage_V;
