@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
+#include <memory>
 
 #include "plant/cell_ageing.hpp"
 #include "plant/random.hpp"
@@ -93,15 +95,95 @@ Cell::Cell(const LfpChemistry& chemistry, const CellSpread& spread, double initi
            double initial_temperature_degC)
     : chemistry_(&chemistry),
       spread_(spread),
-      soc_(std::clamp(initial_soc + spread.initial_soc_offset, 0.0, 1.0)),
-      temperature_degC_(initial_temperature_degC) {
-  terminal_voltage_V_ = open_circuit_voltage_V();
-  last_reversal_soc_ = soc_;
+      own_state_(std::make_unique<CellPairState>()),
+      state_(own_state_.get()) {
+  state_->soc[lane_] = std::clamp(initial_soc + spread.initial_soc_offset, 0.0, 1.0);
+  state_->temperature_degC[lane_] = initial_temperature_degC;
+  state_->terminal_voltage_V[lane_] = open_circuit_voltage_V();
+  state_->last_reversal_soc[lane_] = state_->soc[lane_];
+}
+
+namespace {
+
+// Every field of CellPairState, for copying one cell's lane.
+constexpr double (CellPairState::*kStateFields[])[2] = {
+    &CellPairState::soc,
+    &CellPairState::hysteresis,
+    &CellPairState::v_rc1_V,
+    &CellPairState::v_rc2_V,
+    &CellPairState::temperature_degC,
+    &CellPairState::terminal_voltage_V,
+    &CellPairState::heat_W,
+    &CellPairState::external_heat_W,
+    &CellPairState::short_current_A,
+    &CellPairState::ageing_pending_s,
+    &CellPairState::ageing_pending_soc_time,
+    &CellPairState::ageing_pending_temperature_time,
+    &CellPairState::ageing_pending_throughput_Ah,
+    &CellPairState::crate_weighted,
+    &CellPairState::dod_weighted,
+    &CellPairState::internal_short_Ohm,
+    &CellPairState::cached_dt_s,
+    &CellPairState::cached_refresh_soc,
+    &CellPairState::cached_refresh_temperature_degC,
+    &CellPairState::r0_Ohm,
+    &CellPairState::rc1_decay,
+    &CellPairState::rc1_gain_Ohm,
+    &CellPairState::rc2_decay,
+    &CellPairState::rc2_gain_Ohm,
+    &CellPairState::thermal_decay,
+    &CellPairState::thermal_gain_K_per_W,
+    &CellPairState::self_discharge_A,
+    &CellPairState::soc_per_A,
+    &CellPairState::hysteresis_per_A,
+    &CellPairState::direction_threshold_A,
+    &CellPairState::entropic_V_per_K,
+    &CellPairState::last_current_direction,
+    &CellPairState::last_reversal_soc,
+    &CellPairState::last_half_cycle_depth,
+};
+static_assert(sizeof(CellPairState) == std::size(kStateFields) * sizeof(double[2]),
+              "kStateFields lists every field of CellPairState");
+
+}  // namespace
+
+void Cell::copy_lane(const CellPairState& from, int from_lane, CellPairState& to, int to_lane) {
+  for (const auto field : kStateFields) {
+    (to.*field)[to_lane] = (from.*field)[from_lane];
+  }
+}
+
+Cell::Cell(const Cell& other)
+    : chemistry_(other.chemistry_),
+      spread_(other.spread_),
+      own_state_(std::make_unique<CellPairState>()),
+      state_(own_state_.get()),
+      ageing_(other.ageing_) {
+  copy_lane(*other.state_, other.lane_, *state_, lane_);
+}
+
+Cell& Cell::operator=(const Cell& other) {
+  if (this == &other) return *this;
+  chemistry_ = other.chemistry_;
+  spread_ = other.spread_;
+  ageing_ = other.ageing_;
+  copy_lane(*other.state_, other.lane_, *state_, lane_);  // into this cell's lane, wherever it is
+  return *this;
+}
+
+Cell& Cell::operator=(Cell&& other) { return *this = static_cast<const Cell&>(other); }
+
+void Cell::use_state_block(CellPairState& block, int lane) {
+  if (&block == state_ && lane == lane_) return;
+  copy_lane(*state_, lane_, block, lane);
+  state_ = &block;
+  lane_ = lane;
+  own_state_.reset();
 }
 
 double Cell::open_circuit_voltage_V() const {
-  const LfpChemistry::OcvPoint ocv = chemistry_->ocv_point(soc_);
-  return ocv.mean_V + ocv.half_gap_V * hysteresis_;
+  const LfpChemistry::OcvPoint ocv = chemistry_->ocv_point(state_->soc[lane_]);
+  return ocv.mean_V + ocv.half_gap_V * state_->hysteresis[lane_];
 }
 
 double Cell::capacity_Ah() const {
@@ -118,15 +200,17 @@ double Cell::state_of_health() const {
 
 double Cell::resistance_dc_Ohm() const {
   const LfpCellParameters& p = chemistry_->parameters();
-  return (p.r0_Ohm + p.r1_Ohm + p.r2_Ohm) * chemistry_->resistance_soc_factor(soc_) *
-         chemistry_->resistance_temperature_factor(temperature_degC_) * spread_.resistance_factor *
-         (1.0 + ageing_.resistance_growth);
+  return (p.r0_Ohm + p.r1_Ohm + p.r2_Ohm) * chemistry_->resistance_soc_factor(state_->soc[lane_]) *
+         chemistry_->resistance_temperature_factor(state_->temperature_degC[lane_]) *
+         spread_.resistance_factor * (1.0 + ageing_.resistance_growth);
 }
 
-double Cell::stored_energy_Wh() const { return capacity_Ah() * chemistry_->ocv_integral_V(soc_); }
+double Cell::stored_energy_Wh() const {
+  return capacity_Ah() * chemistry_->ocv_integral_V(state_->soc[lane_]);
+}
 
 void Cell::set_hysteresis_state(double hysteresis) {
-  hysteresis_ = std::clamp(hysteresis, -1.0, 1.0);
+  state_->hysteresis[lane_] = std::clamp(hysteresis, -1.0, 1.0);
 }
 
 void Cell::preage_to_state_of_health(double soh) {
@@ -140,21 +224,22 @@ void Cell::preage_to_state_of_health(double soh) {
   ageing_.throughput_Ah =
       2.0 * history.equivalent_full_cycles * chemistry_->parameters().nominal_capacity_Ah;
   ageing_.resistance_growth = history.resistance_growth;
-  last_half_cycle_depth_ = ageing::ReferenceDuty{}.depth_of_discharge;
-  cached_dt_s_ = -1.0;  // capacity and resistances changed
+  state_->last_half_cycle_depth[lane_] = ageing::ReferenceDuty{}.depth_of_discharge;
+  state_->cached_dt_s[lane_] = -1.0;  // capacity and resistances changed
 }
 
 void Cell::project_ageing(double duration_s, double mean_soc, double mean_temperature_degC,
                           double throughput_Ah, double depth_of_discharge, double c_rate) {
-  if (ageing_pending_s_ > 0.0) advance_ageing(ageing_pending_s_);  // settle what was recorded
+  if (state_->ageing_pending_s[lane_] > 0.0)
+    advance_ageing(state_->ageing_pending_s[lane_]);  // settle what was recorded
   if (duration_s <= 0.0) return;
   const double moved_Ah = std::max(throughput_Ah, 0.0);
-  ageing_pending_s_ = duration_s;
-  ageing_pending_soc_time_ = mean_soc * duration_s;
-  ageing_pending_temperature_time_ = mean_temperature_degC * duration_s;
-  ageing_pending_throughput_Ah_ = moved_Ah;
-  crate_weighted_ = moved_Ah * c_rate * chemistry_->parameters().nominal_capacity_Ah;
-  dod_weighted_ = moved_Ah * depth_of_discharge;
+  state_->ageing_pending_s[lane_] = duration_s;
+  state_->ageing_pending_soc_time[lane_] = mean_soc * duration_s;
+  state_->ageing_pending_temperature_time[lane_] = mean_temperature_degC * duration_s;
+  state_->ageing_pending_throughput_Ah[lane_] = moved_Ah;
+  state_->crate_weighted[lane_] = moved_Ah * c_rate * chemistry_->parameters().nominal_capacity_Ah;
+  state_->dod_weighted[lane_] = moved_Ah * depth_of_discharge;
   advance_ageing(duration_s);
 }
 
@@ -162,83 +247,87 @@ void Cell::refresh_parameters(double dt_s) {
   const LfpChemistry& chemistry = *chemistry_;
   const LfpCellParameters& p = chemistry.parameters();
   const double capacity_As = capacity_Ah() * kSecondsPerHour;
-  const double resistance_factor = chemistry.resistance_soc_factor(soc_) *
-                                   chemistry.resistance_temperature_factor(temperature_degC_) *
-                                   spread_.resistance_factor * (1.0 + ageing_.resistance_growth);
-  r0_Ohm_ = p.r0_Ohm * resistance_factor;
+  const double resistance_factor =
+      chemistry.resistance_soc_factor(state_->soc[lane_]) *
+      chemistry.resistance_temperature_factor(state_->temperature_degC[lane_]) *
+      spread_.resistance_factor * (1.0 + ageing_.resistance_growth);
+  state_->r0_Ohm[lane_] = p.r0_Ohm * resistance_factor;
   // Exact zero-order hold of an RC branch: v <- a*v + R*(1-a)*i, a = exp(-dt/tau).
   const double rc1_fall = -std::expm1(-dt_s / p.tau1_s);
   const double rc2_fall = -std::expm1(-dt_s / p.tau2_s);
-  rc1_decay_ = 1.0 - rc1_fall;
-  rc1_gain_Ohm_ = p.r1_Ohm * resistance_factor * rc1_fall;
-  rc2_decay_ = 1.0 - rc2_fall;
-  rc2_gain_Ohm_ = p.r2_Ohm * resistance_factor * rc2_fall;
+  state_->rc1_decay[lane_] = 1.0 - rc1_fall;
+  state_->rc1_gain_Ohm[lane_] = p.r1_Ohm * resistance_factor * rc1_fall;
+  state_->rc2_decay[lane_] = 1.0 - rc2_fall;
+  state_->rc2_gain_Ohm[lane_] = p.r2_Ohm * resistance_factor * rc2_fall;
   // Lumped thermal node: exact step response, stable for any dt.
   const double conductance = p.conductance_to_module_W_per_K;
   if (conductance > 0.0 && p.heat_capacity_J_per_K > 0.0) {
     const double thermal_fall = -std::expm1(-conductance * dt_s / p.heat_capacity_J_per_K);
-    thermal_decay_ = 1.0 - thermal_fall;
-    thermal_gain_K_per_W_ = thermal_fall / conductance;
+    state_->thermal_decay[lane_] = 1.0 - thermal_fall;
+    state_->thermal_gain_K_per_W[lane_] = thermal_fall / conductance;
   } else {  // adiabatic cell
-    thermal_decay_ = 1.0;
-    thermal_gain_K_per_W_ = p.heat_capacity_J_per_K > 0.0 ? dt_s / p.heat_capacity_J_per_K : 0.0;
+    state_->thermal_decay[lane_] = 1.0;
+    state_->thermal_gain_K_per_W[lane_] =
+        p.heat_capacity_J_per_K > 0.0 ? dt_s / p.heat_capacity_J_per_K : 0.0;
   }
-  self_discharge_A_ = capacity_Ah() * p.self_discharge_per_month * kSecondsPerHour /
-                      kSecondsPerMonth *
-                      chemistry.self_discharge_temperature_factor(temperature_degC_) *
-                      spread_.self_discharge_factor;
-  entropic_V_per_K_ = chemistry.entropic_coefficient_V_per_K(soc_);
-  soc_per_A_ = capacity_As > 0.0 ? dt_s / capacity_As : 0.0;
-  hysteresis_per_A_ = capacity_As > 0.0 ? p.hysteresis_rate * dt_s / capacity_As : 0.0;
-  direction_threshold_A_ = kDirectionThresholdCRate * p.nominal_capacity_Ah;
-  cached_dt_s_ = dt_s;
-  cached_refresh_soc_ = soc_;
-  cached_refresh_temperature_degC_ = temperature_degC_;
+  state_->self_discharge_A[lane_] =
+      capacity_Ah() * p.self_discharge_per_month * kSecondsPerHour / kSecondsPerMonth *
+      chemistry.self_discharge_temperature_factor(state_->temperature_degC[lane_]) *
+      spread_.self_discharge_factor;
+  state_->entropic_V_per_K[lane_] = chemistry.entropic_coefficient_V_per_K(state_->soc[lane_]);
+  state_->soc_per_A[lane_] = capacity_As > 0.0 ? dt_s / capacity_As : 0.0;
+  state_->hysteresis_per_A[lane_] =
+      capacity_As > 0.0 ? p.hysteresis_rate * dt_s / capacity_As : 0.0;
+  state_->direction_threshold_A[lane_] = kDirectionThresholdCRate * p.nominal_capacity_Ah;
+  state_->cached_dt_s[lane_] = dt_s;
+  state_->cached_refresh_soc[lane_] = state_->soc[lane_];
+  state_->cached_refresh_temperature_degC[lane_] = state_->temperature_degC[lane_];
 }
 
 void Cell::step(double current_A, double dt_s, double surroundings_degC) {
-  step_with_external_heat(current_A, dt_s, surroundings_degC, external_heat_W_);
+  step_with_external_heat(current_A, dt_s, surroundings_degC, state_->external_heat_W[lane_]);
 }
 
-// dt_s is the simulated time covered by the accumulators. Between updates, crate_weighted_ holds
-// sum(|i| * dAh) and dod_weighted_ sum(depth * dAh): dividing by the throughput gives the
+// dt_s is the simulated time covered by the accumulators. Between updates, crate_weighted holds
+// sum(|i| * dAh) and dod_weighted sum(depth * dAh): dividing by the throughput gives the
 // throughput-weighted C-rate and depth of discharge of the interval.
 void Cell::advance_ageing(double dt_s) {
   const AgeingParameters& p = chemistry_->ageing();
   const double nominal_Ah = chemistry_->parameters().nominal_capacity_Ah;
-  const double throughput_Ah = ageing_pending_throughput_Ah_;
+  const double throughput_Ah = state_->ageing_pending_throughput_Ah[lane_];
   const double cycles = nominal_Ah > 0.0 ? throughput_Ah / (2.0 * nominal_Ah) : 0.0;
   ageing_.calendar_time_s += dt_s;
   ageing_.throughput_Ah += throughput_Ah;
   ageing_.equivalent_full_cycles += cycles;
 
   if (p.enabled && dt_s > 0.0) {
-    const double mean_soc = std::clamp(ageing_pending_soc_time_ / dt_s, 0.0, 1.0);
+    const double mean_soc = std::clamp(state_->ageing_pending_soc_time[lane_] / dt_s, 0.0, 1.0);
     const double mean_temperature_K =
-        ageing_pending_temperature_time_ / dt_s + ageing::kZeroCelsius_K;
+        state_->ageing_pending_temperature_time[lane_] / dt_s + ageing::kZeroCelsius_K;
     ageing_.calendar_fade = ageing::continue_power_law(
         ageing_.calendar_fade, ageing::calendar_fade_coefficient(p, mean_temperature_K, mean_soc),
         p.cal_exponent, dt_s / ageing::kSecondsPerDay);
     ageing_.resistance_growth +=
         ageing::calendar_resistance_rate_per_s(p, mean_temperature_K, mean_soc) * dt_s;
     if (throughput_Ah > 0.0) {
-      const double depth = std::clamp(dod_weighted_ / throughput_Ah, 0.0, 1.0);
-      const double c_rate = crate_weighted_ / throughput_Ah / nominal_Ah;
+      const double depth = std::clamp(state_->dod_weighted[lane_] / throughput_Ah, 0.0, 1.0);
+      const double c_rate = state_->crate_weighted[lane_] / throughput_Ah / nominal_Ah;
       ageing_.cycle_fade = ageing::continue_power_law(
           ageing_.cycle_fade, ageing::cycle_fade_coefficient(p, mean_temperature_K, depth, c_rate),
           p.cyc_exponent, cycles);
       ageing_.resistance_growth +=
           ageing::cycle_resistance_rate_per_cycle(p, depth, c_rate) * cycles;
     }
-    cached_dt_s_ = -1.0;  // capacity and resistances changed: refresh on the next step
+    state_->cached_dt_s[lane_] =
+        -1.0;  // capacity and resistances changed: refresh on the next step
   }
 
-  ageing_pending_s_ = 0.0;
-  ageing_pending_soc_time_ = 0.0;
-  ageing_pending_temperature_time_ = 0.0;
-  ageing_pending_throughput_Ah_ = 0.0;
-  crate_weighted_ = 0.0;
-  dod_weighted_ = 0.0;
+  state_->ageing_pending_s[lane_] = 0.0;
+  state_->ageing_pending_soc_time[lane_] = 0.0;
+  state_->ageing_pending_temperature_time[lane_] = 0.0;
+  state_->ageing_pending_throughput_Ah[lane_] = 0.0;
+  state_->crate_weighted[lane_] = 0.0;
+  state_->dod_weighted[lane_] = 0.0;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -6,8 +6,13 @@
 // Sign convention used in the whole plant: current_A > 0 discharges the cell.
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cmath>
 #include <cstdint>
+#include <memory>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "plant/cell_ageing.hpp"
 #include "plant/cell_parameters.hpp"
@@ -52,6 +57,7 @@ class LfpChemistry {
   [[gnu::always_inline]] inline OcvPoint ocv_point(double soc) const;
 
  private:
+  friend class Cell;  // the paired step gathers grid neighbours directly
   using Grid = std::array<double, kGridIntervals + 1>;
   static double lookup(const Grid& grid, double soc);
 
@@ -74,10 +80,64 @@ struct CellAgeingState {
   double throughput_Ah = 0.0;           // total |charge| moved
 };
 
+/// The per-step state of two cells, interleaved: each field holds [first cell, second cell], so
+/// that one aligned SSE2 load or store moves the field of both
+/// (Cell::step_pair_with_external_heat). A cell on its own uses lane 0 of a block of its own.
+struct alignas(16) CellPairState {
+  double soc[2] = {};
+  double hysteresis[2] = {};
+  double v_rc1_V[2] = {};
+  double v_rc2_V[2] = {};
+  double temperature_degC[2] = {};
+  double terminal_voltage_V[2] = {};
+  double heat_W[2] = {};
+  double external_heat_W[2] = {};
+  double short_current_A[2] = {};  // through the internal short during the last step
+  // Ageing accumulators between updates.
+  double ageing_pending_s[2] = {};
+  double ageing_pending_soc_time[2] = {};
+  double ageing_pending_temperature_time[2] = {};
+  double ageing_pending_throughput_Ah[2] = {};
+  double crate_weighted[2] = {};      // throughput-weighted mean C-rate
+  double dod_weighted[2] = {};        // throughput-weighted mean depth of discharge
+  double internal_short_Ohm[2] = {};  // 0 = none
+  // Cached coefficients, refreshed when SOC or temperature moved enough or dt changed.
+  double cached_dt_s[2] = {-1.0, -1.0};  // -1: refresh on the next step
+  double cached_refresh_soc[2] = {-1.0, -1.0};
+  double cached_refresh_temperature_degC[2] = {-1000.0, -1000.0};
+  double r0_Ohm[2] = {};
+  double rc1_decay[2] = {};
+  double rc1_gain_Ohm[2] = {};
+  double rc2_decay[2] = {};
+  double rc2_gain_Ohm[2] = {};
+  double thermal_decay[2] = {};
+  double thermal_gain_K_per_W[2] = {};  // (1 - thermal_decay) / G: exact step response to heat
+  double self_discharge_A[2] = {};
+  double soc_per_A[2] = {};              // dt / capacity in As, refreshed with dt and capacity
+  double hysteresis_per_A[2] = {};       // gamma * dt / capacity in As
+  double direction_threshold_A[2] = {};  // |current| below this does not count as a direction
+  double entropic_V_per_K[2] = {};       // dOCV/dT at the refresh SOC
+  // Half-cycle tracking (see cell.cpp for their use).
+  double last_current_direction[2] = {};  // of the present half-cycle: -1, 0 or +1
+  double last_reversal_soc[2] = {0.5, 0.5};
+  double last_half_cycle_depth[2] = {};  // depth of the last completed half-cycle (SOC)
+};
+
 class Cell {
  public:
   Cell(const LfpChemistry& chemistry, const CellSpread& spread, double initial_soc,
        double initial_temperature_degC);
+  /// A copy is a cell of its own (with a state block of its own); assigning to a cell writes
+  /// into its state wherever that lives (a module's shared block included).
+  Cell(const Cell& other);
+  Cell& operator=(const Cell& other);
+  Cell(Cell&& other) noexcept = default;  // takes the state block along
+  Cell& operator=(Cell&& other);
+
+  /// Move this cell's per-step state into lane (0 or 1) of block, shared with the cell on the
+  /// other lane so that step_pair_with_external_heat steps both together. The block must outlive
+  /// the cell and stay where it is.
+  void use_state_block(CellPairState& block, int lane);
 
   /// Advance by dt_s with current_A through the cell (> 0 discharges) while its surroundings
   /// (the module's internal air) sit at surroundings_degC. Updates SOC, hysteresis, RC voltages,
@@ -88,25 +148,40 @@ class Cell {
   [[gnu::always_inline]] inline void step_with_external_heat(double current_A, double dt_s,
                                                              double surroundings_degC,
                                                              double external_heat_W);
+  /// step_with_external_heat of two cells at once, with the same result to the bit as stepping
+  /// them one after the other (the cells are independent). The usual path does every operation
+  /// of both cells with one SSE2 instruction; a pair where either cell needs a rare path
+  /// (parameter refresh, internal short, current reversal, SOC outside the table) is stepped
+  /// one cell at a time, and so is a pair that does not share a state block as lanes 0 and 1
+  /// (use_state_block).
+  [[gnu::always_inline]] static inline void step_pair_with_external_heat(
+      Cell& first, Cell& second, double first_current_A, double second_current_A, double dt_s,
+      double surroundings_degC, double first_external_heat_W, double second_external_heat_W);
 
-  double terminal_voltage_V() const { return terminal_voltage_V_; }
-  double open_circuit_voltage_V() const;  // OCV including the present hysteresis offset
-  double soc() const { return soc_; }     // of the present (aged) capacity, 0..1
-  double capacity_Ah() const;             // present capacity (spread and ageing applied)
-  double temperature_degC() const { return temperature_degC_; }
-  double hysteresis_state() const { return hysteresis_; }  // -1 discharge .. +1 charge branch
-  double heat_W() const { return heat_W_; }                // generated during the last step
+  double terminal_voltage_V() const { return state_->terminal_voltage_V[lane_]; }
+  double open_circuit_voltage_V() const;             // OCV including the present hysteresis offset
+  double soc() const { return state_->soc[lane_]; }  // of the present (aged) capacity, 0..1
+  double capacity_Ah() const;                        // present capacity (spread and ageing applied)
+  double temperature_degC() const { return state_->temperature_degC[lane_]; }
+  double hysteresis_state() const {
+    return state_->hysteresis[lane_];
+  }                                                        // -1 discharge .. +1 charge branch
+  double heat_W() const { return state_->heat_W[lane_]; }  // generated during the last step
   double resistance_dc_Ohm() const;  // R0+R1+R2 at the present SOC and temperature
   double stored_energy_Wh() const;   // energy to empty along the mean OCV curve
   const CellAgeingState& ageing() const { return ageing_; }
 
   /// Heat into or out of the cell from outside (heater film, neighbouring hot spot), in W.
-  void set_external_heat_W(double heat_W) { external_heat_W_ = heat_W; }
+  void set_external_heat_W(double heat_W) { state_->external_heat_W[lane_] = heat_W; }
   /// An internal short: a resistance across the cell terminals inside the can (0 = none).
-  void set_internal_short_Ohm(double resistance_Ohm) { internal_short_Ohm_ = resistance_Ohm; }
+  void set_internal_short_Ohm(double resistance_Ohm) {
+    state_->internal_short_Ohm[lane_] = resistance_Ohm;
+  }
   /// Time-warp ageing (for calendar/cycle projection): adds calendar time and throughput at once.
-  void set_temperature_degC(double temperature_degC) { temperature_degC_ = temperature_degC; }
-  void set_soc(double soc) { soc_ = soc; }
+  void set_temperature_degC(double temperature_degC) {
+    state_->temperature_degC[lane_] = temperature_degC;
+  }
+  void set_soc(double soc) { state_->soc[lane_] = soc; }
 
   /// Put the hysteresis state on a branch (-1 discharge .. +1 charge), e.g. for a cell known to
   /// have rested after a discharge. Clamped to [-1, 1].
@@ -124,10 +199,10 @@ class Cell {
   /// Present capacity relative to the fresh capacity of this cell (1 = fresh).
   double state_of_health() const;
   /// Voltages over the two RC branches (V, > 0 while discharging).
-  double rc1_voltage_V() const { return v_rc1_V_; }
-  double rc2_voltage_V() const { return v_rc2_V_; }
+  double rc1_voltage_V() const { return state_->v_rc1_V[lane_]; }
+  double rc2_voltage_V() const { return state_->v_rc2_V[lane_]; }
   /// Current through the internal short during the last step (A, 0 without a short).
-  double internal_short_current_A() const { return short_current_A_; }
+  double internal_short_current_A() const { return state_->short_current_A[lane_]; }
   const CellSpread& spread() const { return spread_; }
   const LfpChemistry& chemistry() const { return *chemistry_; }
 
@@ -136,45 +211,16 @@ class Cell {
   void advance_ageing(double dt_s);
   [[gnu::always_inline]] inline void track_half_cycles(double cell_current_A);
 
+  static void copy_lane(const CellPairState& from, int from_lane, CellPairState& to, int to_lane);
+
   const LfpChemistry* chemistry_;
   CellSpread spread_;
-  double soc_;
-  double hysteresis_ = 0.0;
-  double v_rc1_V_ = 0.0;
-  double v_rc2_V_ = 0.0;
-  double temperature_degC_;
-  double terminal_voltage_V_ = 0.0;
-  double heat_W_ = 0.0;
-  double external_heat_W_ = 0.0;
-  double internal_short_Ohm_ = 0.0;
+  // The per-step state is lane lane_ of *state_: a block of the cell's own, or one it shares
+  // with a neighbour (use_state_block).
+  std::unique_ptr<CellPairState> own_state_;
+  CellPairState* state_;
+  int lane_ = 0;
   CellAgeingState ageing_;
-
-  // Cached coefficients, refreshed when SOC or temperature moved enough or dt changed.
-  double cached_dt_s_ = -1.0;
-  double cached_refresh_soc_ = -1.0;
-  double cached_refresh_temperature_degC_ = -1000.0;
-  double r0_Ohm_ = 0.0;
-  double rc1_decay_ = 0.0, rc1_gain_Ohm_ = 0.0;
-  double rc2_decay_ = 0.0, rc2_gain_Ohm_ = 0.0;
-  double thermal_decay_ = 0.0;
-  double self_discharge_A_ = 0.0;
-  // Ageing accumulators between updates.
-  double ageing_pending_s_ = 0.0;
-  double ageing_pending_soc_time_ = 0.0;
-  double ageing_pending_temperature_time_ = 0.0;
-  double ageing_pending_throughput_Ah_ = 0.0;
-  double last_reversal_soc_ = 0.5;
-  int last_current_sign_ = 0;
-  double dod_weighted_ = 0.0;    // throughput-weighted mean depth of discharge
-  double crate_weighted_ = 0.0;  // throughput-weighted mean C-rate
-  // Additions (see cell.cpp for their use).
-  double last_half_cycle_depth_ = 0.0;  // depth of the last completed half-cycle (SOC)
-  double direction_threshold_A_ = 0.0;  // |current| below this does not count as a direction
-  double soc_per_A_ = 0.0;              // dt / capacity in As, refreshed with dt and capacity
-  double hysteresis_per_A_ = 0.0;       // gamma * dt / capacity in As
-  double thermal_gain_K_per_W_ = 0.0;   // (1 - thermal_decay) / G: exact step response to heat
-  double entropic_V_per_K_ = 0.0;       // dOCV/dT at the refresh SOC
-  double short_current_A_ = 0.0;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -219,6 +265,41 @@ struct GridPosition {
   return -std::expm1(-x);
 }
 
+#if defined(__SSE2__)
+// Constants of the paired step, one per lane, aligned for SSE2 loads.
+struct alignas(16) PairConstants {
+  double sign_bit[2];
+  double magnitude_bits[2];
+  double refresh_soc_step[2];
+  double refresh_temperature_step_K[2];
+  double taylor_limit[2];
+  double one[2];
+  double minus_one[2];
+  double half[2];
+  double sixth[2];
+  double twenty_fourth[2];
+  double grid_intervals[2];
+  double zero_celsius_K[2];
+  double per_hour[2];
+};
+inline constexpr double kMagnitudeBits = std::bit_cast<double>(0x7fffffffffffffffULL);
+inline constexpr PairConstants kPairConstants{
+    .sign_bit = {-0.0, -0.0},
+    .magnitude_bits = {kMagnitudeBits, kMagnitudeBits},
+    .refresh_soc_step = {kRefreshSocStep, kRefreshSocStep},
+    .refresh_temperature_step_K = {kRefreshTemperatureStep_K, kRefreshTemperatureStep_K},
+    .taylor_limit = {kTaylorLimit, kTaylorLimit},
+    .one = {1.0, 1.0},
+    .minus_one = {-1.0, -1.0},
+    .half = {0.5, 0.5},
+    .sixth = {1.0 / 6.0, 1.0 / 6.0},
+    .twenty_fourth = {1.0 / 24.0, 1.0 / 24.0},
+    .grid_intervals = {LfpChemistry::kGridIntervals, LfpChemistry::kGridIntervals},
+    .zero_celsius_K = {ageing::kZeroCelsius_K, ageing::kZeroCelsius_K},
+    .per_hour = {1.0 / kSecondsPerHour, 1.0 / kSecondsPerHour},
+};
+#endif
+
 }  // namespace cell_detail
 
 inline LfpChemistry::OcvPoint LfpChemistry::ocv_point(double soc) const {
@@ -229,74 +310,277 @@ inline LfpChemistry::OcvPoint LfpChemistry::ocv_point(double soc) const {
 }
 
 inline void Cell::track_half_cycles(double cell_current_A) {
-  const int direction =
-      (cell_current_A > direction_threshold_A_) - (cell_current_A < -direction_threshold_A_);
-  if (direction == 0 || direction == last_current_sign_) return;
-  if (last_current_sign_ != 0) last_half_cycle_depth_ = std::fabs(soc_ - last_reversal_soc_);
-  last_reversal_soc_ = soc_;
-  last_current_sign_ = direction;
+  const int direction = (cell_current_A > state_->direction_threshold_A[lane_]) -
+                        (cell_current_A < -state_->direction_threshold_A[lane_]);
+  if (direction == 0 || direction == state_->last_current_direction[lane_]) return;
+  if (state_->last_current_direction[lane_] != 0.0)
+    state_->last_half_cycle_depth[lane_] =
+        std::fabs(state_->soc[lane_] - state_->last_reversal_soc[lane_]);
+  state_->last_reversal_soc[lane_] = state_->soc[lane_];
+  state_->last_current_direction[lane_] = direction;
 }
 
 inline void Cell::step_with_external_heat(double current_A, double dt_s, double surroundings_degC,
                                           double external_heat_W) {
   using namespace cell_detail;
-  external_heat_W_ = external_heat_W;
-  if (dt_s != cached_dt_s_ || std::fabs(soc_ - cached_refresh_soc_) > kRefreshSocStep ||
-      std::fabs(temperature_degC_ - cached_refresh_temperature_degC_) > kRefreshTemperatureStep_K)
-      [[unlikely]] {
+  state_->external_heat_W[lane_] = external_heat_W;
+  if (dt_s != state_->cached_dt_s[lane_] ||
+      std::fabs(state_->soc[lane_] - state_->cached_refresh_soc[lane_]) > kRefreshSocStep ||
+      std::fabs(state_->temperature_degC[lane_] - state_->cached_refresh_temperature_degC[lane_]) >
+          kRefreshTemperatureStep_K) [[unlikely]] {
     refresh_parameters(dt_s);
   }
 
   // An internal short sits across the electrodes: it carries V_terminal / R_short, solved through
   // R0 with the RC voltages at the start of the step, and its current flows through the cell.
   double cell_current_A = current_A;
-  short_current_A_ = 0.0;
-  if (internal_short_Ohm_ > 0.0) [[unlikely]] {
-    const double source_V = open_circuit_voltage_V() - v_rc1_V_ - v_rc2_V_;
-    short_current_A_ = (source_V - r0_Ohm_ * current_A) / (internal_short_Ohm_ + r0_Ohm_);
-    cell_current_A += short_current_A_;
+  state_->short_current_A[lane_] = 0.0;
+  if (state_->internal_short_Ohm[lane_] > 0.0) [[unlikely]] {
+    const double source_V =
+        open_circuit_voltage_V() - state_->v_rc1_V[lane_] - state_->v_rc2_V[lane_];
+    state_->short_current_A[lane_] = (source_V - state_->r0_Ohm[lane_] * current_A) /
+                                     (state_->internal_short_Ohm[lane_] + state_->r0_Ohm[lane_]);
+    cell_current_A += state_->short_current_A[lane_];
   }
   track_half_cycles(cell_current_A);
 
   // Charge: SOC is not clamped; the OCV falls or rises steeply past the table ends instead.
-  soc_ -= (cell_current_A + self_discharge_A_) * soc_per_A_;
+  state_->soc[lane_] -=
+      (cell_current_A + state_->self_discharge_A[lane_]) * state_->soc_per_A[lane_];
 
   // Plett one-state hysteresis: h <- A*h - (1-A)*sgn(i), written as h -= (1-A)*(h + sgn(i)).
   if (cell_current_A != 0.0) {
     const double sign = cell_current_A > 0.0 ? 1.0 : -1.0;
-    const double fall = one_minus_exp_negative(std::fabs(cell_current_A) * hysteresis_per_A_);
-    hysteresis_ -= fall * (hysteresis_ + sign);
+    const double fall =
+        one_minus_exp_negative(std::fabs(cell_current_A) * state_->hysteresis_per_A[lane_]);
+    state_->hysteresis[lane_] -= fall * (state_->hysteresis[lane_] + sign);
   }
 
-  v_rc1_V_ = rc1_decay_ * v_rc1_V_ + rc1_gain_Ohm_ * cell_current_A;
-  v_rc2_V_ = rc2_decay_ * v_rc2_V_ + rc2_gain_Ohm_ * cell_current_A;
+  state_->v_rc1_V[lane_] = state_->rc1_decay[lane_] * state_->v_rc1_V[lane_] +
+                           state_->rc1_gain_Ohm[lane_] * cell_current_A;
+  state_->v_rc2_V[lane_] = state_->rc2_decay[lane_] * state_->v_rc2_V[lane_] +
+                           state_->rc2_gain_Ohm[lane_] * cell_current_A;
 
-  const LfpChemistry::OcvPoint ocv = chemistry_->ocv_point(soc_);
-  terminal_voltage_V_ =
-      ocv.mean_V + ocv.half_gap_V * hysteresis_ - r0_Ohm_ * cell_current_A - v_rc1_V_ - v_rc2_V_;
+  const LfpChemistry::OcvPoint ocv = chemistry_->ocv_point(state_->soc[lane_]);
+  state_->terminal_voltage_V[lane_] = ocv.mean_V + ocv.half_gap_V * state_->hysteresis[lane_] -
+                                      state_->r0_Ohm[lane_] * cell_current_A -
+                                      state_->v_rc1_V[lane_] - state_->v_rc2_V[lane_];
 
   // Bernardi heat (i > 0 discharges): irreversible against the mean OCV, reversible entropic
   // part, and everything the short dissipates inside the can.
-  const double temperature_K = temperature_degC_ + ageing::kZeroCelsius_K;
-  heat_W_ = cell_current_A * (ocv.mean_V - terminal_voltage_V_) -
-            cell_current_A * temperature_K * entropic_V_per_K_ +
-            short_current_A_ * terminal_voltage_V_;
-  temperature_degC_ = surroundings_degC + (temperature_degC_ - surroundings_degC) * thermal_decay_ +
-                      thermal_gain_K_per_W_ * (heat_W_ + external_heat_W_);
+  const double temperature_K = state_->temperature_degC[lane_] + ageing::kZeroCelsius_K;
+  state_->heat_W[lane_] = cell_current_A * (ocv.mean_V - state_->terminal_voltage_V[lane_]) -
+                          cell_current_A * temperature_K * state_->entropic_V_per_K[lane_] +
+                          state_->short_current_A[lane_] * state_->terminal_voltage_V[lane_];
+  state_->temperature_degC[lane_] =
+      surroundings_degC +
+      (state_->temperature_degC[lane_] - surroundings_degC) * state_->thermal_decay[lane_] +
+      state_->thermal_gain_K_per_W[lane_] *
+          (state_->heat_W[lane_] + state_->external_heat_W[lane_]);
 
   // Ageing accumulators; the ageing state advances every update_interval_s of simulated time.
   const double moved_Ah = std::fabs(cell_current_A) * dt_s * (1.0 / kSecondsPerHour);
   const double half_cycle_depth =
-      std::max(std::fabs(soc_ - last_reversal_soc_), last_half_cycle_depth_);
-  ageing_pending_s_ += dt_s;
-  ageing_pending_soc_time_ += soc_ * dt_s;
-  ageing_pending_temperature_time_ += temperature_degC_ * dt_s;
-  ageing_pending_throughput_Ah_ += moved_Ah;
-  crate_weighted_ += moved_Ah * std::fabs(cell_current_A);
-  dod_weighted_ += moved_Ah * half_cycle_depth;
-  if (ageing_pending_s_ >= chemistry_->ageing().update_interval_s) [[unlikely]] {
-    advance_ageing(ageing_pending_s_);
+      std::max(std::fabs(state_->soc[lane_] - state_->last_reversal_soc[lane_]),
+               state_->last_half_cycle_depth[lane_]);
+  state_->ageing_pending_s[lane_] += dt_s;
+  state_->ageing_pending_soc_time[lane_] += state_->soc[lane_] * dt_s;
+  state_->ageing_pending_temperature_time[lane_] += state_->temperature_degC[lane_] * dt_s;
+  state_->ageing_pending_throughput_Ah[lane_] += moved_Ah;
+  state_->crate_weighted[lane_] += moved_Ah * std::fabs(cell_current_A);
+  state_->dod_weighted[lane_] += moved_Ah * half_cycle_depth;
+  if (state_->ageing_pending_s[lane_] >= chemistry_->ageing().update_interval_s) [[unlikely]] {
+    advance_ageing(state_->ageing_pending_s[lane_]);
   }
+}
+
+inline void Cell::step_pair_with_external_heat(Cell& first, Cell& second, double first_current_A,
+                                               double second_current_A, double dt_s,
+                                               double surroundings_degC,
+                                               double first_external_heat_W,
+                                               double second_external_heat_W) {
+#if defined(__SSE2__)
+  using namespace cell_detail;
+  if (first.state_ != second.state_ || first.lane_ != 0 || second.lane_ != 1) [[unlikely]] {
+    first.step_with_external_heat(first_current_A, dt_s, surroundings_degC, first_external_heat_W);
+    second.step_with_external_heat(second_current_A, dt_s, surroundings_degC,
+                                   second_external_heat_W);
+    return;
+  }
+  // Lane 0 holds the first cell, lane 1 the second. Each _mm_*_pd below is the IEEE double
+  // operation of the scalar step applied to both lanes, in the scalar step's order and with the
+  // same rounding (no FMA, no reassociation), so each lane's result is the scalar result to the
+  // bit. Comparisons use the ordered predicates of the scalar operators (false on NaN), and
+  // fabs/negation are the same sign-bit masks the compiler uses for the scalar code.
+  CellPairState& state = *first.state_;
+  const auto load = [&](double(CellPairState::*field)[2]) { return _mm_load_pd(state.*field); };
+  const auto store = [&](double(CellPairState::*field)[2], __m128d value) {
+    _mm_store_pd(state.*field, value);
+  };
+  // GCC 12 builds a uniform vector constant with two instructions (movsd, unpcklpd) wherever it
+  // is used; read through a pointer it cannot see into, each is one aligned load, mostly folded
+  // into the instruction that uses it.
+  const PairConstants* constants = &kPairConstants;
+  asm("" : "+r"(constants));
+  const auto constant = [&](const double(PairConstants::*field)[2]) {
+    return _mm_load_pd(constants->*field);
+  };
+  const __m128d sign_bit = constant(&PairConstants::sign_bit);
+  const __m128d magnitude_bits = constant(&PairConstants::magnitude_bits);
+  const __m128d zero = _mm_setzero_pd();
+
+  const __m128d current_A = _mm_set_pd(second_current_A, first_current_A);
+  const __m128d soc = load(&CellPairState::soc);
+  const __m128d temperature_degC = load(&CellPairState::temperature_degC);
+
+  // The rare paths, decided on the state before the step (as the scalar step does), as one mask:
+  // a coefficient refresh (dt changed, SOC or temperature moved) ...
+  const __m128d dt = _mm_set1_pd(dt_s);
+  const __m128d soc_moved =
+      _mm_and_pd(_mm_sub_pd(soc, load(&CellPairState::cached_refresh_soc)), magnitude_bits);
+  const __m128d temperature_moved = _mm_and_pd(
+      _mm_sub_pd(temperature_degC, load(&CellPairState::cached_refresh_temperature_degC)),
+      magnitude_bits);
+  __m128d rare = _mm_or_pd(
+      _mm_or_pd(_mm_cmpneq_pd(dt, load(&CellPairState::cached_dt_s)),
+                _mm_cmpgt_pd(soc_moved, constant(&PairConstants::refresh_soc_step))),
+      _mm_cmpgt_pd(temperature_moved, constant(&PairConstants::refresh_temperature_step_K)));
+  // ... an internal short (without one the cell current is the current given) ...
+  rare = _mm_or_pd(rare, _mm_cmpgt_pd(load(&CellPairState::internal_short_Ohm), zero));
+  // ... a direction other than the last one (track_half_cycles' reversal) ...
+  const __m128d threshold_A = load(&CellPairState::direction_threshold_A);
+  const __m128d last_direction = load(&CellPairState::last_current_direction);
+  const __m128d one = constant(&PairConstants::one);
+  const __m128d minus_one = constant(&PairConstants::minus_one);
+  rare = _mm_or_pd(
+      rare, _mm_and_pd(_mm_cmpgt_pd(current_A, threshold_A), _mm_cmpneq_pd(last_direction, one)));
+  rare = _mm_or_pd(rare, _mm_and_pd(_mm_cmplt_pd(current_A, _mm_xor_pd(threshold_A, sign_bit)),
+                                    _mm_cmpneq_pd(last_direction, minus_one)));
+  // ... the hysteresis' exp(-x) beyond the Taylor range (or NaN) ...
+  const __m128d abs_current_A = _mm_and_pd(current_A, magnitude_bits);
+  const __m128d hysteresis_x = _mm_mul_pd(abs_current_A, load(&CellPairState::hysteresis_per_A));
+  rare = _mm_or_pd(rare, _mm_cmpnlt_pd(hysteresis_x, constant(&PairConstants::taylor_limit)));
+  // ... or a SOC outside [0, 1), which needs the clamped grid position of the end segments
+  // (not >= and not < are true for NaN, as the scalar test fails for it).
+  const __m128d new_soc =
+      _mm_sub_pd(soc, _mm_mul_pd(_mm_add_pd(current_A, load(&CellPairState::self_discharge_A)),
+                                 load(&CellPairState::soc_per_A)));
+  rare = _mm_or_pd(rare, _mm_or_pd(_mm_cmpnge_pd(new_soc, zero), _mm_cmpnlt_pd(new_soc, one)));
+  if (_mm_movemask_pd(rare) != 0) [[unlikely]] {
+    first.step_with_external_heat(first_current_A, dt_s, surroundings_degC, first_external_heat_W);
+    second.step_with_external_heat(second_current_A, dt_s, surroundings_degC,
+                                   second_external_heat_W);
+    return;
+  }
+
+  // Hysteresis, kept where the current is exactly zero (the scalar step skips it there).
+  const __m128d direction_sign =
+      _mm_xor_pd(minus_one, _mm_and_pd(_mm_cmpgt_pd(current_A, zero), sign_bit));
+  const __m128d x = hysteresis_x;
+  const __m128d fall = _mm_mul_pd(
+      x,
+      _mm_sub_pd(
+          one,
+          _mm_mul_pd(
+              x, _mm_sub_pd(
+                     constant(&PairConstants::half),
+                     _mm_mul_pd(
+                         x, _mm_sub_pd(constant(&PairConstants::sixth),
+                                       _mm_mul_pd(x, constant(&PairConstants::twenty_fourth))))))));
+  const __m128d hysteresis = load(&CellPairState::hysteresis);
+  const __m128d stepped_hysteresis =
+      _mm_sub_pd(hysteresis, _mm_mul_pd(fall, _mm_add_pd(hysteresis, direction_sign)));
+  const __m128d current_nonzero = _mm_cmpneq_pd(current_A, zero);
+  const __m128d new_hysteresis = _mm_or_pd(_mm_and_pd(current_nonzero, stepped_hysteresis),
+                                           _mm_andnot_pd(current_nonzero, hysteresis));
+
+  const __m128d v_rc1_V =
+      _mm_add_pd(_mm_mul_pd(load(&CellPairState::rc1_decay), load(&CellPairState::v_rc1_V)),
+                 _mm_mul_pd(load(&CellPairState::rc1_gain_Ohm), current_A));
+  const __m128d v_rc2_V =
+      _mm_add_pd(_mm_mul_pd(load(&CellPairState::rc2_decay), load(&CellPairState::v_rc2_V)),
+                 _mm_mul_pd(load(&CellPairState::rc2_gain_Ohm), current_A));
+
+  // OCV at the new SOC: grid_position's inside-the-table branch, then each cell's two grid
+  // neighbours (adjacent in memory) gathered with one load per cell.
+  const __m128d grid_x = _mm_mul_pd(new_soc, constant(&PairConstants::grid_intervals));
+  const __m128i grid_index = _mm_cvttpd_epi32(grid_x);
+  const __m128d fraction = _mm_sub_pd(grid_x, _mm_cvtepi32_pd(grid_index));
+  const auto first_index = static_cast<std::size_t>(_mm_cvtsi128_si32(grid_index));
+  const auto second_index =
+      static_cast<std::size_t>(_mm_cvtsi128_si32(_mm_srli_si128(grid_index, 4)));
+  const LfpChemistry& first_chemistry = *first.chemistry_;
+  const LfpChemistry& second_chemistry = *second.chemistry_;
+  const auto interpolate = [&](const LfpChemistry::Grid& first_grid,
+                               const LfpChemistry::Grid& second_grid) {
+    const __m128d first_neighbours = _mm_loadu_pd(first_grid.data() + first_index);
+    const __m128d second_neighbours = _mm_loadu_pd(second_grid.data() + second_index);
+    const __m128d lower = _mm_unpacklo_pd(first_neighbours, second_neighbours);
+    const __m128d upper = _mm_unpackhi_pd(first_neighbours, second_neighbours);
+    return _mm_add_pd(lower, _mm_mul_pd(fraction, _mm_sub_pd(upper, lower)));
+  };
+  const __m128d ocv_mean_V = interpolate(first_chemistry.ocv_mean_V_, second_chemistry.ocv_mean_V_);
+  const __m128d half_gap_V = interpolate(first_chemistry.half_gap_V_, second_chemistry.half_gap_V_);
+
+  const __m128d terminal_voltage_V = _mm_sub_pd(
+      _mm_sub_pd(_mm_sub_pd(_mm_add_pd(ocv_mean_V, _mm_mul_pd(half_gap_V, new_hysteresis)),
+                            _mm_mul_pd(load(&CellPairState::r0_Ohm), current_A)),
+                 v_rc1_V),
+      v_rc2_V);
+
+  // Bernardi heat; the short's term is zero times the terminal voltage, as in the scalar step.
+  const __m128d temperature_K =
+      _mm_add_pd(temperature_degC, constant(&PairConstants::zero_celsius_K));
+  const __m128d heat_W = _mm_add_pd(
+      _mm_sub_pd(
+          _mm_mul_pd(current_A, _mm_sub_pd(ocv_mean_V, terminal_voltage_V)),
+          _mm_mul_pd(_mm_mul_pd(current_A, temperature_K), load(&CellPairState::entropic_V_per_K))),
+      _mm_mul_pd(zero, terminal_voltage_V));
+  const __m128d surroundings = _mm_set1_pd(surroundings_degC);
+  const __m128d external_heat_W = _mm_set_pd(second_external_heat_W, first_external_heat_W);
+  const __m128d new_temperature_degC = _mm_add_pd(
+      _mm_add_pd(surroundings, _mm_mul_pd(_mm_sub_pd(temperature_degC, surroundings),
+                                          load(&CellPairState::thermal_decay))),
+      _mm_mul_pd(load(&CellPairState::thermal_gain_K_per_W), _mm_add_pd(heat_W, external_heat_W)));
+
+  const __m128d moved_Ah =
+      _mm_mul_pd(_mm_mul_pd(abs_current_A, dt), constant(&PairConstants::per_hour));
+  // std::max(a, b) is (a < b) ? b : a, which is _mm_max_pd(b, a).
+  const __m128d half_cycle_depth = _mm_max_pd(
+      load(&CellPairState::last_half_cycle_depth),
+      _mm_and_pd(_mm_sub_pd(new_soc, load(&CellPairState::last_reversal_soc)), magnitude_bits));
+
+  store(&CellPairState::external_heat_W, external_heat_W);
+  store(&CellPairState::short_current_A, zero);
+  store(&CellPairState::soc, new_soc);
+  store(&CellPairState::hysteresis, new_hysteresis);
+  store(&CellPairState::v_rc1_V, v_rc1_V);
+  store(&CellPairState::v_rc2_V, v_rc2_V);
+  store(&CellPairState::terminal_voltage_V, terminal_voltage_V);
+  store(&CellPairState::heat_W, heat_W);
+  store(&CellPairState::temperature_degC, new_temperature_degC);
+  store(&CellPairState::ageing_pending_s, _mm_add_pd(load(&CellPairState::ageing_pending_s), dt));
+  store(&CellPairState::ageing_pending_soc_time,
+        _mm_add_pd(load(&CellPairState::ageing_pending_soc_time), _mm_mul_pd(new_soc, dt)));
+  store(&CellPairState::ageing_pending_temperature_time,
+        _mm_add_pd(load(&CellPairState::ageing_pending_temperature_time),
+                   _mm_mul_pd(new_temperature_degC, dt)));
+  store(&CellPairState::ageing_pending_throughput_Ah,
+        _mm_add_pd(load(&CellPairState::ageing_pending_throughput_Ah), moved_Ah));
+  store(&CellPairState::crate_weighted,
+        _mm_add_pd(load(&CellPairState::crate_weighted), _mm_mul_pd(moved_Ah, abs_current_A)));
+  store(&CellPairState::dod_weighted,
+        _mm_add_pd(load(&CellPairState::dod_weighted), _mm_mul_pd(moved_Ah, half_cycle_depth)));
+  if (state.ageing_pending_s[0] >= first_chemistry.ageing().update_interval_s) [[unlikely]] {
+    first.advance_ageing(state.ageing_pending_s[0]);
+  }
+  if (state.ageing_pending_s[1] >= second_chemistry.ageing().update_interval_s) [[unlikely]] {
+    second.advance_ageing(state.ageing_pending_s[1]);
+  }
+#else
+  first.step_with_external_heat(first_current_A, dt_s, surroundings_degC, first_external_heat_W);
+  second.step_with_external_heat(second_current_A, dt_s, surroundings_degC, second_external_heat_W);
+#endif
 }
 
 /// Draw one cell's spread from the module's generator.

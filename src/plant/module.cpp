@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "plant/system_description.hpp"
 
@@ -16,6 +19,64 @@ constexpr double kCurrentSensorRail_A = 300.0;  // a shorted current sensor read
 constexpr double kSecondsPerHour = 3600.0;
 
 double signed_draw(Rng& rng) { return rng.uniform() < 0.5 ? -1.0 : 1.0; }
+
+// PlantExtremes::include for the cells of a step, held in registers: with SSE2 the voltage and
+// temperature extremes side by side (lane 0 voltage, lane 1 temperature). std::min(running, x) is
+// (x < running) ? x : running, which is _mm_min_pd(x, running) in each lane (and max likewise),
+// so every extreme takes its values in the same order with the same comparisons.
+class RunningExtremes {
+ public:
+  explicit RunningExtremes(const PlantExtremes& extremes)
+      : soc_min_(extremes.soc_min), soc_max_(extremes.soc_max) {
+#if defined(__SSE2__)
+    minima_ = _mm_set_pd(extremes.cell_temperature_min_degC, extremes.cell_voltage_min_V);
+    maxima_ = _mm_set_pd(extremes.cell_temperature_max_degC, extremes.cell_voltage_max_V);
+#else
+    minima_ = {extremes.cell_voltage_min_V, extremes.cell_temperature_min_degC};
+    maxima_ = {extremes.cell_voltage_max_V, extremes.cell_temperature_max_degC};
+#endif
+  }
+  void include(double voltage_V, double temperature_degC, double soc) {
+#if defined(__SSE2__)
+    const __m128d voltage_temperature = _mm_set_pd(temperature_degC, voltage_V);
+    minima_ = _mm_min_pd(voltage_temperature, minima_);
+    maxima_ = _mm_max_pd(voltage_temperature, maxima_);
+#else
+    minima_[0] = std::min(minima_[0], voltage_V);
+    minima_[1] = std::min(minima_[1], temperature_degC);
+    maxima_[0] = std::max(maxima_[0], voltage_V);
+    maxima_[1] = std::max(maxima_[1], temperature_degC);
+#endif
+    soc_min_ = std::min(soc_min_, soc);
+    soc_max_ = std::max(soc_max_, soc);
+  }
+  void store(PlantExtremes& extremes) const {
+#if defined(__SSE2__)
+    extremes.cell_voltage_min_V = _mm_cvtsd_f64(minima_);
+    extremes.cell_temperature_min_degC = _mm_cvtsd_f64(_mm_unpackhi_pd(minima_, minima_));
+    extremes.cell_voltage_max_V = _mm_cvtsd_f64(maxima_);
+    extremes.cell_temperature_max_degC = _mm_cvtsd_f64(_mm_unpackhi_pd(maxima_, maxima_));
+#else
+    extremes.cell_voltage_min_V = minima_[0];
+    extremes.cell_temperature_min_degC = minima_[1];
+    extremes.cell_voltage_max_V = maxima_[0];
+    extremes.cell_temperature_max_degC = maxima_[1];
+#endif
+    extremes.soc_min = soc_min_;
+    extremes.soc_max = soc_max_;
+  }
+
+ private:
+#if defined(__SSE2__)
+  __m128d minima_;
+  __m128d maxima_;
+#else
+  std::array<double, 2> minima_;
+  std::array<double, 2> maxima_;
+#endif
+  double soc_min_;
+  double soc_max_;
+};
 
 }  // namespace
 
@@ -42,6 +103,10 @@ Module::Module(const LfpChemistry& chemistry, const CellSpreadParameters& spread
     if (description.state_of_health < 1.0) {
       cells_.back().preage_to_state_of_health(description.state_of_health);
     }
+  }
+  cell_states_.resize((cells_.size() + 1) / 2);
+  for (std::size_t index = 0; index < cells_.size(); ++index) {
+    cells_[index].use_state_block(cell_states_[index / 2], static_cast<int>(index % 2));
   }
   reversed_ = description.power_cable_reversed;
 
@@ -141,24 +206,48 @@ void Module::step_cells(double dt_s, double ambient_degC, PlantExtremes& extreme
   // registers (the same values and operations).
   const double stack_current_A = stack_current_A_;
   const double internal_degC = internal_degC_;
-  PlantExtremes running_extremes = extremes;
+  RunningExtremes running_extremes(extremes);
   Cell* const cells = cells_.data();
   const std::size_t cell_count = cells_.size();
-  for (std::size_t index = 0; index < cell_count; ++index) {
-    Cell& cell = cells[index];
+  const double balancing_resistance_Ohm = parameters_.balancing_resistance_Ohm;
+  // The current through a cell: the stack's plus its balancing bleed (whose heat goes to the air).
+  const auto cell_current = [&](std::size_t index) {
     double cell_current_A = stack_current_A;
     if (balancing_[index]) {
-      const double bleed_A = cell.terminal_voltage_V() / parameters_.balancing_resistance_Ohm;
+      const double bleed_A = cells[index].terminal_voltage_V() / balancing_resistance_Ohm;
       cell_current_A += bleed_A;
-      balancing_heat_W += bleed_A * bleed_A * parameters_.balancing_resistance_Ohm;
+      balancing_heat_W += bleed_A * bleed_A * balancing_resistance_Ohm;
     }
-    cell.step_with_external_heat(cell_current_A, dt_s, internal_degC,
-                                 fault_heat_W_[index] + heater_per_cell_W);
-    running_extremes.include(cell);
-    stack_voltage_V += cell.terminal_voltage_V();
-    cell_heat_flow_W += cell_conductance_W_per_K * cell.temperature_degC();
+    return cell_current_A;
+  };
+  // Each stepped cell into the extremes and sums (read through the cell, wherever its state is).
+  const auto take_in = [&](const Cell& cell) {
+    const double voltage_V = cell.terminal_voltage_V();
+    const double temperature_degC = cell.temperature_degC();
+    const double soc = cell.soc();
+    running_extremes.include(voltage_V, temperature_degC, soc);
+    stack_voltage_V += voltage_V;
+    cell_heat_flow_W += cell_conductance_W_per_K * temperature_degC;
+  };
+  // Cells in pairs (the cells of a step are independent, so stepping a pair together and then
+  // taking in the first and the second gives the same sums and extremes as one at a time).
+  std::size_t index = 0;
+  for (; index + 1 < cell_count; index += 2) {
+    const double first_current_A = cell_current(index);
+    const double second_current_A = cell_current(index + 1);
+    Cell::step_pair_with_external_heat(
+        cells[index], cells[index + 1], first_current_A, second_current_A, dt_s, internal_degC,
+        fault_heat_W_[index] + heater_per_cell_W, fault_heat_W_[index + 1] + heater_per_cell_W);
+    take_in(cells[index]);
+    take_in(cells[index + 1]);
   }
-  extremes = running_extremes;
+  if (index < cell_count) {
+    const double cell_current_A = cell_current(index);
+    cells[index].step_with_external_heat(cell_current_A, dt_s, internal_degC,
+                                         fault_heat_W_[index] + heater_per_cell_W);
+    take_in(cells[index]);
+  }
+  running_extremes.store(extremes);
   stack_voltage_V_ = stack_voltage_V;
 
   // HV power terminal: I^2*R heat into a small node that leaks to the module air.

@@ -96,6 +96,9 @@ class Module {
   Module(const LfpChemistry& chemistry, const CellSpreadParameters& spread,
          const ModuleParameters& parameters, const PcuParameters& pcu,
          const ModuleDescription& description, Rng rng);
+  // The cells point into the module's state blocks, so a module stays where it was built.
+  Module(const Module&) = delete;
+  Module& operator=(const Module&) = delete;
 
   // --- Controls (what the module BMS drives through its HAL) ---
   void set_balancing(int cell, bool on);
@@ -155,6 +158,9 @@ class Module {
   ModuleParameters parameters_;
   MemoExp terminal_exp_;  // the HV terminal node's decay
   std::vector<Cell> cells_;
+  // The cells' per-step state, two cells per block (cells 2k and 2k+1 in block k), so that the
+  // pairs are stepped with SSE2 (Cell::step_pair_with_external_heat).
+  std::vector<CellPairState> cell_states_;
   Pcu pcu_;
   Rng noise_rng_;
   std::array<bool, kMaxCellsPerModule> balancing_{};

@@ -5,7 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
+#include <cstdint>
 #include <vector>
 
 #include "plant/cell_parameters.hpp"
@@ -366,6 +368,109 @@ TEST(CellDeterminism, SameInputsGiveBitIdenticalResults) {
   EXPECT_EQ(a.ageing().cycle_fade, b.ageing().cycle_fade);
   EXPECT_EQ(a.ageing().resistance_growth, b.ageing().resistance_growth);
   EXPECT_GT(a.ageing().cycle_fade, 0.0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The paired (SSE2) step
+
+// Bit patterns, so that -0.0 differs from 0.0 and a NaN equals itself.
+std::uint64_t bits(double value) { return std::bit_cast<std::uint64_t>(value); }
+
+void expect_same_cell(const Cell& paired, const Cell& alone, int step) {
+  SCOPED_TRACE(step);
+  EXPECT_EQ(bits(paired.terminal_voltage_V()), bits(alone.terminal_voltage_V()));
+  EXPECT_EQ(bits(paired.open_circuit_voltage_V()), bits(alone.open_circuit_voltage_V()));
+  EXPECT_EQ(bits(paired.soc()), bits(alone.soc()));
+  EXPECT_EQ(bits(paired.temperature_degC()), bits(alone.temperature_degC()));
+  EXPECT_EQ(bits(paired.hysteresis_state()), bits(alone.hysteresis_state()));
+  EXPECT_EQ(bits(paired.heat_W()), bits(alone.heat_W()));
+  EXPECT_EQ(bits(paired.rc1_voltage_V()), bits(alone.rc1_voltage_V()));
+  EXPECT_EQ(bits(paired.rc2_voltage_V()), bits(alone.rc2_voltage_V()));
+  EXPECT_EQ(bits(paired.internal_short_current_A()), bits(alone.internal_short_current_A()));
+  EXPECT_EQ(bits(paired.resistance_dc_Ohm()), bits(alone.resistance_dc_Ohm()));
+  EXPECT_EQ(bits(paired.ageing().calendar_fade), bits(alone.ageing().calendar_fade));
+  EXPECT_EQ(bits(paired.ageing().cycle_fade), bits(alone.ageing().cycle_fade));
+  EXPECT_EQ(bits(paired.ageing().resistance_growth), bits(alone.ageing().resistance_growth));
+  EXPECT_EQ(bits(paired.ageing().throughput_Ah), bits(alone.ageing().throughput_Ah));
+}
+
+// Two cells sharing a state block and stepped together equal the same two cells stepped one at a
+// time, to the bit, through currents of both signs and exactly zero, current reversals, a
+// balancing bleed on one cell, changing surroundings and heat, a dt change, long steps (the
+// hysteresis beyond its Taylor range), SOC past both table ends, ageing updates and an internal
+// short on one cell of the pair.
+TEST(CellPairStep, EqualsTheScalarStepToTheBit) {
+  const LfpChemistry chemistry(LfpCellParameters::lfp_default(), AgeingParameters{});
+  Rng rng(2024);
+  struct Start {
+    double first_soc, second_soc, first_degC, second_degC;
+  };
+  for (const Start start : {Start{0.5, 0.52, 25.0, 24.0}, Start{0.011, 0.02, 5.0, -10.0},
+                            Start{0.985, 0.99, 40.0, 45.0}}) {
+    Cell first_alone(chemistry, draw_cell_spread(CellSpreadParameters{}, rng), start.first_soc,
+                     start.first_degC);
+    Cell second_alone(chemistry, draw_cell_spread(CellSpreadParameters{}, rng), start.second_soc,
+                      start.second_degC);
+    Cell first_paired = first_alone;
+    Cell second_paired = second_alone;
+    CellPairState block;
+    first_paired.use_state_block(block, 0);
+    second_paired.use_state_block(block, 1);
+    for (int k = 0; k < 12000; ++k) {
+      const double dt_s = k < 4000 ? 0.1 : (k < 11000 ? 0.01 : 60.0);
+      double current_A = 0.0;
+      if (k % 1000 >= 100) {  // every second's first 100 steps at exactly zero current
+        current_A = 150.0 * std::sin(k * 0.003) + 20.0 * std::sin(k * 0.05) + rng.normal();
+      }
+      // Drive the end cells past the table ends and back.
+      if (start.first_soc < 0.1) current_A += k < 6000 ? 60.0 : -60.0;
+      if (start.first_soc > 0.9) current_A -= k < 6000 ? 60.0 : -60.0;
+      const double bleed_A = (k / 700) % 2 == 0 ? second_alone.terminal_voltage_V() / 33.0 : 0.0;
+      const double surroundings_degC = start.first_degC + 3.0 * std::sin(k * 0.0007);
+      const double first_heat_W = k % 500 < 250 ? 0.0 : 1.5;
+      const double second_heat_W = 0.25;
+      if (k == 7000) {
+        first_alone.set_internal_short_Ohm(0.5);
+        first_paired.set_internal_short_Ohm(0.5);
+      }
+      if (k == 9000) {
+        first_alone.set_internal_short_Ohm(0.0);
+        first_paired.set_internal_short_Ohm(0.0);
+      }
+      Cell::step_pair_with_external_heat(first_paired, second_paired, current_A,
+                                         current_A + bleed_A, dt_s, surroundings_degC, first_heat_W,
+                                         second_heat_W);
+      first_alone.step_with_external_heat(current_A, dt_s, surroundings_degC, first_heat_W);
+      second_alone.step_with_external_heat(current_A + bleed_A, dt_s, surroundings_degC,
+                                           second_heat_W);
+      expect_same_cell(first_paired, first_alone, k);
+      expect_same_cell(second_paired, second_alone, k);
+      if (testing::Test::HasFailure()) return;
+    }
+    EXPECT_GT(first_alone.ageing().cycle_fade, 0.0);
+  }
+}
+
+TEST(CellPairStep, CopiesAreIndependentAndAssignmentWritesIntoTheBlock) {
+  const LfpChemistry chemistry(LfpCellParameters::lfp_default(), AgeingParameters{});
+  Cell first(chemistry, CellSpread{}, 0.5, 25.0);
+  Cell second(chemistry, CellSpread{}, 0.6, 25.0);
+  CellPairState block;
+  first.use_state_block(block, 0);
+  second.use_state_block(block, 1);
+  EXPECT_EQ(block.soc[1], 0.6);
+
+  Cell copy = second;  // a cell of its own
+  copy.step(50.0, 1.0, 25.0);
+  EXPECT_EQ(second.soc(), 0.6);
+  EXPECT_LT(copy.soc(), 0.6);
+
+  second = copy;  // into the shared block
+  EXPECT_EQ(block.soc[1], copy.soc());
+  EXPECT_EQ(first.soc(), 0.5);
+  second.set_soc(0.3);
+  EXPECT_EQ(block.soc[1], 0.3);
+  EXPECT_EQ(first.soc(), 0.5);
 }
 
 TEST(CellSpreadDraw, SameSeedSameSpread) {
