@@ -96,9 +96,13 @@ const std::array<Transition, 37>& bdu_transition_table() { return kTable; }
 
 namespace {
 
+// The relays have opened: asked only by the Opening rows, so not on the other rows' path.
+[[gnu::always_inline]] inline bool opened(const BduConditions& c) {
+  return c.below_break_current || c.opening_timed_out;
+}
+
 // The guards, inlined into next_transition (its rows are tried every 10 ms).
 [[gnu::always_inline]] inline bool holds(Guard guard, const BduConditions& c, AfterOpening after) {
-  const bool opened = c.below_break_current || c.opening_timed_out;
   switch (guard) {
     case G::ShutdownPressed:
       return c.shutdown_pressed;
@@ -129,11 +133,11 @@ namespace {
     case G::BecomesIdle:
       return c.idle_current;
     case G::OpeningDoneToFault:
-      return opened && after == AfterOpening::Fault;
+      return opened(c) && after == AfterOpening::Fault;
     case G::OpeningDoneToStandby:
-      return opened && after == AfterOpening::Standby;
+      return opened(c) && after == AfterOpening::Standby;
     case G::OpeningDoneToShutdown:
-      return opened && after == AfterOpening::Shutdown;
+      return opened(c) && after == AfterOpening::Shutdown;
     case G::FaultsCleared:
       return !c.fault_active && c.fault_hold_elapsed;
     case G::UpdateFinished:

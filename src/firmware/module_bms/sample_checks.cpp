@@ -43,6 +43,8 @@ ModuleMeasurements SampleChecks::plausible_only(const ModuleMeasurements& sample
 
 SampleChecks::CellPass SampleChecks::scan_cells(const ModuleMeasurements& sample, TimeMs now_ms) {
   CellPass pass;
+  // A channel that moved in this sample has moved 0 ms ago: moving unless stuck_after_ms is 0.
+  const int moved_now_counts = limits_.stuck_after_ms > 0 ? 1 : 0;
   // The voltage part of cell_statistics(sample), the same comparisons in the same order.
   CellStatistics statistics;
   if (sample.cell_count > 0)
@@ -55,8 +57,12 @@ SampleChecks::CellPass SampleChecks::scan_cells(const ModuleMeasurements& sample
       pass.last_implausible_cell = cell;
     // Stuck channels: when each channel last moved (from the second sample on).
     if (have_previous_) {
-      if (voltage_mV != previous_.cell_voltage_mV[cell]) voltage_changed_ms_[cell] = now_ms;
-      if (now_ms - voltage_changed_ms_[cell] < limits_.stuck_after_ms) ++pass.voltages_moving;
+      if (voltage_mV != previous_.cell_voltage_mV[cell]) {
+        voltage_changed_ms_[cell] = now_ms;
+        pass.voltages_moving += moved_now_counts;
+      } else if (now_ms - voltage_changed_ms_[cell] < limits_.stuck_after_ms) {
+        ++pass.voltages_moving;
+      }
     }
     // A dead cell: the lowest one (the statistics' minimum) and how many are normal.
     if (voltage_mV >= limits_.normal_cell_mV) ++pass.normal_cells;
