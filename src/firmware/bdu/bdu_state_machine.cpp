@@ -156,20 +156,25 @@ bool guard_holds(Guard guard, const BduConditions& c, AfterOpening after) {
 
 std::optional<Transition> next_transition(BduState state, const BduConditions& conditions,
                                           AfterOpening after) {
-  // The rows of each source state, in table order, found once (the table is fixed).
+  // The rows of each source state, in table order, found once (the table is fixed); each keeps
+  // its guard beside its index, so trying a row reads one entry.
+  struct StateRow {
+    Guard guard;
+    std::uint8_t index;
+  };
   static const auto rows_by_state = [] {
-    std::array<std::array<std::uint8_t, kTable.size()>, kBduStateCount> rows{};
+    std::array<std::array<StateRow, kTable.size()>, kBduStateCount> rows{};
     std::array<std::uint8_t, kBduStateCount> counts{};
     for (std::size_t index = 0; index < kTable.size(); ++index) {
       const auto from = static_cast<std::size_t>(kTable[index].from);
-      rows[from][counts[from]++] = static_cast<std::uint8_t>(index);
+      rows[from][counts[from]++] = {kTable[index].guard, static_cast<std::uint8_t>(index)};
     }
     return std::pair{rows, counts};
   }();
   const auto from = static_cast<std::size_t>(state);
   for (std::uint8_t k = 0; k < rows_by_state.second[from]; ++k) {
-    const Transition& row = kTable[rows_by_state.first[from][k]];
-    if (holds(row.guard, conditions, after)) return row;
+    const StateRow& row = rows_by_state.first[from][k];
+    if (holds(row.guard, conditions, after)) return kTable[row.index];
   }
   return std::nullopt;
 }
