@@ -132,5 +132,35 @@ TEST(SampleChecks, BelowTheKneeACellThatLosesChargeIsFound) {
   EXPECT_LT(drawing_h, 2.5);
 }
 
+TEST(SampleChecks, SampleStatisticsAreThoseOfCellStatistics) {
+  // Gathered in the checks' own passes: the same extremes, first cells and sum as
+  // cell_statistics(), on random samples with ties, implausible channels and varying counts.
+  SampleChecks checks;
+  std::mt19937 random(11);
+  std::uniform_int_distribution<std::int32_t> cell_mV(0, 40);
+  std::uniform_int_distribution<int> temperature_ddegC(-400, 1200);
+  std::uniform_int_distribution<int> count(0, 16);
+  for (int k = 0; k < 2000; ++k) {
+    ModuleMeasurements sample = resting_module(3300);
+    sample.cell_count = static_cast<std::uint8_t>(count(random));
+    sample.temperature_count = static_cast<std::uint8_t>(count(random) / 2);
+    for (auto& voltage_mV : sample.cell_voltage_mV) voltage_mV = 2500 + 50 * cell_mV(random);
+    for (auto& temperature : sample.cell_temperature_ddegC)
+      temperature = static_cast<std::int16_t>(temperature_ddegC(random) / 50 * 50);
+    checks.update(sample, 0, static_cast<TimeMs>(k * kSample_ms));
+    const CellStatistics expected = cell_statistics(sample);
+    const CellStatistics& gathered = checks.sample_statistics();
+    EXPECT_EQ(gathered.min_voltage_mV, expected.min_voltage_mV);
+    EXPECT_EQ(gathered.max_voltage_mV, expected.max_voltage_mV);
+    EXPECT_EQ(gathered.min_voltage_cell, expected.min_voltage_cell);
+    EXPECT_EQ(gathered.max_voltage_cell, expected.max_voltage_cell);
+    EXPECT_EQ(gathered.sum_voltage_mV, expected.sum_voltage_mV);
+    EXPECT_EQ(gathered.min_temperature_ddegC, expected.min_temperature_ddegC);
+    EXPECT_EQ(gathered.max_temperature_ddegC, expected.max_temperature_ddegC);
+    EXPECT_EQ(gathered.min_temperature_sensor, expected.min_temperature_sensor);
+    EXPECT_EQ(gathered.max_temperature_sensor, expected.max_temperature_sensor);
+  }
+}
+
 }  // namespace
 }  // namespace bts::firmware

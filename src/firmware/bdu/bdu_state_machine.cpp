@@ -96,9 +96,13 @@ const std::array<Transition, 37>& bdu_transition_table() { return kTable; }
 
 namespace {
 
+// The relays have opened: asked only by the Opening rows, so not on the other rows' path.
+[[gnu::always_inline]] inline bool opened(const BduConditions& c) {
+  return c.below_break_current || c.opening_timed_out;
+}
+
 // The guards, inlined into next_transition (its rows are tried every 10 ms).
 [[gnu::always_inline]] inline bool holds(Guard guard, const BduConditions& c, AfterOpening after) {
-  const bool opened = c.below_break_current || c.opening_timed_out;
   switch (guard) {
     case G::ShutdownPressed:
       return c.shutdown_pressed;
@@ -129,11 +133,11 @@ namespace {
     case G::BecomesIdle:
       return c.idle_current;
     case G::OpeningDoneToFault:
-      return opened && after == AfterOpening::Fault;
+      return opened(c) && after == AfterOpening::Fault;
     case G::OpeningDoneToStandby:
-      return opened && after == AfterOpening::Standby;
+      return opened(c) && after == AfterOpening::Standby;
     case G::OpeningDoneToShutdown:
-      return opened && after == AfterOpening::Shutdown;
+      return opened(c) && after == AfterOpening::Shutdown;
     case G::FaultsCleared:
       return !c.fault_active && c.fault_hold_elapsed;
     case G::UpdateFinished:
@@ -152,20 +156,25 @@ bool guard_holds(Guard guard, const BduConditions& c, AfterOpening after) {
 
 std::optional<Transition> next_transition(BduState state, const BduConditions& conditions,
                                           AfterOpening after) {
-  // The rows of each source state, in table order, found once (the table is fixed).
+  // The rows of each source state, in table order, found once (the table is fixed); each keeps
+  // its guard beside its index, so trying a row reads one entry.
+  struct StateRow {
+    Guard guard;
+    std::uint8_t index;
+  };
   static const auto rows_by_state = [] {
-    std::array<std::array<std::uint8_t, kTable.size()>, kBduStateCount> rows{};
+    std::array<std::array<StateRow, kTable.size()>, kBduStateCount> rows{};
     std::array<std::uint8_t, kBduStateCount> counts{};
     for (std::size_t index = 0; index < kTable.size(); ++index) {
       const auto from = static_cast<std::size_t>(kTable[index].from);
-      rows[from][counts[from]++] = static_cast<std::uint8_t>(index);
+      rows[from][counts[from]++] = {kTable[index].guard, static_cast<std::uint8_t>(index)};
     }
     return std::pair{rows, counts};
   }();
   const auto from = static_cast<std::size_t>(state);
   for (std::uint8_t k = 0; k < rows_by_state.second[from]; ++k) {
-    const Transition& row = kTable[rows_by_state.first[from][k]];
-    if (holds(row.guard, conditions, after)) return row;
+    const StateRow& row = rows_by_state.first[from][k];
+    if (holds(row.guard, conditions, after)) return kTable[row.index];
   }
   return std::nullopt;
 }

@@ -102,8 +102,9 @@ void ModuleBms::task_100ms(TimeMs now_ms) {
   sample_ = hal_.sample();
   sample_checks_.update(sample_, balancing_mask_, now_ms);
   // Statistics (and so every protection threshold) only from channels that can be trusted.
-  stats_ = cell_statistics(
-      sample_checks_.sampling_implausible() ? sample_checks_.plausible_only(sample_) : sample_);
+  stats_ = sample_checks_.sampling_implausible()
+               ? cell_statistics(sample_checks_.plausible_only(sample_))
+               : sample_checks_.sample_statistics();
   if (!have_sample_) {
     start_soc();  // first sample after power-up: a trusted record wins, else the voltage
     have_sample_ = true;

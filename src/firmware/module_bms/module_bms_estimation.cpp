@@ -4,6 +4,7 @@
 // uncertainty (so the battery asks for a calibration charge) and A9 is raised until the rebuilt
 // record is stored. docs/firmware.md, "State estimation".
 #include <algorithm>
+#include <bit>
 #include <cmath>
 
 #include "firmware/common/rounding.hpp"
@@ -93,11 +94,14 @@ SocEstimatorInput ModuleBms::soc_input(bool with_voltage) const {
   input.current_A = sample_.current_mA / 1000.0;
   const int cells = std::max<int>(1, sample_.cell_count);
   // Balancing bleeds cells past the current sensor: the mean cell loses their share.
+  // Only the bled cells add (in ascending order, as a walk over every cell would); usually none.
   double bleed_A = 0.0;
-  for (int cell = 0; cell < sample_.cell_count; ++cell) {
-    if ((balancing_mask_ >> cell) & 1u)
-      bleed_A += sample_.cell_voltage_mV[static_cast<std::size_t>(cell)] /
-                 static_cast<double>(config_.balancing_resistance_mOhm);
+  const std::uint32_t cells_mask =
+      sample_.cell_count >= 32 ? ~0u : (std::uint32_t{1} << sample_.cell_count) - 1u;
+  for (std::uint32_t bled = balancing_mask_ & cells_mask; bled != 0; bled &= bled - 1) {
+    const int cell = std::countr_zero(bled);
+    bleed_A += sample_.cell_voltage_mV[static_cast<std::size_t>(cell)] /
+               static_cast<double>(config_.balancing_resistance_mOhm);
   }
   input.bleed_current_A = bleed_A / cells;
   input.voltage_valid = sample_.cell_count > 0 && !sample_checks_.sampling_implausible();

@@ -8,16 +8,6 @@
 
 namespace bts::firmware {
 
-namespace {
-
-std::int32_t mean_cell_mV(const ModuleMeasurements& sample) {
-  std::int64_t sum = 0;
-  for (std::uint8_t cell = 0; cell < sample.cell_count; ++cell) sum += sample.cell_voltage_mV[cell];
-  return sample.cell_count > 0 ? static_cast<std::int32_t>(sum / sample.cell_count) : 0;
-}
-
-}  // namespace
-
 void SampleChecks::update(const ModuleMeasurements& sample, std::uint32_t balancing_mask,
                           TimeMs now_ms) {
   implausible_ = false;
@@ -53,6 +43,12 @@ ModuleMeasurements SampleChecks::plausible_only(const ModuleMeasurements& sample
 
 SampleChecks::CellPass SampleChecks::scan_cells(const ModuleMeasurements& sample, TimeMs now_ms) {
   CellPass pass;
+  // A channel that moved in this sample has moved 0 ms ago: moving unless stuck_after_ms is 0.
+  const int moved_now_counts = limits_.stuck_after_ms > 0 ? 1 : 0;
+  // The voltage part of cell_statistics(sample), the same comparisons in the same order.
+  CellStatistics statistics;
+  if (sample.cell_count > 0)
+    statistics.min_voltage_mV = statistics.max_voltage_mV = sample.cell_voltage_mV[0];
   for (std::uint8_t cell = 0; cell < sample.cell_count; ++cell) {
     const std::int32_t voltage_mV = sample.cell_voltage_mV[cell];
     // Ranges: the sum against the stack divider, the last channel out of range.
@@ -61,16 +57,26 @@ SampleChecks::CellPass SampleChecks::scan_cells(const ModuleMeasurements& sample
       pass.last_implausible_cell = cell;
     // Stuck channels: when each channel last moved (from the second sample on).
     if (have_previous_) {
-      if (voltage_mV != previous_.cell_voltage_mV[cell]) voltage_changed_ms_[cell] = now_ms;
-      if (now_ms - voltage_changed_ms_[cell] < limits_.stuck_after_ms) ++pass.voltages_moving;
+      if (voltage_mV != previous_.cell_voltage_mV[cell]) {
+        voltage_changed_ms_[cell] = now_ms;
+        pass.voltages_moving += moved_now_counts;
+      } else if (now_ms - voltage_changed_ms_[cell] < limits_.stuck_after_ms) {
+        ++pass.voltages_moving;
+      }
     }
-    // A dead cell: the lowest one and how many are normal.
+    // A dead cell: the lowest one (the statistics' minimum) and how many are normal.
     if (voltage_mV >= limits_.normal_cell_mV) ++pass.normal_cells;
-    if (voltage_mV < pass.lowest_mV) {
-      pass.lowest_mV = voltage_mV;
-      pass.lowest_cell = cell;
+    if (voltage_mV < statistics.min_voltage_mV) {
+      statistics.min_voltage_mV = voltage_mV;
+      statistics.min_voltage_cell = cell;
+    }
+    if (voltage_mV > statistics.max_voltage_mV) {
+      statistics.max_voltage_mV = voltage_mV;
+      statistics.max_voltage_cell = cell;
     }
   }
+  statistics.sum_voltage_mV = static_cast<std::int32_t>(pass.sum_mV);
+  statistics_ = statistics;
   return pass;
 }
 
@@ -81,6 +87,11 @@ void SampleChecks::check_ranges(const ModuleMeasurements& sample, const CellPass
     implausible_ = true;
     implausible_channel_ = cells.last_implausible_cell;
   }
+  // The temperature part of cell_statistics(sample) is gathered in the same pass.
+  std::int16_t min_temperature_ddegC = 0, max_temperature_ddegC = 0;
+  std::uint8_t min_temperature_sensor = 0, max_temperature_sensor = 0;
+  if (sample.temperature_count > 0)
+    min_temperature_ddegC = max_temperature_ddegC = sample.cell_temperature_ddegC[0];
   for (std::uint8_t sensor = 0; sensor < sample.temperature_count; ++sensor) {
     const std::int16_t temperature = sample.cell_temperature_ddegC[sensor];
     if (temperature < limits_.min_plausible_temperature_ddegC ||
@@ -88,7 +99,19 @@ void SampleChecks::check_ranges(const ModuleMeasurements& sample, const CellPass
       implausible_ = true;
       implausible_channel_ = 100 + sensor;
     }
+    if (temperature < min_temperature_ddegC) {
+      min_temperature_ddegC = temperature;
+      min_temperature_sensor = sensor;
+    }
+    if (temperature > max_temperature_ddegC) {
+      max_temperature_ddegC = temperature;
+      max_temperature_sensor = sensor;
+    }
   }
+  statistics_.min_temperature_ddegC = min_temperature_ddegC;
+  statistics_.max_temperature_ddegC = max_temperature_ddegC;
+  statistics_.min_temperature_sensor = min_temperature_sensor;
+  statistics_.max_temperature_sensor = max_temperature_sensor;
   for (std::int16_t temperature :
        {sample.terminal_temperature_ddegC, sample.ambient_temperature_ddegC,
         sample.pcu_temperature_ddegC}) {
@@ -144,10 +167,11 @@ void SampleChecks::check_stuck(const ModuleMeasurements& sample, const CellPass&
 void SampleChecks::check_rest_drift(const ModuleMeasurements& sample, const CellPass& cells,
                                     std::uint32_t balancing_mask, TimeMs now_ms) {
   // A dead cell: far below the others while they are normal.
-  if (cells.lowest_mV >= limits_.min_plausible_cell_mV && cells.lowest_mV < limits_.dead_cell_mV &&
-      cells.normal_cells + 1 >= sample.cell_count) {
+  const std::int32_t lowest_mV = statistics_.min_voltage_mV;
+  if (sample.cell_count > 0 && lowest_mV >= limits_.min_plausible_cell_mV &&
+      lowest_mV < limits_.dead_cell_mV && cells.normal_cells + 1 >= sample.cell_count) {
     cell_abnormal_ = true;
-    abnormal_cell_ = cells.lowest_cell;
+    abnormal_cell_ = statistics_.min_voltage_cell;
   }
   // An internal short: at rest, after relaxation, one cell sinks below the others.
   const bool at_rest = sample.current_mA < limits_.rest_current_mA &&
@@ -168,48 +192,56 @@ void SampleChecks::check_rest_drift(const ModuleMeasurements& sample, const Cell
       static_cast<double>(sample.current_mA) * static_cast<double>(now_ms - rest_last_sample_ms_);
   rest_last_sample_ms_ = now_ms;
   // Compared on filtered voltages: a cell that sinks keeps sinking, noise averages out.
+  // After relaxation the same pass rounds them to mV and sums them for their mean.
   const double gain = 1.0 / std::max<std::int32_t>(limits_.rest_filter_samples, 1);
-  for (std::uint8_t cell = 0; cell < sample.cell_count; ++cell)
+  const bool settled = now_ms - rest_since_ms_ >= limits_.rest_settle_ms;
+  std::array<std::int32_t, kMaxCellsPerModule> filtered_mV;
+  std::int64_t filtered_sum_mV = 0;
+  for (std::uint8_t cell = 0; cell < sample.cell_count; ++cell) {
     rest_filtered_mV_[cell] += gain * (sample.cell_voltage_mV[cell] - rest_filtered_mV_[cell]);
-  if (now_ms - rest_since_ms_ < limits_.rest_settle_ms) return;
-  ModuleMeasurements filtered = sample;
-  for (std::uint8_t cell = 0; cell < sample.cell_count; ++cell)
-    filtered.cell_voltage_mV[cell] =
-        static_cast<std::int32_t>(exact_lround(rest_filtered_mV_[cell]));
-  check_rest_drift_filtered(filtered);
+    if (settled) {
+      filtered_mV[cell] = static_cast<std::int32_t>(exact_lround(rest_filtered_mV_[cell]));
+      filtered_sum_mV += filtered_mV[cell];
+    }
+  }
+  if (!settled) return;
+  const std::int32_t mean_mV =
+      sample.cell_count > 0 ? static_cast<std::int32_t>(filtered_sum_mV / sample.cell_count) : 0;
+  check_rest_drift_filtered(std::span<const std::int32_t>(filtered_mV.data(), sample.cell_count),
+                            mean_mV);
 }
 
-void SampleChecks::check_rest_drift_filtered(const ModuleMeasurements& sample) {
-  const std::int32_t mean_mV = mean_cell_mV(sample);
+void SampleChecks::check_rest_drift_filtered(std::span<const std::int32_t> filtered_mV,
+                                             std::int32_t mean_mV) {
   const bool in_charge = mean_mV < limits_.rest_drift_min_mean_mV;
   if (!rest_reference_taken_ || rest_reference_in_charge_ != in_charge) {
-    take_rest_reference(sample, mean_mV, in_charge);
+    take_rest_reference(filtered_mV, mean_mV, in_charge);
     return;
   }
   if (in_charge) {
-    check_below_knee(sample);
+    check_below_knee(filtered_mV, mean_mV);
     return;
   }
   // On the plateau a cell sinks when it falls rest_drift_mV further below the cells' mean.
-  for (std::uint8_t cell = 0; cell < sample.cell_count; ++cell) {
+  for (std::size_t cell = 0; cell < filtered_mV.size(); ++cell) {
     const std::int32_t drift_mV =
-        rest_reference_deviation_mV_[cell] - (sample.cell_voltage_mV[cell] - mean_mV);
+        rest_reference_deviation_mV_[cell] - (filtered_mV[cell] - mean_mV);
     if (drift_mV > limits_.rest_drift_mV) {
       cell_abnormal_ = true;
-      abnormal_cell_ = cell;
+      abnormal_cell_ = static_cast<int>(cell);
     }
   }
 }
 
-void SampleChecks::take_rest_reference(const ModuleMeasurements& sample, std::int32_t mean_mV,
-                                       bool in_charge) {
-  for (std::uint8_t cell = 0; cell < sample.cell_count; ++cell) {
-    rest_reference_deviation_mV_[cell] = sample.cell_voltage_mV[cell] - mean_mV;
-    rest_reference_mV_[cell] = sample.cell_voltage_mV[cell];
+void SampleChecks::take_rest_reference(std::span<const std::int32_t> filtered_mV,
+                                       std::int32_t mean_mV, bool in_charge) {
+  for (std::size_t cell = 0; cell < filtered_mV.size(); ++cell) {
+    rest_reference_deviation_mV_[cell] = filtered_mV[cell] - mean_mV;
+    rest_reference_mV_[cell] = filtered_mV[cell];
     // The charge terms are needed only below the knee; on the plateau the OCV inversions are
     // skipped. What depends on the reference alone is looked up here, once.
     if (!in_charge) continue;
-    const double soc = soc_from_mean_ocv(sample.cell_voltage_mV[cell] / 1000.0);
+    const double soc = soc_from_mean_ocv(filtered_mV[cell] / 1000.0);
     rest_reference_soc_[cell] = soc;
     rest_reference_ocv_V_[cell] = lookup_ocv(soc).mean_V;
     // 0.3 % of charge at the cell's own slope (central, over +-0.5 %, so that a cell on a corner
@@ -226,14 +258,15 @@ void SampleChecks::take_rest_reference(const ModuleMeasurements& sample, std::in
   rest_reference_in_charge_ = in_charge;
 }
 
-void SampleChecks::check_below_knee(const ModuleMeasurements& sample) {
+void SampleChecks::check_below_knee(std::span<const std::int32_t> filtered_mV,
+                                    std::int32_t mean_mV) {
   const double capacity_mAms = std::max(limits_.cell_capacity_mAh, 1) * 3.6e6;
   const double moved = rest_counted_mAms_ / capacity_mAms;  // SOC counted out since the reference
   if (std::abs(moved) * 1000.0 > limits_.knee_reference_move_permille) {
-    take_rest_reference(sample, mean_cell_mV(sample), true);
+    take_rest_reference(filtered_mV, mean_mV, true);
     return;
   }
-  const std::uint8_t count = sample.cell_count;
+  const auto count = static_cast<std::uint8_t>(filtered_mV.size());
   if (count < 2) return;
   // Each cell: how far it moved (d, mV) and how far the curve says the counted charge moves it
   // (p, mV).
@@ -241,14 +274,14 @@ void SampleChecks::check_below_knee(const ModuleMeasurements& sample) {
   double sum_d = 0.0, sum_p = 0.0;
   bool at_empty_end = false;
   for (std::uint8_t cell = 0; cell < count; ++cell) {
-    moved_mV[cell] = sample.cell_voltage_mV[cell] - rest_reference_mV_[cell];
+    moved_mV[cell] = filtered_mV[cell] - rest_reference_mV_[cell];
     predicted_mV[cell] =
         (lookup_ocv(std::clamp(rest_reference_soc_[cell] - moved, 0.0, 1.0)).mean_V -
          rest_reference_ocv_V_[cell]) *
         1000.0;
     sum_d += moved_mV[cell];
     sum_p += predicted_mV[cell];
-    at_empty_end |= sample.cell_voltage_mV[cell] < limits_.empty_end_cell_mV;
+    at_empty_end |= filtered_mV[cell] < limits_.empty_end_cell_mV;
   }
   // d = shift + k p over the cells (least squares; the small ridge keeps k near 0 when the
   // cells barely differ in p, e.g. nothing was counted).

@@ -3,9 +3,11 @@
 // cells (F11 battery cell fault). Thresholds and reasons: docs/firmware.md.
 #include <array>
 #include <cstdint>
+#include <span>
 
 #include "firmware/common/types.hpp"
 #include "firmware/hal/module_hal.hpp"
+#include "firmware/module_bms/cell_statistics.hpp"
 
 namespace bts::firmware {
 
@@ -67,6 +69,9 @@ class SampleChecks {
   /// Which channel made the last decision (for the event log), -1 when none.
   int implausible_channel() const { return implausible_channel_; }
   int abnormal_cell() const { return abnormal_cell_; }
+  /// cell_statistics() of the last sample with every channel, gathered in the checks' own passes
+  /// over it: the module's statistics when the sample is plausible.
+  const CellStatistics& sample_statistics() const { return statistics_; }
 
  private:
   /// What the checks need from the cell voltages, gathered in one pass over them.
@@ -75,18 +80,17 @@ class SampleChecks {
     int last_implausible_cell = -1;
     int voltages_moving = 0;  // channels changed within stuck_after_ms (after the first sample)
     std::int32_t normal_cells = 0;
-    int lowest_cell = -1;
-    std::int32_t lowest_mV = 1 << 30;
   };
   CellPass scan_cells(const ModuleMeasurements& sample, TimeMs now_ms);
   void check_ranges(const ModuleMeasurements& sample, const CellPass& cells);
   void check_stuck(const ModuleMeasurements& sample, const CellPass& cells, TimeMs now_ms);
   void check_rest_drift(const ModuleMeasurements& sample, const CellPass& cells,
                         std::uint32_t balancing_mask, TimeMs now_ms);
-  void check_rest_drift_filtered(const ModuleMeasurements& filtered_sample);
-  void take_rest_reference(const ModuleMeasurements& filtered_sample, std::int32_t mean_mV,
+  // These read the cells' filtered voltages (rounded to mV) and their mean.
+  void check_rest_drift_filtered(std::span<const std::int32_t> filtered_mV, std::int32_t mean_mV);
+  void take_rest_reference(std::span<const std::int32_t> filtered_mV, std::int32_t mean_mV,
                            bool in_charge);
-  void check_below_knee(const ModuleMeasurements& filtered_sample);
+  void check_below_knee(std::span<const std::int32_t> filtered_mV, std::int32_t mean_mV);
 
   SampleCheckLimits limits_;
   bool implausible_ = false;
@@ -94,6 +98,7 @@ class SampleChecks {
   bool current_plausible_ = true;
   int implausible_channel_ = -1;
   int abnormal_cell_ = -1;
+  CellStatistics statistics_{};
   bool have_previous_ = false;
   ModuleMeasurements previous_{};
   std::array<TimeMs, kMaxCellsPerModule> voltage_changed_ms_{};
