@@ -39,33 +39,50 @@ std::vector<double> current_profile(Rng& rng) {
   return profile;
 }
 
-void BM_CellStep128(benchmark::State& state) {
-  const LfpChemistry chemistry(LfpCellParameters::lfp_default(), AgeingParameters{});
-  Rng rng(12345);
-  std::vector<Cell> cells;
-  cells.reserve(kCells);
-  for (int i = 0; i < kCells; ++i) {
-    cells.emplace_back(chemistry, bts::plant::draw_cell_spread(CellSpreadParameters{}, rng), 0.5,
-                       25.0);
-  }
-  std::vector<std::vector<double>> profiles;
-  for (int m = 0; m < kModules; ++m) profiles.push_back(current_profile(rng));
-
-  std::size_t k = 0;
-  for (auto _ : state) {
-    for (int m = 0; m < kModules; ++m) {
-      const double current_A = profiles[static_cast<std::size_t>(m)][k];
-      Cell* module_cells = &cells[static_cast<std::size_t>(m * kCellsPerModule)];
-      for (int c = 0; c < kCellsPerModule; ++c) module_cells[c].step(current_A, kDt_s, 25.0);
+// 128 cells with the project's spread, all at 50 % SOC and 25 degC, and one current profile per
+// module (drawn after the cells, from the same generator).
+struct CellRig {
+  explicit CellRig(const LfpChemistry& chemistry) {
+    Rng rng(12345);
+    cells.reserve(kCells);
+    for (int i = 0; i < kCells; ++i) {
+      cells.emplace_back(chemistry, bts::plant::draw_cell_spread(CellSpreadParameters{}, rng), 0.5,
+                         25.0);
     }
-    k = (k + 1) & (kProfileLength - 1);
+    for (int m = 0; m < kModules; ++m) profiles.push_back(current_profile(rng));
   }
-  benchmark::DoNotOptimize(cells.front().terminal_voltage_V());
+  Cell* module_cells(int module) {
+    return &cells[static_cast<std::size_t>(module * kCellsPerModule)];
+  }
+  double module_current_A(int module, std::size_t k) const {
+    return profiles[static_cast<std::size_t>(module)][k];
+  }
+  std::vector<Cell> cells;
+  std::vector<std::vector<double>> profiles;
+};
+
+// Cell steps per second, inverted: time per cell step (printed with an SI prefix, e.g. "16ns").
+void report_cell_steps(benchmark::State& state) {
   const double cell_steps = static_cast<double>(state.iterations()) * kCells;
-  // Cell steps per second, inverted: time per cell step (printed with an SI prefix, e.g. "16ns").
   state.counters["time_per_cell_step"] =
       benchmark::Counter(cell_steps, benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
   state.SetItemsProcessed(static_cast<std::int64_t>(cell_steps));
+}
+
+void BM_CellStep128(benchmark::State& state) {
+  const LfpChemistry chemistry(LfpCellParameters::lfp_default(), AgeingParameters{});
+  CellRig rig(chemistry);
+  std::size_t k = 0;
+  for (auto _ : state) {
+    for (int m = 0; m < kModules; ++m) {
+      const double current_A = rig.module_current_A(m, k);
+      Cell* cells = rig.module_cells(m);
+      for (int c = 0; c < kCellsPerModule; ++c) cells[c].step(current_A, kDt_s, 25.0);
+    }
+    k = (k + 1) & (kProfileLength - 1);
+  }
+  benchmark::DoNotOptimize(rig.cells.front().terminal_voltage_V());
+  report_cell_steps(state);
 }
 BENCHMARK(BM_CellStep128);
 
@@ -73,37 +90,25 @@ BENCHMARK(BM_CellStep128);
 // plant::Module steps them: two cells per SSE2 instruction).
 void BM_CellStep128_Pairs(benchmark::State& state) {
   const LfpChemistry chemistry(LfpCellParameters::lfp_default(), AgeingParameters{});
-  Rng rng(12345);
-  std::vector<Cell> cells;
-  cells.reserve(kCells);
-  for (int i = 0; i < kCells; ++i) {
-    cells.emplace_back(chemistry, bts::plant::draw_cell_spread(CellSpreadParameters{}, rng), 0.5,
-                       25.0);
-  }
+  CellRig rig(chemistry);
   std::vector<bts::plant::CellPairState> blocks(kCells / 2);
-  for (std::size_t i = 0; i < cells.size(); ++i) {
-    cells[i].use_state_block(blocks[i / 2], static_cast<int>(i % 2));
+  for (std::size_t i = 0; i < rig.cells.size(); ++i) {
+    rig.cells[i].use_state_block(blocks[i / 2], static_cast<int>(i % 2));
   }
-  std::vector<std::vector<double>> profiles;
-  for (int m = 0; m < kModules; ++m) profiles.push_back(current_profile(rng));
-
   std::size_t k = 0;
   for (auto _ : state) {
     for (int m = 0; m < kModules; ++m) {
-      const double current_A = profiles[static_cast<std::size_t>(m)][k];
-      Cell* module_cells = &cells[static_cast<std::size_t>(m * kCellsPerModule)];
+      const double current_A = rig.module_current_A(m, k);
+      Cell* cells = rig.module_cells(m);
       for (int c = 0; c < kCellsPerModule; c += 2) {
-        Cell::step_pair_with_external_heat(module_cells[c], module_cells[c + 1], current_A,
-                                           current_A, kDt_s, 25.0, 0.0, 0.0);
+        Cell::step_pair_with_external_heat(cells[c], cells[c + 1], current_A, current_A, kDt_s,
+                                           25.0, 0.0, 0.0);
       }
     }
     k = (k + 1) & (kProfileLength - 1);
   }
-  benchmark::DoNotOptimize(cells.front().terminal_voltage_V());
-  const double cell_steps = static_cast<double>(state.iterations()) * kCells;
-  state.counters["time_per_cell_step"] =
-      benchmark::Counter(cell_steps, benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
-  state.SetItemsProcessed(static_cast<std::int64_t>(cell_steps));
+  benchmark::DoNotOptimize(rig.cells.front().terminal_voltage_V());
+  report_cell_steps(state);
 }
 BENCHMARK(BM_CellStep128_Pairs);
 
