@@ -214,19 +214,22 @@ void SampleChecks::check_rest_drift(const ModuleMeasurements& sample, const Cell
       static_cast<double>(sample.current_mA) * static_cast<double>(now_ms - rest_last_sample_ms_);
   rest_last_sample_ms_ = now_ms;
   // Compared on filtered voltages: a cell that sinks keeps sinking, noise averages out.
-  // After relaxation the same pass rounds them to mV and sums them for their mean.
-  const double gain = 1.0 / std::max<std::int32_t>(limits_.rest_filter_samples, 1);
-  const bool settled = now_ms - rest_since_ms_ >= limits_.rest_settle_ms;
+  // After relaxation a second pass rounds them to mV and sums them for their mean (the same
+  // operations in the same order as one pass with a branch per cell, which cost more).
+  const int cell_count = sample.cell_count;
+  const std::int32_t* const voltages_mV = sample.cell_voltage_mV.data();
+  double* const filtered_state_mV = rest_filtered_mV_.data();
+  const double gain = rest_filter_gain_;
+  for (int cell = 0; cell < cell_count; ++cell)
+    filtered_state_mV[cell] += gain * (voltages_mV[cell] - filtered_state_mV[cell]);
+  if (now_ms - rest_since_ms_ < limits_.rest_settle_ms) return;
   std::array<std::int32_t, kMaxCellsPerModule> filtered_mV;
   std::int64_t filtered_sum_mV = 0;
-  for (std::uint8_t cell = 0; cell < sample.cell_count; ++cell) {
-    rest_filtered_mV_[cell] += gain * (sample.cell_voltage_mV[cell] - rest_filtered_mV_[cell]);
-    if (settled) {
-      filtered_mV[cell] = static_cast<std::int32_t>(exact_lround(rest_filtered_mV_[cell]));
-      filtered_sum_mV += filtered_mV[cell];
-    }
+  for (int cell = 0; cell < cell_count; ++cell) {
+    filtered_mV[static_cast<std::size_t>(cell)] =
+        static_cast<std::int32_t>(exact_lround(filtered_state_mV[cell]));
+    filtered_sum_mV += filtered_mV[static_cast<std::size_t>(cell)];
   }
-  if (!settled) return;
   const std::int32_t mean_mV =
       sample.cell_count > 0 ? static_cast<std::int32_t>(filtered_sum_mV / sample.cell_count) : 0;
   check_rest_drift_filtered(std::span<const std::int32_t>(filtered_mV.data(), sample.cell_count),
