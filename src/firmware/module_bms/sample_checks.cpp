@@ -241,7 +241,9 @@ void SampleChecks::check_rest_drift(const ModuleMeasurements& sample, const Cell
     filtered_sum_mV += filtered_mV[static_cast<std::size_t>(cell)];
   }
   const std::int32_t mean_mV =
-      sample.cell_count > 0 ? static_cast<std::int32_t>(filtered_sum_mV / sample.cell_count) : 0;
+      sample.cell_count > 0
+          ? static_cast<std::int32_t>(divide_toward_zero(filtered_sum_mV, sample.cell_count))
+          : 0;
   check_rest_drift_filtered(std::span<const std::int32_t>(filtered_mV.data(), sample.cell_count),
                             mean_mV);
 }
