@@ -224,21 +224,25 @@ void SampleChecks::check_rest_drift(const ModuleMeasurements& sample, const Cell
       static_cast<double>(sample.current_mA) * static_cast<double>(now_ms - rest_last_sample_ms_);
   rest_last_sample_ms_ = now_ms;
   // Compared on filtered voltages: a cell that sinks keeps sinking, noise averages out.
-  // After relaxation a second pass rounds them to mV and sums them for their mean (the same
-  // operations in the same order as one pass with a branch per cell, which cost more).
+  // After relaxation the same pass rounds them to mV and sums them for their mean. The pass is
+  // chosen once, not per cell (with 2 mV of noise a branch per cell cost more than the work).
   const int cell_count = sample.cell_count;
   const std::int32_t* const voltages_mV = sample.cell_voltage_mV.data();
   double* const filtered_state_mV = rest_filtered_mV_.data();
   const double gain = rest_filter_gain_;
-  for (int cell = 0; cell < cell_count; ++cell)
-    filtered_state_mV[cell] += gain * (voltages_mV[cell] - filtered_state_mV[cell]);
-  if (now_ms - rest_since_ms_ < limits_.rest_settle_ms) return;
+  const auto filter = [&](int cell) {
+    return filtered_state_mV[cell] += gain * (voltages_mV[cell] - filtered_state_mV[cell]);
+  };
+  if (now_ms - rest_since_ms_ < limits_.rest_settle_ms) {
+    for (int cell = 0; cell < cell_count; ++cell) filter(cell);
+    return;
+  }
   std::array<std::int32_t, kMaxCellsPerModule> filtered_mV;
   std::int64_t filtered_sum_mV = 0;
   for (int cell = 0; cell < cell_count; ++cell) {
-    filtered_mV[static_cast<std::size_t>(cell)] =
-        static_cast<std::int32_t>(exact_lround(filtered_state_mV[cell]));
-    filtered_sum_mV += filtered_mV[static_cast<std::size_t>(cell)];
+    const auto rounded_mV = static_cast<std::int32_t>(exact_lround(filter(cell)));
+    filtered_mV[static_cast<std::size_t>(cell)] = rounded_mV;
+    filtered_sum_mV += rounded_mV;
   }
   const std::int32_t mean_mV =
       sample.cell_count > 0
