@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <utility>
 
 #include "firmware/hal/module_hal.hpp"
 
@@ -48,17 +49,28 @@ constexpr CellSortNetwork make_cell_sort_network() {
 inline constexpr CellSortNetwork kCellSortNetwork = make_cell_sort_network();
 static_assert(kCellSortNetwork.count == kCellSortNetwork.steps.size());
 
+/// One compare-exchange, through a mask: GCC makes std::min/std::max of a pair a branch here.
+inline void compare_exchange(std::int32_t& low, std::int32_t& high) {
+  const std::int32_t a = low;
+  const std::int32_t b = high;
+  const std::int32_t exchange_mask = -static_cast<std::int32_t>(b < a);
+  const std::int32_t difference = (a ^ b) & exchange_mask;
+  low = a ^ difference;
+  high = b ^ difference;
+}
+
+template <std::size_t... Steps>
+inline void apply_cell_sort_network(std::array<std::int32_t, kCellSortNetworkInputs>& values,
+                                    std::index_sequence<Steps...>) {
+  // Unrolled with the indices as constants, so the values can stay in registers.
+  (compare_exchange(values[kCellSortNetwork.steps[Steps].low],
+                    values[kCellSortNetwork.steps[Steps].high]),
+   ...);
+}
+
 /// Sorts values ascending with kCellSortNetwork.
 inline void sort_with_network(std::array<std::int32_t, kCellSortNetworkInputs>& values) {
-  for (const CompareExchange& step : kCellSortNetwork.steps) {
-    // Exchanged through a mask: GCC makes std::min/std::max of a pair a branch here.
-    const std::int32_t a = values[step.low];
-    const std::int32_t b = values[step.high];
-    const std::int32_t exchange_mask = -static_cast<std::int32_t>(b < a);
-    const std::int32_t difference = (a ^ b) & exchange_mask;
-    values[step.low] = a ^ difference;
-    values[step.high] = b ^ difference;
-  }
+  apply_cell_sort_network(values, std::make_index_sequence<kCellSortNetwork.steps.size()>{});
 }
 
 /// The median cell voltage (the mean of the middle two for an even count), 0 without cells: the
