@@ -49,5 +49,32 @@ TEST(ExactLround, RandomValuesMatchTheLibrary) {
   }
 }
 
+TEST(DivideTowardZero, MatchesTheSixtyFourBitDivision) {
+  // Around the edges of the 32-bit range, both signs, and random values of either width.
+  const std::int64_t int32_min = std::numeric_limits<std::int32_t>::min();
+  const std::int64_t int32_max = std::numeric_limits<std::int32_t>::max();
+  for (std::int64_t numerator :
+       {std::int64_t{0}, std::int64_t{1}, std::int64_t{-1}, std::int64_t{15}, std::int64_t{-15},
+        std::int64_t{16}, std::int64_t{-17}, int32_min, int32_min - 1, int32_min + 1, int32_max,
+        int32_max + 1, int32_max - 1, std::numeric_limits<std::int64_t>::min(),
+        std::numeric_limits<std::int64_t>::max()}) {
+    for (std::int32_t denominator :
+         {1, 2, 3, 7, 16, 24, std::numeric_limits<std::int32_t>::max()}) {
+      EXPECT_EQ(divide_toward_zero(numerator, denominator), numerator / denominator)
+          << numerator << " / " << denominator;
+    }
+  }
+  std::mt19937_64 rng(5);
+  std::uniform_int_distribution<std::int64_t> narrow(int32_min, int32_max);
+  std::uniform_int_distribution<std::int64_t> wide;
+  std::uniform_int_distribution<std::int32_t> denominator(1, 100);
+  for (int k = 0; k < 100000; ++k) {
+    const std::int32_t d = denominator(rng);
+    const std::int64_t n = narrow(rng), w = wide(rng);
+    EXPECT_EQ(divide_toward_zero(n, d), n / d) << n << " / " << d;
+    EXPECT_EQ(divide_toward_zero(w, d), w / d) << w << " / " << d;
+  }
+}
+
 }  // namespace
 }  // namespace bts::firmware

@@ -162,5 +162,53 @@ TEST(SampleChecks, SampleStatisticsAreThoseOfCellStatistics) {
   }
 }
 
+TEST(SampleChecks, StuckCellChannelsAreThoseOfAPlainCount) {
+  // The cells' last-move times are kept with selects (a mask): the same F10 decision as counting
+  // with plain comparisons, on channels that freeze for random spells around stuck_after_ms, with
+  // a varying cell count and repeated time stamps.
+  SampleCheckLimits limits;
+  limits.stuck_after_ms = 1000;
+  SampleChecks checks(limits);
+  std::mt19937 random(13);
+  std::uniform_int_distribution<int> permille(0, 999);
+  std::uniform_int_distribution<std::int32_t> step_mV(-2, 2);
+  std::array<TimeMs, kMaxCellsPerModule> changed_ms{};
+  std::array<bool, kMaxCellsPerModule> frozen{};
+  ModuleMeasurements previous;
+  TimeMs now_ms = 0;
+  int stuck_decisions = 0;
+  for (int k = 0; k < 20000; ++k) {
+    now_ms += permille(random) < 20 ? 0 : kSample_ms;
+    // The temperatures never move: never 3/4 of them moving, so never channel 600.
+    ModuleMeasurements sample = resting_module(3300);
+    sample.cell_count = permille(random) < 10 ? std::uint8_t{12} : std::uint8_t{16};
+    std::int32_t sum_mV = 0;
+    for (std::uint8_t cell = 0; cell < sample.cell_count; ++cell) {
+      if (permille(random) < (frozen[cell] ? 30 : 5)) frozen[cell] = !frozen[cell];
+      sample.cell_voltage_mV[cell] =
+          k > 0 && frozen[cell] ? previous.cell_voltage_mV[cell] : 3300 + step_mV(random);
+      sum_mV += sample.cell_voltage_mV[cell];
+    }
+    sample.stack_voltage_mV = sum_mV;
+    checks.update(sample, 0, now_ms);
+    // The plain count: a channel moves when its reading differs from the last sample's.
+    if (k == 0) changed_ms.fill(now_ms);
+    int moving = 0;
+    for (std::uint8_t cell = 0; cell < sample.cell_count; ++cell) {
+      if (sample.cell_voltage_mV[cell] != previous.cell_voltage_mV[cell]) changed_ms[cell] = now_ms;
+      if (now_ms - changed_ms[cell] < limits.stuck_after_ms) ++moving;
+    }
+    const bool stuck = k > 0 && moving * 4 >= sample.cell_count * 3 && moving < sample.cell_count;
+    EXPECT_EQ(checks.sampling_implausible(), stuck) << k;
+    if (stuck) {
+      EXPECT_EQ(checks.implausible_channel(), 500) << k;
+      ++stuck_decisions;
+    }
+    previous = sample;
+  }
+  EXPECT_GT(stuck_decisions, 1000) << "the test must see stuck channels";
+  EXPECT_LT(stuck_decisions, 19000) << "... and all channels moving";
+}
+
 }  // namespace
 }  // namespace bts::firmware

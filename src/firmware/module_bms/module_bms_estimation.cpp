@@ -8,6 +8,7 @@
 #include <cmath>
 
 #include "firmware/common/rounding.hpp"
+#include "firmware/module_bms/cell_median.hpp"
 #include "firmware/module_bms/module_bms.hpp"
 
 namespace bts::firmware {
@@ -21,17 +22,6 @@ constexpr double kFreshModuleMinSocSd = 0.02;  // a new module's first OCV readi
 constexpr double kOffTimeSocSd = 0.005;        // self-discharge while the module was off
 constexpr double kRestCurrent_A = 1.0;         // at power-up: the cells carry nothing yet
 constexpr double kRestTolerance_V = 0.005;     // sensors + a relaxation not quite finished
-
-/// The median cell voltage: the mean cell's, robust against the few cells of a normal spread
-/// that lead into a knee of the curve (their voltage runs away from the mean's at the ends).
-double median_cell_voltage_mV(const ModuleMeasurements& sample) {
-  if (sample.cell_count == 0) return 0.0;
-  std::array<std::int32_t, kMaxCellsPerModule> sorted = sample.cell_voltage_mV;
-  const auto end = sorted.begin() + sample.cell_count;
-  std::sort(sorted.begin(), end);
-  const std::size_t middle = sample.cell_count / 2;
-  return sample.cell_count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2.0;
-}
 
 std::int32_t scaled(double value, double factor) {
   return static_cast<std::int32_t>(exact_lround(value * factor));

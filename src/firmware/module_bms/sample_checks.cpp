@@ -8,6 +8,30 @@
 
 namespace bts::firmware {
 
+namespace {
+
+/// The lowest and highest of a sample's readings and the first channel of each (a tie keeps the
+/// earlier channel), through selects: which channel is an extreme changes with the noise from
+/// sample to sample, and a mispredicted branch per channel cost more than the comparisons.
+template <typename Reading>
+struct ReadingExtremes {
+  Reading min_value;
+  Reading max_value;
+  int min_channel = 0;
+  int max_channel = 0;
+  explicit ReadingExtremes(Reading first) : min_value(first), max_value(first) {}
+  void take(Reading value, int channel) {
+    const bool lower = value < min_value;
+    min_value = lower ? value : min_value;
+    min_channel = lower ? channel : min_channel;
+    const bool higher = value > max_value;
+    max_value = higher ? value : max_value;
+    max_channel = higher ? channel : max_channel;
+  }
+};
+
+}  // namespace
+
 void SampleChecks::update(const ModuleMeasurements& sample, std::uint32_t balancing_mask,
                           TimeMs now_ms) {
   implausible_ = false;
@@ -45,7 +69,7 @@ SampleChecks::CellPass SampleChecks::scan_cells(const ModuleMeasurements& sample
   // Written with selects rather than branches: with 2 mV of noise, whether a channel moved and
   // which cell is lowest change at random from sample to sample, and a mispredicted branch per
   // cell cost more than the work itself. The results are those of the plain comparisons, in
-  // the same order (the first cell wins a tie).
+  // the same order (the first cell wins a tie, see ReadingExtremes).
   const int cell_count = sample.cell_count;
   const std::int32_t* const voltages_mV = sample.cell_voltage_mV.data();
   const std::int32_t min_plausible_mV = limits_.min_plausible_cell_mV;
@@ -53,14 +77,10 @@ SampleChecks::CellPass SampleChecks::scan_cells(const ModuleMeasurements& sample
   const std::int32_t normal_mV = limits_.normal_cell_mV;
   CellPass pass;
   // The voltage part of cell_statistics(sample), the same comparisons in the same order.
-  CellStatistics statistics;
   std::int64_t sum_mV = 0;
   int last_implausible_cell = -1;
   std::int32_t normal_cells = 0;
-  std::int32_t min_mV = cell_count > 0 ? voltages_mV[0] : 0;
-  std::int32_t max_mV = min_mV;
-  int min_cell = 0;
-  int max_cell = 0;
+  ReadingExtremes<std::int32_t> extremes(cell_count > 0 ? voltages_mV[0] : 0);
   for (int cell = 0; cell < cell_count; ++cell) {
     const std::int32_t voltage_mV = voltages_mV[cell];
     // Ranges: the sum against the stack divider, the last channel out of range.
@@ -69,12 +89,7 @@ SampleChecks::CellPass SampleChecks::scan_cells(const ModuleMeasurements& sample
     last_implausible_cell = implausible ? cell : last_implausible_cell;
     // A dead cell: the lowest one (the statistics' minimum) and how many are normal.
     normal_cells += voltage_mV >= normal_mV ? 1 : 0;
-    const bool lower = voltage_mV < min_mV;
-    min_mV = lower ? voltage_mV : min_mV;
-    min_cell = lower ? cell : min_cell;
-    const bool higher = voltage_mV > max_mV;
-    max_mV = higher ? voltage_mV : max_mV;
-    max_cell = higher ? cell : max_cell;
+    extremes.take(voltage_mV, cell);
   }
   // Stuck channels: when each channel last moved (from the second sample on). A channel that
   // moved in this sample moved 0 ms ago: moving unless stuck_after_ms is 0.
@@ -82,10 +97,13 @@ SampleChecks::CellPass SampleChecks::scan_cells(const ModuleMeasurements& sample
     const std::int32_t* const previous_mV = previous_.cell_voltage_mV.data();
     const TimeMs stuck_after_ms = limits_.stuck_after_ms;
     int voltages_moving = 0;
+    TimeMs* const changed_ms = voltage_changed_ms_.data();
     for (int cell = 0; cell < cell_count; ++cell) {
-      TimeMs& changed_ms = voltage_changed_ms_[static_cast<std::size_t>(cell)];
-      const TimeMs last_move_ms = voltages_mV[cell] != previous_mV[cell] ? now_ms : changed_ms;
-      changed_ms = last_move_ms;
+      // A mask, not a ternary: GCC made the ternary a branch (also with the earlier time loaded
+      // first), mispredicted about once in three cells.
+      const TimeMs moved_mask = TimeMs{0} - (voltages_mV[cell] != previous_mV[cell] ? 1U : 0U);
+      const TimeMs last_move_ms = (now_ms & moved_mask) | (changed_ms[cell] & ~moved_mask);
+      changed_ms[cell] = last_move_ms;
       voltages_moving += now_ms - last_move_ms < stuck_after_ms ? 1 : 0;
     }
     pass.voltages_moving = voltages_moving;
@@ -93,12 +111,13 @@ SampleChecks::CellPass SampleChecks::scan_cells(const ModuleMeasurements& sample
   pass.sum_mV = sum_mV;
   pass.last_implausible_cell = last_implausible_cell;
   pass.normal_cells = normal_cells;
-  statistics.min_voltage_mV = min_mV;
-  statistics.max_voltage_mV = max_mV;
-  statistics.min_voltage_cell = static_cast<std::uint8_t>(min_cell);
-  statistics.max_voltage_cell = static_cast<std::uint8_t>(max_cell);
-  statistics.sum_voltage_mV = static_cast<std::int32_t>(sum_mV);
-  statistics_ = statistics;
+  // Written field by field (check_ranges writes the temperature ones): a local copied whole was
+  // read back as 16 bytes just after its single-byte fields were stored, a store-forwarding stall.
+  statistics_.min_voltage_mV = extremes.min_value;
+  statistics_.max_voltage_mV = extremes.max_value;
+  statistics_.min_voltage_cell = static_cast<std::uint8_t>(extremes.min_channel);
+  statistics_.max_voltage_cell = static_cast<std::uint8_t>(extremes.max_channel);
+  statistics_.sum_voltage_mV = static_cast<std::int32_t>(sum_mV);
   return pass;
 }
 
@@ -110,10 +129,8 @@ void SampleChecks::check_ranges(const ModuleMeasurements& sample, const CellPass
     implausible_channel_ = cells.last_implausible_cell;
   }
   // The temperature part of cell_statistics(sample) is gathered in the same pass.
-  std::int16_t min_temperature_ddegC = 0, max_temperature_ddegC = 0;
-  std::uint8_t min_temperature_sensor = 0, max_temperature_sensor = 0;
-  if (sample.temperature_count > 0)
-    min_temperature_ddegC = max_temperature_ddegC = sample.cell_temperature_ddegC[0];
+  ReadingExtremes<std::int16_t> extremes(
+      sample.temperature_count > 0 ? sample.cell_temperature_ddegC[0] : std::int16_t{0});
   for (std::uint8_t sensor = 0; sensor < sample.temperature_count; ++sensor) {
     const std::int16_t temperature = sample.cell_temperature_ddegC[sensor];
     if (temperature < limits_.min_plausible_temperature_ddegC ||
@@ -121,19 +138,12 @@ void SampleChecks::check_ranges(const ModuleMeasurements& sample, const CellPass
       implausible_ = true;
       implausible_channel_ = 100 + sensor;
     }
-    if (temperature < min_temperature_ddegC) {
-      min_temperature_ddegC = temperature;
-      min_temperature_sensor = sensor;
-    }
-    if (temperature > max_temperature_ddegC) {
-      max_temperature_ddegC = temperature;
-      max_temperature_sensor = sensor;
-    }
+    extremes.take(temperature, sensor);
   }
-  statistics_.min_temperature_ddegC = min_temperature_ddegC;
-  statistics_.max_temperature_ddegC = max_temperature_ddegC;
-  statistics_.min_temperature_sensor = min_temperature_sensor;
-  statistics_.max_temperature_sensor = max_temperature_sensor;
+  statistics_.min_temperature_ddegC = extremes.min_value;
+  statistics_.max_temperature_ddegC = extremes.max_value;
+  statistics_.min_temperature_sensor = static_cast<std::uint8_t>(extremes.min_channel);
+  statistics_.max_temperature_sensor = static_cast<std::uint8_t>(extremes.max_channel);
   for (std::int16_t temperature :
        {sample.terminal_temperature_ddegC, sample.ambient_temperature_ddegC,
         sample.pcu_temperature_ddegC}) {
@@ -214,21 +224,30 @@ void SampleChecks::check_rest_drift(const ModuleMeasurements& sample, const Cell
       static_cast<double>(sample.current_mA) * static_cast<double>(now_ms - rest_last_sample_ms_);
   rest_last_sample_ms_ = now_ms;
   // Compared on filtered voltages: a cell that sinks keeps sinking, noise averages out.
-  // After relaxation the same pass rounds them to mV and sums them for their mean.
-  const double gain = 1.0 / std::max<std::int32_t>(limits_.rest_filter_samples, 1);
-  const bool settled = now_ms - rest_since_ms_ >= limits_.rest_settle_ms;
+  // After relaxation the same pass rounds them to mV and sums them for their mean. The pass is
+  // chosen once, not per cell (with 2 mV of noise a branch per cell cost more than the work).
+  const int cell_count = sample.cell_count;
+  const std::int32_t* const voltages_mV = sample.cell_voltage_mV.data();
+  double* const filtered_state_mV = rest_filtered_mV_.data();
+  const double gain = rest_filter_gain_;
+  const auto filter = [&](int cell) {
+    return filtered_state_mV[cell] += gain * (voltages_mV[cell] - filtered_state_mV[cell]);
+  };
+  if (now_ms - rest_since_ms_ < limits_.rest_settle_ms) {
+    for (int cell = 0; cell < cell_count; ++cell) filter(cell);
+    return;
+  }
   std::array<std::int32_t, kMaxCellsPerModule> filtered_mV;
   std::int64_t filtered_sum_mV = 0;
-  for (std::uint8_t cell = 0; cell < sample.cell_count; ++cell) {
-    rest_filtered_mV_[cell] += gain * (sample.cell_voltage_mV[cell] - rest_filtered_mV_[cell]);
-    if (settled) {
-      filtered_mV[cell] = static_cast<std::int32_t>(exact_lround(rest_filtered_mV_[cell]));
-      filtered_sum_mV += filtered_mV[cell];
-    }
+  for (int cell = 0; cell < cell_count; ++cell) {
+    const auto rounded_mV = static_cast<std::int32_t>(exact_lround(filter(cell)));
+    filtered_mV[static_cast<std::size_t>(cell)] = rounded_mV;
+    filtered_sum_mV += rounded_mV;
   }
-  if (!settled) return;
   const std::int32_t mean_mV =
-      sample.cell_count > 0 ? static_cast<std::int32_t>(filtered_sum_mV / sample.cell_count) : 0;
+      sample.cell_count > 0
+          ? static_cast<std::int32_t>(divide_toward_zero(filtered_sum_mV, sample.cell_count))
+          : 0;
   check_rest_drift_filtered(std::span<const std::int32_t>(filtered_mV.data(), sample.cell_count),
                             mean_mV);
 }

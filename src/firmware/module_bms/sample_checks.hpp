@@ -1,6 +1,7 @@
 #pragma once
 // Plausibility of the module's samples (F10 sampling fault) and cells that no longer behave as
 // cells (F11 battery cell fault). Thresholds and reasons: docs/firmware.md.
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <span>
@@ -56,7 +57,9 @@ struct SampleCheckLimits {
 
 class SampleChecks {
  public:
-  explicit SampleChecks(const SampleCheckLimits& limits = {}) : limits_(limits) {}
+  explicit SampleChecks(const SampleCheckLimits& limits = {})
+      : limits_(limits),
+        rest_filter_gain_(1.0 / std::max<std::int32_t>(limits.rest_filter_samples, 1)) {}
   /// Feed every sample (100 ms); balancing_mask tells which cells are being bled on purpose.
   void update(const ModuleMeasurements& sample, std::uint32_t balancing_mask, TimeMs now_ms);
   bool sampling_implausible() const { return implausible_; }
@@ -93,6 +96,7 @@ class SampleChecks {
   void check_below_knee(std::span<const std::int32_t> filtered_mV, std::int32_t mean_mV);
 
   SampleCheckLimits limits_;
+  double rest_filter_gain_;  // 1 / rest_filter_samples: the limits are fixed at construction
   bool implausible_ = false;
   bool cell_abnormal_ = false;
   bool current_plausible_ = true;
