@@ -51,14 +51,27 @@ class Rng {
   /// centre of each 1/4096 probability bin): five draws per 64-bit word, no transcendental
   /// functions. Good enough for sensor noise (tails reach +-3.5 sd), and just as reproducible.
   double normal_fast() {
-    if (fast_bits_left_ == 0) {
-      fast_bits_ = next_u64();
-      fast_bits_left_ = 5;
+    double draw;
+    fill_normal_fast(&draw, 1);
+    return draw;
+  }
+
+  /// The next count normal_fast() draws into out, in order (the same numbers): the generator's
+  /// words are taken in an integer loop of its own, apart from the arithmetic that uses them.
+  void fill_normal_fast(double* out, std::size_t count) {
+    std::uint64_t bits = fast_bits_;
+    int bits_left = fast_bits_left_;
+    for (std::size_t index = 0; index < count; ++index) {
+      if (bits_left == 0) {
+        bits = next_u64();
+        bits_left = 5;
+      }
+      out[index] = normal_table_[static_cast<std::size_t>(bits & 0xFFFu)];
+      bits >>= 12;
+      --bits_left;
     }
-    const auto index = static_cast<std::size_t>(fast_bits_ & 0xFFFu);
-    fast_bits_ >>= 12;
-    --fast_bits_left_;
-    return normal_table_[index];
+    fast_bits_ = bits;
+    fast_bits_left_ = bits_left;
   }
 
   /// Derive an independent generator for a sub-component (e.g. one per module), so that adding

@@ -40,8 +40,9 @@ firmware::ModuleMeasurements PlantModuleHal::sample() {
   const bool convert_temperatures = samples_since_temperatures_ == 0;
   samples_since_temperatures_ =
       (samples_since_temperatures_ + 1) % kSamplesPerTemperatureConversion;
-  const plant::ModuleSensorReadings readings =
-      plant_.module(bdu_, module_).read_sensors(convert_temperatures);
+  plant::Module& module = plant_.module(bdu_, module_);
+  module.read_sensors(convert_temperatures, readings_);
+  const plant::ModuleSensorReadings& readings = readings_;
   firmware::ModuleMeasurements sample;
   sample.cell_count =
       static_cast<std::uint8_t>(std::min(readings.cell_count, firmware::kMaxCellsPerModule));
@@ -76,7 +77,7 @@ firmware::ModuleMeasurements PlantModuleHal::sample() {
   sample.bus_voltage_dV = to_deci(readings.bus_voltage_V);
   sample.pcu_reports_internal_fault = readings.pcu_reports_internal_fault;
   sample.pcu_reports_over_temperature = readings.pcu_reports_over_temperature;
-  sample.pcu_reports_bus_reversed = plant_.module(bdu_, module_).pcu().reports_bus_reversed();
+  sample.pcu_reports_bus_reversed = module.pcu().reports_bus_reversed();
   return sample;
 }
 

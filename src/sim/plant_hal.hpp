@@ -51,6 +51,8 @@ class PlantModuleHal final : public firmware::ModuleHal {
   std::uint32_t balancing_mask_ = 0xFFFFFFFFu;
   std::vector<std::uint8_t> nvm_;
   bool nvm_write_fails_ = false;
+  // The module's readings, kept from one sample to the next (read in place, not cleared).
+  plant::ModuleSensorReadings readings_;
   static constexpr int kSamplesPerTemperatureConversion = 10;
   int samples_since_temperatures_ = 0;
   // The last conversion to 0.1 degC of each temperature reading (the cell sensors, then terminal,
