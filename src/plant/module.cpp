@@ -353,11 +353,15 @@ void Module::read_sensors(bool convert_temperatures, ModuleSensorReadings& readi
     }
   }
   readings.cell_temperature_count = static_cast<int>(cell_temperature_channels_.size());
-  for (int sensor = 0; sensor < readings.cell_temperature_count; ++sensor) {
-    SensorChannel& channel = cell_temperature_channels_[static_cast<std::size_t>(sensor)];
-    readings.cell_temperature_degC[static_cast<std::size_t>(sensor)] =
-        convert_temperatures ? channel.read(temperature_of_sensor(sensor), noise_rng_)
-                             : channel.last_reading();
+  if (convert_temperatures) {
+    for (int sensor = 0; sensor < readings.cell_temperature_count; ++sensor) {
+      readings.cell_temperature_degC[static_cast<std::size_t>(sensor)] =
+          cell_temperature_channels_[static_cast<std::size_t>(sensor)].read(
+              temperature_of_sensor(sensor), noise_rng_);
+    }
+  } else {
+    for (std::size_t sensor = 0; sensor < cell_temperature_channels_.size(); ++sensor)
+      readings.cell_temperature_degC[sensor] = cell_temperature_channels_[sensor].last_reading();
   }
   readings.stack_voltage_V = stack_voltage_channel_.read(stack_voltage_V_, noise_rng_);
   readings.current_A = current_channel_.read(stack_current_A_, noise_rng_);

@@ -81,15 +81,11 @@ firmware::ModuleMeasurements PlantModuleHal::sample() {
   return sample;
 }
 
-std::int16_t PlantModuleHal::temperature_ddegC(std::size_t slot, double degC) {
-  // The same reading (bit for bit) converts to the same value: reuse the last conversion.
+std::int16_t PlantModuleHal::convert_temperature_ddegC(std::size_t slot, double degC) {
   ConvertedTemperature& converted = converted_[slot];
-  const auto bits = std::bit_cast<std::uint64_t>(degC);
-  if (!converted.valid || converted.degC_bits != bits) {
-    converted.degC_bits = bits;
-    converted.ddegC = to_ddegC(degC);
-    converted.valid = true;
-  }
+  converted.degC_bits = std::bit_cast<std::uint64_t>(degC);
+  converted.ddegC = to_ddegC(degC);
+  converted.valid = true;
   return converted.ddegC;
 }
 

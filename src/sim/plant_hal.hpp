@@ -2,6 +2,7 @@
 // The firmware's HALs implemented on the plant and the modelled buses: each module BMS and each
 // BDU controller sees exactly what its converters, inputs and bus ports would give it.
 #include <array>
+#include <bit>
 #include <cstdint>
 #include <vector>
 
@@ -63,7 +64,16 @@ class PlantModuleHal final : public firmware::ModuleHal {
     bool valid = false;
   };
   std::array<ConvertedTemperature, firmware::kMaxTemperatureSensors + 3> converted_{};
-  std::int16_t temperature_ddegC(std::size_t slot, double degC);
+  /// The same reading (bit for bit) converts to the same value: the last conversion of the slot
+  /// when it was of this reading (most samples: between conversions the readings repeat), else a
+  /// new one. Inline here: eleven checks per sample.
+  std::int16_t temperature_ddegC(std::size_t slot, double degC) {
+    const ConvertedTemperature& converted = converted_[slot];
+    if (converted.valid && converted.degC_bits == std::bit_cast<std::uint64_t>(degC)) [[likely]]
+      return converted.ddegC;
+    return convert_temperature_ddegC(slot, degC);
+  }
+  std::int16_t convert_temperature_ddegC(std::size_t slot, double degC);
 };
 
 class PlantBduHal final : public firmware::BduHal {
