@@ -29,6 +29,7 @@ PlantModuleHal::PlantModuleHal(plant::SystemPlant& plant, int bdu, int module, C
     : plant_(plant),
       bdu_(bdu),
       module_(module),
+      plant_module_(plant.module(bdu, module)),
       link_(link),
       port_(port),
       chain_(chain),
@@ -40,7 +41,7 @@ firmware::ModuleMeasurements PlantModuleHal::sample() {
   const bool convert_temperatures = samples_since_temperatures_ == 0;
   samples_since_temperatures_ =
       (samples_since_temperatures_ + 1) % kSamplesPerTemperatureConversion;
-  plant::Module& module = plant_.module(bdu_, module_);
+  plant::Module& module = plant_module_;
   module.read_sensors(convert_temperatures, readings_);
   const plant::ModuleSensorReadings& readings = readings_;
   firmware::ModuleMeasurements sample;
@@ -92,15 +93,15 @@ std::int16_t PlantModuleHal::convert_temperature_ddegC(std::size_t slot, double 
 void PlantModuleHal::set_balancing_mask(std::uint32_t mask) {
   if (mask == balancing_mask_) return;
   balancing_mask_ = mask;
-  plant::Module& module = plant_.module(bdu_, module_);
+  plant::Module& module = plant_module_;
   for (int cell = 0; cell < module.cell_count(); ++cell)
     module.set_balancing(cell, (mask >> cell) & 1u);
 }
 
-void PlantModuleHal::set_heater(bool on) { plant_.module(bdu_, module_).set_heater_command(on); }
+void PlantModuleHal::set_heater(bool on) { plant_module_.set_heater_command(on); }
 
 void PlantModuleHal::set_pcu_mode(firmware::PcuModeCommand mode) {
-  plant::Pcu& pcu = plant_.module(bdu_, module_).pcu();
+  plant::Pcu& pcu = plant_module_.pcu();
   switch (mode) {
     case firmware::PcuModeCommand::Off:
       pcu.set_mode(plant::PcuMode::Off);
@@ -115,18 +116,16 @@ void PlantModuleHal::set_pcu_mode(firmware::PcuModeCommand mode) {
 }
 
 void PlantModuleHal::set_pcu_voltage_reference_dV(std::int32_t reference_dV) {
-  plant_.module(bdu_, module_).pcu().set_voltage_reference_V(reference_dV * 0.1);
+  plant_module_.pcu().set_voltage_reference_V(reference_dV * 0.1);
 }
 
 void PlantModuleHal::set_pcu_current_command_mA(std::int32_t current_mA) {
-  plant_.module(bdu_, module_).pcu().set_current_command_A(current_mA * 0.001);
+  plant_module_.pcu().set_current_command_A(current_mA * 0.001);
 }
 
 void PlantModuleHal::set_pcu_current_limits_mA(std::int32_t charge_limit_mA,
                                                std::int32_t discharge_limit_mA) {
-  plant_.module(bdu_, module_)
-      .pcu()
-      .set_current_limits_A(charge_limit_mA * 0.001, discharge_limit_mA * 0.001);
+  plant_module_.pcu().set_current_limits_A(charge_limit_mA * 0.001, discharge_limit_mA * 0.001);
 }
 
 bool PlantModuleHal::link_send(const firmware::CanFrame& frame) {

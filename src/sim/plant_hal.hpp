@@ -45,6 +45,9 @@ class PlantModuleHal final : public firmware::ModuleHal {
   plant::SystemPlant& plant_;
   int bdu_;
   int module_;
+  // The plant's module, taken once (it stays where the plant built it): the HAL's calls then
+  // reach it without the plant's two-level lookup.
+  plant::Module& plant_module_;
   CanBus& link_;
   int port_;
   LinkChain& chain_;
