@@ -126,6 +126,9 @@ Module::Module(const LfpChemistry& chemistry, const CellSpreadParameters& spread
   for (int index = 0; index < temperature_count; ++index) {
     cell_temperature_channels_.push_back(make_temperature_channel());
   }
+  cell_voltage_channels_noisy_ =
+      std::all_of(cell_voltage_channels_.begin(), cell_voltage_channels_.end(),
+                  [](const SensorChannel& channel) { return channel.noise_sd() > 0.0; });
   terminal_temperature_channel_ = make_temperature_channel();
   ambient_temperature_channel_ = make_temperature_channel();
   pcu_temperature_channel_ = make_temperature_channel();
@@ -291,10 +294,32 @@ double Module::temperature_of_sensor(int sensor) const {
 
 ModuleSensorReadings Module::read_sensors(bool convert_temperatures) {
   ModuleSensorReadings readings;
+  read_sensors(convert_temperatures, readings);
+  return readings;
+}
+
+void Module::read_sensors(bool convert_temperatures, ModuleSensorReadings& readings) {
   readings.cell_count = cell_count();
   const std::size_t cells = cells_.size();
   const double quantum_V = cell_voltage_channels_[0].quantum();
-  if (cell_voltage_channels_working_ && quantum_V > 0.0) {
+  readings.cell_voltage_quanta_valid = false;
+  readings.cell_voltage_quantum_V = 0.0;
+  if (cell_voltage_channels_working_ && quantum_V > 0.0 && cell_voltage_channels_noisy_) {
+    // As the loop below, with every channel's draw taken first (the same draws in the same
+    // order) and the channels then read two at a time. Cells 2k and 2k+1 sit side by side in
+    // state block k.
+    alignas(16) std::array<double, kMaxCellsPerModule + 1> cell_voltages_V;
+    for (std::size_t block = 0; block < cell_states_.size(); ++block) {
+      cell_voltages_V[2 * block] = cell_states_[block].terminal_voltage_V[0];
+      cell_voltages_V[2 * block + 1] = cell_states_[block].terminal_voltage_V[1];
+    }
+    alignas(16) std::array<double, kMaxCellsPerModule> standard_normals;
+    noise_rng_.fill_normal_fast(standard_normals.data(), cells);
+    readings.cell_voltage_quanta_valid = SensorChannel::read_noisy_quantised_run(
+        cell_voltage_channels_.data(), cells, cell_voltages_V.data(), standard_normals.data(),
+        readings.cell_voltage_V.data(), readings.cell_voltage_quanta.data());
+    readings.cell_voltage_quantum_V = quantum_V;
+  } else if (cell_voltage_channels_working_ && quantum_V > 0.0) {
     // No failure anywhere (so no open sense wire either): each channel reads its own cell, as
     // below, and gives its count of quanta as well. Every channel has the same quantum.
     // The generator is copied into a local for the loop (and back): the int stores into the
@@ -328,11 +353,15 @@ ModuleSensorReadings Module::read_sensors(bool convert_temperatures) {
     }
   }
   readings.cell_temperature_count = static_cast<int>(cell_temperature_channels_.size());
-  for (int sensor = 0; sensor < readings.cell_temperature_count; ++sensor) {
-    SensorChannel& channel = cell_temperature_channels_[static_cast<std::size_t>(sensor)];
-    readings.cell_temperature_degC[static_cast<std::size_t>(sensor)] =
-        convert_temperatures ? channel.read(temperature_of_sensor(sensor), noise_rng_)
-                             : channel.last_reading();
+  if (convert_temperatures) {
+    for (int sensor = 0; sensor < readings.cell_temperature_count; ++sensor) {
+      readings.cell_temperature_degC[static_cast<std::size_t>(sensor)] =
+          cell_temperature_channels_[static_cast<std::size_t>(sensor)].read(
+              temperature_of_sensor(sensor), noise_rng_);
+    }
+  } else {
+    for (std::size_t sensor = 0; sensor < cell_temperature_channels_.size(); ++sensor)
+      readings.cell_temperature_degC[sensor] = cell_temperature_channels_[sensor].last_reading();
   }
   readings.stack_voltage_V = stack_voltage_channel_.read(stack_voltage_V_, noise_rng_);
   readings.current_A = current_channel_.read(stack_current_A_, noise_rng_);
@@ -347,7 +376,6 @@ ModuleSensorReadings Module::read_sensors(bool convert_temperatures) {
   readings.bus_voltage_V = bus_voltage_channel_.read(floating_output_V_, noise_rng_);
   readings.pcu_reports_internal_fault = pcu_.reports_internal_fault();
   readings.pcu_reports_over_temperature = pcu_.reports_over_temperature();
-  return readings;
 }
 
 void Module::set_sensor_failure(ModuleSensor sensor, int index, SensorFailure failure) {

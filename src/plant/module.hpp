@@ -129,6 +129,10 @@ class Module {
   /// One sample of every channel. convert_temperatures = false returns the temperature channels'
   /// last conversion (a multiplexed front end converts temperatures at a slower rate).
   ModuleSensorReadings read_sensors(bool convert_temperatures = true);
+  /// The same into a reading kept by the caller (no new one to clear each sample). Every field is
+  /// written, except that cell_voltage_quanta holds nothing meaningful while
+  /// !cell_voltage_quanta_valid.
+  void read_sensors(bool convert_temperatures, ModuleSensorReadings& readings);
   void set_sensor_failure(ModuleSensor sensor, int index, SensorFailure failure);
 
   // --- Physical faults (fault injection) ---
@@ -183,6 +187,7 @@ class Module {
   double balancing_heat_W_ = 0.0;
   std::vector<SensorChannel> cell_voltage_channels_;
   bool cell_voltage_channels_working_ = true;  // no cell voltage channel has a failure
+  bool cell_voltage_channels_noisy_ = false;   // every cell voltage channel has noise
   std::vector<SensorChannel> cell_temperature_channels_;
   SensorChannel stack_voltage_channel_;
   SensorChannel current_channel_;

@@ -55,10 +55,35 @@ class Rng {
       fast_bits_ = next_u64();
       fast_bits_left_ = 5;
     }
-    const auto index = static_cast<std::size_t>(fast_bits_ & 0xFFFu);
-    fast_bits_ >>= 12;
     --fast_bits_left_;
-    return normal_table_[index];
+    return take(normal_table_, fast_bits_);
+  }
+
+  /// The next count normal_fast() draws into out, in order (the same numbers, and the generator
+  /// left as they leave it): the rest of the word in hand, then whole words of five draws without
+  /// counting the bits left, then a part of one more word. The word and the table are held in
+  /// locals so that the stores into out cannot make the compiler reload them.
+  void fill_normal_fast(double* out, std::size_t count) {
+    const double* const table = normal_table_;
+    std::uint64_t bits = fast_bits_;
+    int bits_left = fast_bits_left_;
+    std::size_t index = 0;
+    for (; index < count && bits_left > 0; ++index, --bits_left) out[index] = take(table, bits);
+    for (; index + 5 <= count; index += 5) {
+      bits = next_u64();
+      out[index] = take(table, bits);
+      out[index + 1] = take(table, bits);
+      out[index + 2] = take(table, bits);
+      out[index + 3] = take(table, bits);
+      out[index + 4] = take(table, bits);  // bits keeps the word's last 4, as normal_fast does
+    }
+    if (index < count) {
+      bits = next_u64();
+      bits_left = 5;
+      for (; index < count; ++index, --bits_left) out[index] = take(table, bits);
+    }
+    fast_bits_ = bits;
+    fast_bits_left_ = bits_left;
   }
 
   /// Derive an independent generator for a sub-component (e.g. one per module), so that adding
@@ -78,6 +103,12 @@ class Rng {
   }
 
   static const std::array<double, 4096>& normal_table();
+  /// The table entry the low 12 bits of a word pick, and those bits taken off the word.
+  static double take(const double* table, std::uint64_t& bits) {
+    const auto index = static_cast<std::size_t>(bits & 0xFFFu);
+    bits >>= 12;
+    return table[index];
+  }
 
   const double* normal_table_ = normal_table().data();  // no initialisation check per draw
   std::uint64_t state_[4]{};

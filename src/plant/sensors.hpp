@@ -3,7 +3,11 @@
 // seed, noise per reading, quantisation, and a physical failure mode. Fault injection sets the
 // failure mode; nothing here tells the firmware that a channel is broken.
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "plant/random.hpp"
 
@@ -88,6 +92,23 @@ class SensorChannel {
     last_reading_ = value;
     return value;
   }
+  /// read_working_quantised() of a channel with noise (noise_sd() > 0) whose standard normal
+  /// draw was taken beforehand.
+  double read_noisy_quantised(double true_value, double standard_normal, double& quanta) {
+    const double value = true_value * gain_ + offset_ + noise_sd_ * standard_normal;
+    quanta = floor_half_up(value / quantum_);
+    last_reading_ = quanta * quantum_;
+    return last_reading_;
+  }
+  /// read_noisy_quantised() of channels[0..count), each with its own true value and normal draw,
+  /// as read_sensors' loop over working, noisy, quantised channels: the readings, and each count
+  /// of quanta as an int32 (0 for a count with |quanta| >= 2^31, and then the result is false).
+  /// Two channels at a time with SSE2 (the draws are taken first, so nothing chains one channel
+  /// to the next); tests/plant/sensors_rounding_test.cpp holds it to the one-at-a-time read.
+  static bool read_noisy_quantised_run(SensorChannel* channels, std::size_t count,
+                                       const double* true_values, const double* standard_normals,
+                                       double* readings, std::int32_t* quanta_counts);
+  double noise_sd() const { return noise_sd_; }
   void set_failure(SensorFailure failure) { failure_ = failure; }
   SensorFailure failure() const { return failure_; }
   double last_reading() const { return last_reading_; }
@@ -103,5 +124,69 @@ class SensorChannel {
   SensorFailure failure_ = SensorFailure::None;
   double last_reading_ = 0.0;
 };
+
+inline bool SensorChannel::read_noisy_quantised_run(SensorChannel* channels, std::size_t count,
+                                                    const double* true_values,
+                                                    const double* standard_normals,
+                                                    double* readings, std::int32_t* quanta_counts) {
+  bool counts_fit = true;
+  // One channel the scalar way (also for a pair the SSE2 way cannot take).
+  const auto read_one = [&](std::size_t index) {
+    double quanta = 0.0;
+    readings[index] =
+        channels[index].read_noisy_quantised(true_values[index], standard_normals[index], quanta);
+    if (!(std::fabs(quanta) < kQuantaCountLimit)) [[unlikely]] {
+      counts_fit = false;
+      quanta = 0.0;
+    }
+    quanta_counts[index] = static_cast<std::int32_t>(quanta);
+  };
+  std::size_t index = 0;
+#if defined(__SSE2__)
+  // floor_half_up(v) is floor(x) with x = v + 0.5. For |x| < 2^31 - 1 a truncation to int32 is
+  // exact, and floor(x) is that truncation t less one when t > x (x negative, not whole); the
+  // floor then lies in (-2^31, 2^31), so it fits the count. Any other x (huge, infinite, NaN)
+  // takes the scalar way, which gives floor_half_up's own result.
+  const __m128d half = _mm_set1_pd(0.5);
+  const __m128d one = _mm_set1_pd(1.0);
+  const __m128d magnitude_mask = _mm_castsi128_pd(_mm_set1_epi64x(0x7FFFFFFFFFFFFFFF));
+  const __m128d exact_limit = _mm_set1_pd(0x1p31 - 1.0);
+  for (; index + 1 < count; index += 2) {
+    SensorChannel& first = channels[index];
+    SensorChannel& second = channels[index + 1];
+    const __m128d gain = _mm_set_pd(second.gain_, first.gain_);
+    const __m128d offset = _mm_set_pd(second.offset_, first.offset_);
+    const __m128d noise_sd = _mm_set_pd(second.noise_sd_, first.noise_sd_);
+    const __m128d quantum = _mm_set_pd(second.quantum_, first.quantum_);
+    const __m128d true_value = _mm_loadu_pd(true_values + index);
+    const __m128d normal = _mm_loadu_pd(standard_normals + index);
+    // (true * gain + offset) + noise_sd * normal, each operation rounded as in the scalar read.
+    const __m128d value =
+        _mm_add_pd(_mm_add_pd(_mm_mul_pd(true_value, gain), offset), _mm_mul_pd(noise_sd, normal));
+    const __m128d x = _mm_add_pd(_mm_div_pd(value, quantum), half);
+    if (_mm_movemask_pd(_mm_cmplt_pd(_mm_and_pd(x, magnitude_mask), exact_limit)) != 3)
+        [[unlikely]] {
+      read_one(index);
+      read_one(index + 1);
+      continue;
+    }
+    const __m128i truncated = _mm_cvttpd_epi32(x);  // both counts in the low two int32 lanes
+    const __m128d truncated_value = _mm_cvtepi32_pd(truncated);
+    const __m128d above = _mm_cmpgt_pd(truncated_value, x);  // all ones where t > x
+    const __m128d floored = _mm_sub_pd(truncated_value, _mm_and_pd(above, one));
+    // above's lanes as int32 (-1 or 0) next to the truncated counts: count = t + (-1 or 0).
+    const __m128i above_counts =
+        _mm_shuffle_epi32(_mm_castpd_si128(above), _MM_SHUFFLE(3, 3, 2, 0));
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(quanta_counts + index),
+                     _mm_add_epi32(truncated, above_counts));
+    const __m128d reading = _mm_mul_pd(floored, quantum);
+    _mm_storeu_pd(readings + index, reading);
+    _mm_storel_pd(&first.last_reading_, reading);
+    _mm_storeh_pd(&second.last_reading_, reading);
+  }
+#endif
+  for (; index < count; ++index) read_one(index);
+  return counts_fit;
+}
 
 }  // namespace bts::plant

@@ -420,19 +420,7 @@ void CanBus::recover_bus_off_ports(std::uint64_t at_ns) {
   }
 }
 
-void CanBus::advance_to(std::uint64_t now_us) {
-  const std::uint64_t now = std::max(now_us * 1000, now_ns_);
-  // Fast exit for an idle bus: nothing queued and nothing on the wire (most calls).
-  if (queued_total_ == 0) {
-    bool in_flight = false;
-    for (int s = 0; s < segments_used_; ++s)
-      in_flight |= segments_[static_cast<std::size_t>(s)].in_flight;
-    if (!in_flight) {
-      recover_bus_off(now);
-      now_ns_ = now;
-      return;
-    }
-  }
+void CanBus::advance_busy_to(std::uint64_t now) {
   if (segments_used_ == 1) {
     // One segment: its own events, in order (the loop below, without the search over segments).
     Segment& segment = segments_[0];
@@ -502,6 +490,7 @@ void CanBus::start(int segment_index, std::uint64_t at_ns, int winner) {
   segment.corrupted = loss > 0.0 && rng_.uniform() < loss;
   segment.acknowledged = listeners(segment_index, at_ns) > 1;
   segment.in_flight = true;
+  ++frames_in_flight_;
   segment.next_stale = true;  // free_ns moves and the winner's head leaves
   segment.tx_port = winner;
   segment.start_ns = at_ns;
@@ -530,6 +519,7 @@ void CanBus::transmit_error(int port_index, Port& port, std::uint64_t at_ns) {
 void CanBus::complete(int segment_index) {
   Segment& segment = segments_[static_cast<std::size_t>(segment_index)];
   segment.in_flight = false;
+  --frames_in_flight_;
   segment.next_stale = true;
   const std::uint64_t duration = segment.free_ns - std::max(segment.start_ns, stats_start_ns_);
   segment.busy_ns += duration;

@@ -24,6 +24,7 @@
 //    queue is full, a full RX queue drops the newly delivered frame (overrun), both counted.
 // Deterministic: the same seed and the same calls give the same deliveries. No allocation
 // after attach()/set_segment()/set_observer().
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -159,8 +160,17 @@ class CanBus {
   /// invalid (dlc > 8, identifier too wide) or the port is disconnected.
   bool send(int port, const CanFrame& frame, std::uint64_t now_us);
 
-  /// Runs the bus up to now_us: arbitration, transmissions, deliveries.
-  void advance_to(std::uint64_t now_us);
+  /// Runs the bus up to now_us: arbitration, transmissions, deliveries. An idle bus (nothing
+  /// queued, nothing on the wire: most calls) only moves its clock, here without a call.
+  void advance_to(std::uint64_t now_us) {
+    const std::uint64_t now = std::max(now_us * 1000, now_ns_);
+    if (queued_total_ == 0 && frames_in_flight_ == 0) {
+      recover_bus_off(now);
+      now_ns_ = now;
+      return;
+    }
+    advance_busy_to(now);
+  }
 
   /// Takes the oldest delivered frame. False when none.
   bool receive(int port, CanFrame& frame) { return pop_rx(port, frame, nullptr); }
@@ -208,6 +218,9 @@ class CanBus {
     std::uint64_t time_ns = 0;
   };
   std::size_t queued_total_ = 0;  // frames waiting in every TX queue together
+  int frames_in_flight_ = 0;      // segments with a frame on the wire
+  /// advance_to of a bus with a frame queued or on the wire (now in ns, not before now_ns_).
+  void advance_busy_to(std::uint64_t now);
   struct Port {
     // Queues: rings of fixed capacity, allocated at attach().
     std::unique_ptr<RxEntry[]> rx;

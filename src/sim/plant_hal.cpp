@@ -29,6 +29,7 @@ PlantModuleHal::PlantModuleHal(plant::SystemPlant& plant, int bdu, int module, C
     : plant_(plant),
       bdu_(bdu),
       module_(module),
+      plant_module_(plant.module(bdu, module)),
       link_(link),
       port_(port),
       chain_(chain),
@@ -40,8 +41,9 @@ firmware::ModuleMeasurements PlantModuleHal::sample() {
   const bool convert_temperatures = samples_since_temperatures_ == 0;
   samples_since_temperatures_ =
       (samples_since_temperatures_ + 1) % kSamplesPerTemperatureConversion;
-  const plant::ModuleSensorReadings readings =
-      plant_.module(bdu_, module_).read_sensors(convert_temperatures);
+  plant::Module& module = plant_module_;
+  module.read_sensors(convert_temperatures, readings_);
+  const plant::ModuleSensorReadings& readings = readings_;
   firmware::ModuleMeasurements sample;
   sample.cell_count =
       static_cast<std::uint8_t>(std::min(readings.cell_count, firmware::kMaxCellsPerModule));
@@ -76,34 +78,30 @@ firmware::ModuleMeasurements PlantModuleHal::sample() {
   sample.bus_voltage_dV = to_deci(readings.bus_voltage_V);
   sample.pcu_reports_internal_fault = readings.pcu_reports_internal_fault;
   sample.pcu_reports_over_temperature = readings.pcu_reports_over_temperature;
-  sample.pcu_reports_bus_reversed = plant_.module(bdu_, module_).pcu().reports_bus_reversed();
+  sample.pcu_reports_bus_reversed = module.pcu().reports_bus_reversed();
   return sample;
 }
 
-std::int16_t PlantModuleHal::temperature_ddegC(std::size_t slot, double degC) {
-  // The same reading (bit for bit) converts to the same value: reuse the last conversion.
+std::int16_t PlantModuleHal::convert_temperature_ddegC(std::size_t slot, double degC) {
   ConvertedTemperature& converted = converted_[slot];
-  const auto bits = std::bit_cast<std::uint64_t>(degC);
-  if (!converted.valid || converted.degC_bits != bits) {
-    converted.degC_bits = bits;
-    converted.ddegC = to_ddegC(degC);
-    converted.valid = true;
-  }
+  converted.degC_bits = std::bit_cast<std::uint64_t>(degC);
+  converted.ddegC = to_ddegC(degC);
+  converted.valid = true;
   return converted.ddegC;
 }
 
 void PlantModuleHal::set_balancing_mask(std::uint32_t mask) {
   if (mask == balancing_mask_) return;
   balancing_mask_ = mask;
-  plant::Module& module = plant_.module(bdu_, module_);
+  plant::Module& module = plant_module_;
   for (int cell = 0; cell < module.cell_count(); ++cell)
     module.set_balancing(cell, (mask >> cell) & 1u);
 }
 
-void PlantModuleHal::set_heater(bool on) { plant_.module(bdu_, module_).set_heater_command(on); }
+void PlantModuleHal::set_heater(bool on) { plant_module_.set_heater_command(on); }
 
 void PlantModuleHal::set_pcu_mode(firmware::PcuModeCommand mode) {
-  plant::Pcu& pcu = plant_.module(bdu_, module_).pcu();
+  plant::Pcu& pcu = plant_module_.pcu();
   switch (mode) {
     case firmware::PcuModeCommand::Off:
       pcu.set_mode(plant::PcuMode::Off);
@@ -118,18 +116,16 @@ void PlantModuleHal::set_pcu_mode(firmware::PcuModeCommand mode) {
 }
 
 void PlantModuleHal::set_pcu_voltage_reference_dV(std::int32_t reference_dV) {
-  plant_.module(bdu_, module_).pcu().set_voltage_reference_V(reference_dV * 0.1);
+  plant_module_.pcu().set_voltage_reference_V(reference_dV * 0.1);
 }
 
 void PlantModuleHal::set_pcu_current_command_mA(std::int32_t current_mA) {
-  plant_.module(bdu_, module_).pcu().set_current_command_A(current_mA * 0.001);
+  plant_module_.pcu().set_current_command_A(current_mA * 0.001);
 }
 
 void PlantModuleHal::set_pcu_current_limits_mA(std::int32_t charge_limit_mA,
                                                std::int32_t discharge_limit_mA) {
-  plant_.module(bdu_, module_)
-      .pcu()
-      .set_current_limits_A(charge_limit_mA * 0.001, discharge_limit_mA * 0.001);
+  plant_module_.pcu().set_current_limits_A(charge_limit_mA * 0.001, discharge_limit_mA * 0.001);
 }
 
 bool PlantModuleHal::link_send(const firmware::CanFrame& frame) {

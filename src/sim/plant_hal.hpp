@@ -2,6 +2,7 @@
 // The firmware's HALs implemented on the plant and the modelled buses: each module BMS and each
 // BDU controller sees exactly what its converters, inputs and bus ports would give it.
 #include <array>
+#include <bit>
 #include <cstdint>
 #include <vector>
 
@@ -44,6 +45,9 @@ class PlantModuleHal final : public firmware::ModuleHal {
   plant::SystemPlant& plant_;
   int bdu_;
   int module_;
+  // The plant's module, taken once (it stays where the plant built it): the HAL's calls then
+  // reach it without the plant's two-level lookup.
+  plant::Module& plant_module_;
   CanBus& link_;
   int port_;
   LinkChain& chain_;
@@ -51,6 +55,8 @@ class PlantModuleHal final : public firmware::ModuleHal {
   std::uint32_t balancing_mask_ = 0xFFFFFFFFu;
   std::vector<std::uint8_t> nvm_;
   bool nvm_write_fails_ = false;
+  // The module's readings, kept from one sample to the next (read in place, not cleared).
+  plant::ModuleSensorReadings readings_;
   static constexpr int kSamplesPerTemperatureConversion = 10;
   int samples_since_temperatures_ = 0;
   // The last conversion to 0.1 degC of each temperature reading (the cell sensors, then terminal,
@@ -61,7 +67,16 @@ class PlantModuleHal final : public firmware::ModuleHal {
     bool valid = false;
   };
   std::array<ConvertedTemperature, firmware::kMaxTemperatureSensors + 3> converted_{};
-  std::int16_t temperature_ddegC(std::size_t slot, double degC);
+  /// The same reading (bit for bit) converts to the same value: the last conversion of the slot
+  /// when it was of this reading (most samples: between conversions the readings repeat), else a
+  /// new one. Inline here: eleven checks per sample.
+  std::int16_t temperature_ddegC(std::size_t slot, double degC) {
+    const ConvertedTemperature& converted = converted_[slot];
+    if (converted.valid && converted.degC_bits == std::bit_cast<std::uint64_t>(degC)) [[likely]]
+      return converted.ddegC;
+    return convert_temperature_ddegC(slot, degC);
+  }
+  std::int16_t convert_temperature_ddegC(std::size_t slot, double degC);
 };
 
 class PlantBduHal final : public firmware::BduHal {

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <limits>
 #include <random>
+#include <vector>
 
 #include "plant/sensors.hpp"
 
@@ -71,6 +72,106 @@ TEST(SensorRounding, MilliQuantaScaleBackToTheirCount) {
   std::mt19937_64 rng(12);
   std::uniform_int_distribution<std::int32_t> any_count(-(limit - 1), limit - 1);
   for (int k = 0; k < 2000000; ++k) expect_count_returns(any_count(rng));
+}
+
+// Rng::fill_normal_fast gives the draws normal_fast gives, in order, and leaves the generator where
+// they leave it.
+TEST(SensorRounding, FilledNormalsAreTheDrawsOneAtATime) {
+  Rng one_at_a_time(21);
+  Rng filled(21);
+  std::mt19937_64 lengths(22);
+  std::uniform_int_distribution<std::size_t> length(0, 30);
+  for (int round = 0; round < 2000; ++round) {
+    std::vector<double> draws(length(lengths));
+    filled.fill_normal_fast(draws.data(), draws.size());
+    for (double draw : draws) EXPECT_TRUE(same_bits(draw, one_at_a_time.normal_fast()));
+  }
+  EXPECT_EQ(filled.next_u64(), one_at_a_time.next_u64());
+}
+
+// SensorChannel::read_noisy_quantised_run (two channels at a time) gives what reading each channel
+// on its own gives: readings, counts, last readings, and whether every count fits; edge values
+// included (counts at and beyond the int32 range, negative halves, infinities, NaN) and odd counts.
+void expect_run_matches_one_at_a_time(const std::vector<SensorChannel>& channels,
+                                      const std::vector<double>& true_values, std::uint64_t seed) {
+  const std::size_t count = channels.size();
+  std::vector<SensorChannel> single = channels;
+  std::vector<SensorChannel> run = channels;
+  Rng single_noise(seed);
+  Rng run_noise(seed);
+  std::vector<double> single_readings(count);
+  std::vector<std::int32_t> single_counts(count);
+  bool single_fit = true;
+  for (std::size_t index = 0; index < count; ++index) {
+    double quanta = 0.0;
+    single_readings[index] =
+        single[index].read_working_quantised(true_values[index], single_noise, quanta);
+    if (!(std::fabs(quanta) < kQuantaCountLimit)) {
+      single_fit = false;
+      quanta = 0.0;
+    }
+    single_counts[index] = static_cast<std::int32_t>(quanta);
+  }
+  std::vector<double> normals(count);
+  run_noise.fill_normal_fast(normals.data(), count);
+  std::vector<double> run_readings(count);
+  std::vector<std::int32_t> run_counts(count);
+  const bool run_fit =
+      SensorChannel::read_noisy_quantised_run(run.data(), count, true_values.data(), normals.data(),
+                                              run_readings.data(), run_counts.data());
+  EXPECT_EQ(run_fit, single_fit);
+  for (std::size_t index = 0; index < count; ++index) {
+    EXPECT_TRUE(same_bits(run_readings[index], single_readings[index]))
+        << index << ": " << true_values[index] << " " << run_readings[index] << " "
+        << single_readings[index];
+    EXPECT_EQ(run_counts[index], single_counts[index]) << index << ": " << true_values[index];
+    EXPECT_TRUE(same_bits(run[index].last_reading(), single[index].last_reading())) << index;
+  }
+  EXPECT_EQ(run_noise.next_u64(), single_noise.next_u64());
+}
+
+TEST(SensorRounding, NoisyQuantisedRunMatchesOneChannelAtATime) {
+  const double inf = std::numeric_limits<double>::infinity();
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  std::vector<double> edges;
+  for (double quanta :
+       {0.0, 0.5, -0.5, 1.0, -1.0, 1.5, -1.5, 0x1p31 - 1.5, 0x1p31 - 1.0, 0x1p31 - 0.5, 0x1p31,
+        -0x1p31 + 0.5, -0x1p31 + 1.0, -0x1p31, -0x1p31 - 1.0, 0x1p52, -0x1p52, 1e300, -1e300}) {
+    double v = quanta;
+    for (int k = 0; k < 3; ++k) v = std::nextafter(v, -inf);
+    for (int k = 0; k < 7; ++k) {
+      edges.push_back(v);
+      v = std::nextafter(v, inf);
+    }
+  }
+  for (double special : {inf, -inf, nan}) edges.push_back(special);
+  std::mt19937_64 rng(23);
+  std::uniform_real_distribution<double> cell_voltage_V(2.0, 3.8);
+  std::uniform_real_distribution<double> offset_V(-0.005, 0.005);
+  std::uniform_int_distribution<std::size_t> edge_index(0, edges.size() - 1);
+  std::uniform_int_distribution<int> choice(0, 3);
+  for (std::size_t count : {0, 1, 2, 3, 15, 16, 17, 24}) {
+    for (int round = 0; round < 3000; ++round) {
+      std::vector<SensorChannel> channels;
+      std::vector<double> true_values;
+      for (std::size_t index = 0; index < count; ++index) {
+        const int kind = choice(rng);
+        if (kind == 0) {
+          // An edge count of quanta as the true value, with noise too small to move most of them.
+          const double quantum = index % 2 == 0 ? 1.0 : 0.001;
+          channels.emplace_back(0.0, 0.0, 1e-300, quantum, 0.0, 0.0);
+          true_values.push_back(edges[edge_index(rng)] * quantum);
+        } else {
+          // A cell voltage channel as the module builds it (some with a gain error).
+          channels.emplace_back(offset_V(rng), kind == 1 ? 0.003 : 0.0, 0.001,
+                                kind == 3 ? 0.01 : kMilliQuantum, 0.0, 0.0);
+          true_values.push_back(kind == 3 ? -cell_voltage_V(rng) : cell_voltage_V(rng));
+        }
+      }
+      expect_run_matches_one_at_a_time(channels, true_values, rng());
+      if (HasFailure()) return;
+    }
+  }
 }
 
 }  // namespace

@@ -776,6 +776,44 @@ TEST(CanBusKeptState, TerminationAndLossChangedDuringARunTakeEffectAtOnce) {
   EXPECT_EQ(delivered(a, b), 1u);
 }
 
+// advance_to returns at once when nothing is queued and nothing is on the wire: a last frame on
+// the wire goes on to its delivery over several calls, on one segment and on a bus cut in two,
+// and then the idle bus only moves its clock.
+TEST(CanBusKeptState, ALastFrameOnTheWireIsDeliveredOverSeveralAdvances) {
+  for (const bool cut : {false, true}) {
+    CanBus bus("link", kBitrate, 1);
+    const int a = bus.attach("a");
+    const int b = bus.attach("b");
+    const int c = bus.attach("c");
+    const int d = bus.attach("d");
+    if (cut) {
+      bus.set_segment(c, 1);
+      bus.set_segment(d, 1);
+    }
+    const CanFrame frame = frame_of(0x123);
+    const std::uint64_t delivery_us =
+        (bus.frame_duration_ns(frame) - 3 * (1'000'000'000ull / kBitrate)) / 1000;
+    ASSERT_TRUE(bus.send(a, frame, 0));
+    bus.advance_to(10);  // started at 0: on the wire (it leaves its queue once it has gone out)
+    EXPECT_EQ(bus.tx_pending(a), 1u);
+    EXPECT_EQ(bus.rx_pending(b), 0u);
+    bus.advance_to(delivery_us - 1);
+    EXPECT_EQ(bus.rx_pending(b), 0u);
+    bus.advance_to(delivery_us);
+    CanFrame received;
+    std::uint64_t received_us = 0;
+    ASSERT_TRUE(bus.receive(b, received, received_us)) << cut;
+    EXPECT_EQ(received.id, 0x123u);
+    EXPECT_EQ(received_us, delivery_us);
+    EXPECT_EQ(bus.tx_pending(a), 0u);
+    EXPECT_EQ(bus.rx_pending(c), cut ? 0u : 1u);
+    bus.advance_to(50'000);  // idle
+    EXPECT_EQ(bus.now_us(), 50'000u);
+    EXPECT_EQ(bus.rx_pending(b), 0u);
+    EXPECT_EQ(bus.stats().frames_transmitted, 1u);
+  }
+}
+
 TEST(CanBusKeptState, ABusWithMoreThanSixtyFourPorts) {
   CanBus bus("big", kBitrate, 1);
   std::vector<int> p;
