@@ -64,6 +64,10 @@ void LockstepRunner::build_nodes() {
   com_bus_ = std::make_unique<CanBus>("com", 500000, description_.seed ^ 0xC0Cull);
   inverter_port_ = com_bus_->attach("inverter");
   service_tool_port_ = com_bus_->attach("service-tool");
+  // The service tool only sends (update requests); its controller takes frames addressed to it
+  // alone, so the BDU network's traffic does not fill a queue nobody reads.
+  com_bus_->add_acceptance_filter(
+      service_tool_port_, std::uint32_t{firmware::update::kAddressServiceTool} << 8, 0xFFu << 8);
   // A real inverter may poll faster than the modelled one and gets bursts of answers back.
   if (options_.external_inverter) {
     external_port_ = com_bus_->attach("external", 512, 4096);
