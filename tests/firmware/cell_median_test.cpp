@@ -51,7 +51,7 @@ TEST(CellMedian, MatchesTheMedianOfASortForEveryCount) {
       for (auto& voltage_mV : sample.cell_voltage_mV) {
         voltage_mV = case_kind == 0 ? any(random) / divisor
                      : case_kind == 1
-                         ? std::numeric_limits<std::int32_t>::max() / divisor - noise_mV(random) - 3
+                         ? std::numeric_limits<std::int32_t>::max() / divisor - 3 - noise_mV(random)
                          : 3300 + noise_mV(random);
       }
       EXPECT_EQ(median_cell_voltage_mV(sample), median_by_sort(sample)) << count << " " << k;
