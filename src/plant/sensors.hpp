@@ -85,12 +85,10 @@ class SensorChannel {
   /// read_working() of a channel with quantum() > 0, also giving the whole number of quanta the
   /// reading is (quanta * quantum() is the reading).
   double read_working_quantised(double true_value, Rng& noise, double& quanta) {
-    double value = true_value * gain_ + offset_;
-    if (noise_sd_ > 0.0) value += noise_sd_ * noise.normal_fast();
-    quanta = floor_half_up(value / quantum_);
-    value = quanta * quantum_;
-    last_reading_ = value;
-    return value;
+    if (noise_sd_ > 0.0) return read_noisy_quantised(true_value, noise.normal_fast(), quanta);
+    quanta = floor_half_up((true_value * gain_ + offset_) / quantum_);
+    last_reading_ = quanta * quantum_;
+    return last_reading_;
   }
   /// read_working_quantised() of a channel with noise (noise_sd() > 0) whose standard normal
   /// draw was taken beforehand.
