@@ -2,8 +2,10 @@
 // the project's own slcan host (the code that drives a real CANable), their errors, the symbolic
 // link, SocketCAN where the kernel has it (skipped with the reason where it has not), and bus
 // logs in candump -l format with their replay.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -66,6 +68,78 @@ TEST(SlcanPtyAdapter, TheProjectsSlcanHostTalksToItBothWays) {
   EXPECT_EQ(exchange.at_host[0], answer);
   EXPECT_EQ(exchange.at_host[1], standard);
   EXPECT_EQ(host.error_replies(), 0u);
+}
+
+/// A tool on the adapter's terminal at the byte level: raw, non-blocking, as pyserial opens it.
+class RawTool {
+ public:
+  explicit RawTool(const std::string& path)
+      : fd_(::open(path.c_str(), O_RDWR | O_NOCTTY | O_NONBLOCK)) {
+    termios settings{};
+    if (fd_ >= 0 && ::tcgetattr(fd_, &settings) == 0) {
+      ::cfmakeraw(&settings);
+      ::tcsetattr(fd_, TCSANOW, &settings);
+    }
+  }
+  ~RawTool() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  RawTool(const RawTool&) = delete;
+  RawTool& operator=(const RawTool&) = delete;
+  bool is_open() const { return fd_ >= 0; }
+  /// Writes one command line and lets the adapter take it (and answer) before the next.
+  void command(SlcanPtyAdapter& adapter, const std::string& line) {
+    const std::string bytes = line + "\r";
+    ASSERT_EQ(::write(fd_, bytes.data(), bytes.size()), static_cast<ssize_t>(bytes.size()));
+    std::vector<CanFrame> frames;
+    for (int pass = 0; pass < 20; ++pass) {
+      adapter.receive(frames, 0);
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  }
+  /// Everything waiting for the tool now.
+  std::string read_all() {
+    std::string text;
+    char buffer[4096];
+    for (ssize_t count; (count = ::read(fd_, buffer, sizeof buffer)) > 0;)
+      text.append(buffer, static_cast<std::size_t>(count));
+    return text;
+  }
+
+ private:
+  int fd_;
+};
+
+TEST(SlcanPtyAdapter, OpeningTheChannelDiscardsNoAnswerTheToolMayBeReading) {
+  // python-can opens with C, S6, O and may read between them: every answer stays readable (an
+  // answer discarded after select() said it waits made pyserial report the device as gone).
+  SlcanPtyAdapter adapter;
+  RawTool tool(adapter.path());
+  ASSERT_TRUE(tool.is_open());
+  tool.command(adapter, "C");
+  tool.command(adapter, "S6");
+  tool.command(adapter, "O");
+  ASSERT_TRUE(adapter.device().is_open());
+  EXPECT_EQ(tool.read_all(), "\r\r\r");
+  tool.command(adapter, "O");  // again, while open: still nothing discarded
+  ASSERT_TRUE(adapter.send(frame_of(0x4210, true, {1, 2}), 0));
+  EXPECT_EQ(tool.read_all(), "\rT0000421020102\r");
+}
+
+TEST(SlcanPtyAdapter, UnreadFramesOfAToolAreDiscardedWhenItClosesTheChannel) {
+  SlcanPtyAdapter adapter;
+  {
+    RawTool first(adapter.path());
+    first.command(adapter, "O");
+    EXPECT_EQ(first.read_all(), "\r");
+    for (int k = 0; k < 50; ++k) ASSERT_TRUE(adapter.send(frame_of(0x4210, true, {1, 2}), 0));
+    first.command(adapter, "C");  // leaves without reading the 50 frames
+  }
+  RawTool next(adapter.path());
+  EXPECT_EQ(next.read_all(), "\r") << "only the answer to the first tool's C";
+  next.command(adapter, "C");
+  next.command(adapter, "O");
+  EXPECT_EQ(next.read_all(), "\r\r");
 }
 
 TEST(SlcanPtyAdapter, MakesAndRemovesItsLinkAndNeverReplacesAFile) {

@@ -27,6 +27,8 @@ class FdChannel {
   bool write(std::string_view bytes);
   /// Writes what is still queued.
   void flush();
+  /// Drops what is still queued and not yet written.
+  void discard_backlog() { backlog_.clear(); }
   bool hung_up() const { return hung_up_; }
   std::size_t backlog() const { return backlog_.size(); }
 

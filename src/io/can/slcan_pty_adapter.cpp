@@ -61,10 +61,13 @@ void SlcanPtyAdapter::receive(std::vector<CanFrame>& frames, std::uint64_t /*now
   if (bytes.empty()) return;
   std::string replies;
   splitter_.feed(bytes, [&](std::string_view line) {
-    const char command = line.front();
-    if (command == 'O' || command == 'L' || command == 'C') {
-      // A tool (re)starting: what the previous one left unread is stale.
+    if (line.front() == 'C' && device_.is_open()) {
+      // A tool closing the channel reads no more: what it left unread would reach the next tool
+      // as stale frames. Discarded only here: a tool that is reading (or starting, C S6 O) may
+      // have been told by select() that bytes wait, and a read after the discard would find none
+      // (pyserial then reports the device as disconnected).
       ::tcflush(slave_fd_, TCIFLUSH);
+      master_->discard_backlog();
     }
     slcan::Device::Reply reply = device_.handle_line(line);
     replies += reply.text;

@@ -2,8 +2,8 @@
 // The slcan virtual adapter: a pseudo-terminal that behaves like a CANable/USBtin plugged into
 // the battery's inverter CAN port, so python-can (`interface="slcan", channel=<pty path>`),
 // SavvyCAN or any slcan tool can talk to the simulated battery. The adapter keeps the terminal's
-// other side open itself, so a tool may come and go; stale bytes are discarded when a tool
-// (re)opens the channel.
+// other side open itself, so a tool may come and go; what a tool left unread is discarded when
+// it closes the channel (C).
 #include <memory>
 #include <string>
 
