@@ -34,34 +34,30 @@ TEST(CurrentLimits, ComfortableCellsAllowTheFullCurrentBothWays) {
   EXPECT_EQ(shares.discharge_permille, 1000);
 }
 
+/// The share each way with one cell extreme moved.
+CurrentShares with_cell(bool highest, std::int32_t cell_mV) {
+  Readings readings;
+  (highest ? readings.max_cell_mV : readings.min_cell_mV) = cell_mV;
+  return readings.shares();
+}
+
 TEST(CurrentLimits, HighestCellTapersChargingFrom3400To3500mV) {
-  const auto charge_at = [](std::int32_t max_cell_mV) {
-    Readings readings;
-    readings.max_cell_mV = max_cell_mV;
-    EXPECT_EQ(readings.shares().discharge_permille, 1000) << "discharging is not limited";
-    return readings.shares().charge_permille;
-  };
-  EXPECT_EQ(charge_at(3399), 1000);
-  EXPECT_EQ(charge_at(3400), 1000);
-  EXPECT_EQ(charge_at(3450), 500);
-  EXPECT_EQ(charge_at(3499), 10);
-  EXPECT_EQ(charge_at(3500), 0);
-  EXPECT_EQ(charge_at(3650), 0);
+  const std::array<std::pair<std::int32_t, std::int32_t>, 6> points{
+      {{3399, 1000}, {3400, 1000}, {3450, 500}, {3499, 10}, {3500, 0}, {3650, 0}}};
+  for (const auto& [cell_mV, charge_permille] : points) {
+    EXPECT_EQ(with_cell(true, cell_mV).charge_permille, charge_permille) << cell_mV << " mV";
+    EXPECT_EQ(with_cell(true, cell_mV).discharge_permille, 1000) << "discharging is not limited";
+  }
 }
 
 TEST(CurrentLimits, LowestCellTapersDischargingFrom3050To2900mV) {
-  const auto discharge_at = [](std::int32_t min_cell_mV) {
-    Readings readings;
-    readings.min_cell_mV = min_cell_mV;
-    EXPECT_EQ(readings.shares().charge_permille, 1000) << "charging is not limited";
-    return readings.shares().discharge_permille;
-  };
-  EXPECT_EQ(discharge_at(3100), 1000);
-  EXPECT_EQ(discharge_at(3050), 1000);
-  EXPECT_EQ(discharge_at(2975), 500);
-  EXPECT_EQ(discharge_at(2901), 6);  // 1/150, toward zero
-  EXPECT_EQ(discharge_at(2900), 0);
-  EXPECT_EQ(discharge_at(2500), 0);
+  // 2901 mV: 1/150 of the window, rounded toward zero.
+  const std::array<std::pair<std::int32_t, std::int32_t>, 6> points{
+      {{3100, 1000}, {3050, 1000}, {2975, 500}, {2901, 6}, {2900, 0}, {2500, 0}}};
+  for (const auto& [cell_mV, discharge_permille] : points) {
+    EXPECT_EQ(with_cell(false, cell_mV).discharge_permille, discharge_permille) << cell_mV << " mV";
+    EXPECT_EQ(with_cell(false, cell_mV).charge_permille, 1000) << "charging is not limited";
+  }
 }
 
 struct TemperatureRow {
