@@ -211,7 +211,6 @@ class CanBus {
     CanFrame frame;
     std::uint64_t queued_ns = 0;
     std::uint32_t key = 0;
-    std::uint32_t bits = 0;
   };
   struct RxEntry {
     CanFrame frame;
