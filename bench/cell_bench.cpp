@@ -1,6 +1,7 @@
 // Cost of one cell step: 128 cells (8 modules x 16) at dt = 0.01 s with a varying current.
 #include <benchmark/benchmark.h>
 
+#include <array>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -86,15 +87,22 @@ void BM_CellStep128(benchmark::State& state) {
 }
 BENCHMARK(BM_CellStep128);
 
+/// Puts the rig's cells into shared state blocks, four cells a block, as a plant::Module does.
+std::vector<bts::plant::CellStateBlock> share_state_blocks(CellRig& rig) {
+  std::vector<bts::plant::CellStateBlock> blocks(kCells / bts::plant::kCellLanes);
+  for (std::size_t i = 0; i < rig.cells.size(); ++i) {
+    rig.cells[i].use_state_block(blocks[i / bts::plant::kCellLanes],
+                                 static_cast<int>(i % bts::plant::kCellLanes));
+  }
+  return blocks;
+}
+
 // The same cells and currents, each module's cells stepped in pairs that share a state block (as a
-// plant::Module steps them: two cells per SSE2 instruction).
+// plant::Module steps them without AVX: two cells per SSE2 instruction).
 void BM_CellStep128_Pairs(benchmark::State& state) {
   const LfpChemistry chemistry(LfpCellParameters::lfp_default(), AgeingParameters{});
   CellRig rig(chemistry);
-  std::vector<bts::plant::CellPairState> blocks(kCells / 2);
-  for (std::size_t i = 0; i < rig.cells.size(); ++i) {
-    rig.cells[i].use_state_block(blocks[i / 2], static_cast<int>(i % 2));
-  }
+  const std::vector<bts::plant::CellStateBlock> blocks = share_state_blocks(rig);
   std::size_t k = 0;
   for (auto _ : state) {
     for (int m = 0; m < kModules; ++m) {
@@ -111,5 +119,34 @@ void BM_CellStep128_Pairs(benchmark::State& state) {
   report_cell_steps(state);
 }
 BENCHMARK(BM_CellStep128_Pairs);
+
+// The same, four cells per AVX instruction (as a plant::Module steps them where the processor
+// has AVX).
+void BM_CellStep128_Quads(benchmark::State& state) {
+  if (!Cell::avx_available()) {
+    state.SkipWithError("this processor has no AVX");
+    return;
+  }
+  const LfpChemistry chemistry(LfpCellParameters::lfp_default(), AgeingParameters{});
+  CellRig rig(chemistry);
+  const std::vector<bts::plant::CellStateBlock> blocks = share_state_blocks(rig);
+  std::size_t k = 0;
+  const std::array<double, 4> no_heat_W{};
+  for (auto _ : state) {
+    for (int m = 0; m < kModules; ++m) {
+      const double current_A = rig.module_current_A(m, k);
+      const std::array<double, 4> currents_A{current_A, current_A, current_A, current_A};
+      Cell* cells = rig.module_cells(m);
+      for (int c = 0; c < kCellsPerModule; c += 4) {
+        Cell::step_quad_with_external_heat(cells + c, currents_A.data(), kDt_s, 25.0,
+                                           no_heat_W.data());
+      }
+    }
+    k = (k + 1) & (kProfileLength - 1);
+  }
+  benchmark::DoNotOptimize(rig.cells.front().terminal_voltage_V());
+  report_cell_steps(state);
+}
+BENCHMARK(BM_CellStep128_Quads);
 
 }  // namespace

@@ -95,7 +95,7 @@ Cell::Cell(const LfpChemistry& chemistry, const CellSpread& spread, double initi
            double initial_temperature_degC)
     : chemistry_(&chemistry),
       spread_(spread),
-      own_state_(std::make_unique<CellPairState>()),
+      own_state_(std::make_unique<CellStateBlock>()),
       state_(own_state_.get()) {
   state_->soc[lane_] = std::clamp(initial_soc + spread.initial_soc_offset, 0.0, 1.0);
   state_->temperature_degC[lane_] = initial_temperature_degC;
@@ -105,49 +105,49 @@ Cell::Cell(const LfpChemistry& chemistry, const CellSpread& spread, double initi
 
 namespace {
 
-// Every field of CellPairState, for copying one cell's lane.
-constexpr double (CellPairState::*kStateFields[])[2] = {
-    &CellPairState::soc,
-    &CellPairState::hysteresis,
-    &CellPairState::v_rc1_V,
-    &CellPairState::v_rc2_V,
-    &CellPairState::temperature_degC,
-    &CellPairState::terminal_voltage_V,
-    &CellPairState::heat_W,
-    &CellPairState::external_heat_W,
-    &CellPairState::short_current_A,
-    &CellPairState::ageing_pending_s,
-    &CellPairState::ageing_pending_soc_time,
-    &CellPairState::ageing_pending_temperature_time,
-    &CellPairState::ageing_pending_throughput_Ah,
-    &CellPairState::crate_weighted,
-    &CellPairState::dod_weighted,
-    &CellPairState::internal_short_Ohm,
-    &CellPairState::cached_dt_s,
-    &CellPairState::cached_refresh_soc,
-    &CellPairState::cached_refresh_temperature_degC,
-    &CellPairState::r0_Ohm,
-    &CellPairState::rc1_decay,
-    &CellPairState::rc1_gain_Ohm,
-    &CellPairState::rc2_decay,
-    &CellPairState::rc2_gain_Ohm,
-    &CellPairState::thermal_decay,
-    &CellPairState::thermal_gain_K_per_W,
-    &CellPairState::self_discharge_A,
-    &CellPairState::soc_per_A,
-    &CellPairState::hysteresis_per_A,
-    &CellPairState::direction_threshold_A,
-    &CellPairState::entropic_V_per_K,
-    &CellPairState::last_current_direction,
-    &CellPairState::last_reversal_soc,
-    &CellPairState::last_half_cycle_depth,
+// Every field of CellStateBlock, for copying one cell's lane.
+constexpr double (CellStateBlock::*kStateFields[])[kCellLanes] = {
+    &CellStateBlock::soc,
+    &CellStateBlock::hysteresis,
+    &CellStateBlock::v_rc1_V,
+    &CellStateBlock::v_rc2_V,
+    &CellStateBlock::temperature_degC,
+    &CellStateBlock::terminal_voltage_V,
+    &CellStateBlock::heat_W,
+    &CellStateBlock::external_heat_W,
+    &CellStateBlock::short_current_A,
+    &CellStateBlock::ageing_pending_s,
+    &CellStateBlock::ageing_pending_soc_time,
+    &CellStateBlock::ageing_pending_temperature_time,
+    &CellStateBlock::ageing_pending_throughput_Ah,
+    &CellStateBlock::crate_weighted,
+    &CellStateBlock::dod_weighted,
+    &CellStateBlock::internal_short_Ohm,
+    &CellStateBlock::cached_dt_s,
+    &CellStateBlock::cached_refresh_soc,
+    &CellStateBlock::cached_refresh_temperature_degC,
+    &CellStateBlock::r0_Ohm,
+    &CellStateBlock::rc1_decay,
+    &CellStateBlock::rc1_gain_Ohm,
+    &CellStateBlock::rc2_decay,
+    &CellStateBlock::rc2_gain_Ohm,
+    &CellStateBlock::thermal_decay,
+    &CellStateBlock::thermal_gain_K_per_W,
+    &CellStateBlock::self_discharge_A,
+    &CellStateBlock::soc_per_A,
+    &CellStateBlock::hysteresis_per_A,
+    &CellStateBlock::direction_threshold_A,
+    &CellStateBlock::entropic_V_per_K,
+    &CellStateBlock::last_current_direction,
+    &CellStateBlock::last_reversal_soc,
+    &CellStateBlock::last_half_cycle_depth,
 };
-static_assert(sizeof(CellPairState) == std::size(kStateFields) * sizeof(double[2]),
-              "kStateFields lists every field of CellPairState");
+static_assert(sizeof(CellStateBlock) == std::size(kStateFields) * sizeof(double[kCellLanes]),
+              "kStateFields lists every field of CellStateBlock");
 
 }  // namespace
 
-void Cell::copy_lane(const CellPairState& from, int from_lane, CellPairState& to, int to_lane) {
+void Cell::copy_lane(const CellStateBlock& from, int from_lane, CellStateBlock& to, int to_lane) {
   for (const auto field : kStateFields) {
     (to.*field)[to_lane] = (from.*field)[from_lane];
   }
@@ -156,7 +156,7 @@ void Cell::copy_lane(const CellPairState& from, int from_lane, CellPairState& to
 Cell::Cell(const Cell& other)
     : chemistry_(other.chemistry_),
       spread_(other.spread_),
-      own_state_(std::make_unique<CellPairState>()),
+      own_state_(std::make_unique<CellStateBlock>()),
       state_(own_state_.get()),
       ageing_(other.ageing_) {
   copy_lane(*other.state_, other.lane_, *state_, lane_);
@@ -173,7 +173,7 @@ Cell& Cell::operator=(const Cell& other) {
 
 Cell& Cell::operator=(Cell&& other) { return *this = static_cast<const Cell&>(other); }
 
-void Cell::use_state_block(CellPairState& block, int lane) {
+void Cell::use_state_block(CellStateBlock& block, int lane) {
   if (&block == state_ && lane == lane_) return;
   copy_lane(*state_, lane_, block, lane);
   state_ = &block;

@@ -80,47 +80,53 @@ struct CellAgeingState {
   double throughput_Ah = 0.0;           // total |charge| moved
 };
 
-/// The per-step state of two cells, interleaved: each field holds [first cell, second cell], so
-/// that one aligned SSE2 load or store moves the field of both
-/// (Cell::step_pair_with_external_heat). A cell on its own uses lane 0 of a block of its own.
-struct alignas(16) CellPairState {
-  double soc[2] = {};
-  double hysteresis[2] = {};
-  double v_rc1_V[2] = {};
-  double v_rc2_V[2] = {};
-  double temperature_degC[2] = {};
-  double terminal_voltage_V[2] = {};
-  double heat_W[2] = {};
-  double external_heat_W[2] = {};
-  double short_current_A[2] = {};  // through the internal short during the last step
+/// Cells whose per-step state shares one block (its lanes).
+inline constexpr int kCellLanes = 4;
+
+/// The per-step state of four cells, interleaved: each field holds one value per cell (lane), so
+/// that one aligned AVX load or store moves the field of all four (Cell::step_quad_with_external_
+/// heat) and one SSE2 load the field of lanes 0-1 or 2-3 (Cell::step_pair_with_external_heat). A
+/// cell on its own uses lane 0 of a block of its own.
+struct alignas(32) CellStateBlock {
+  double soc[kCellLanes] = {};
+  double hysteresis[kCellLanes] = {};
+  double v_rc1_V[kCellLanes] = {};
+  double v_rc2_V[kCellLanes] = {};
+  double temperature_degC[kCellLanes] = {};
+  double terminal_voltage_V[kCellLanes] = {};
+  double heat_W[kCellLanes] = {};
+  double external_heat_W[kCellLanes] = {};
+  double short_current_A[kCellLanes] = {};  // through the internal short during the last step
   // Ageing accumulators between updates.
-  double ageing_pending_s[2] = {};
-  double ageing_pending_soc_time[2] = {};
-  double ageing_pending_temperature_time[2] = {};
-  double ageing_pending_throughput_Ah[2] = {};
-  double crate_weighted[2] = {};      // throughput-weighted mean C-rate
-  double dod_weighted[2] = {};        // throughput-weighted mean depth of discharge
-  double internal_short_Ohm[2] = {};  // 0 = none
+  double ageing_pending_s[kCellLanes] = {};
+  double ageing_pending_soc_time[kCellLanes] = {};
+  double ageing_pending_temperature_time[kCellLanes] = {};
+  double ageing_pending_throughput_Ah[kCellLanes] = {};
+  double crate_weighted[kCellLanes] = {};      // throughput-weighted mean C-rate
+  double dod_weighted[kCellLanes] = {};        // throughput-weighted mean depth of discharge
+  double internal_short_Ohm[kCellLanes] = {};  // 0 = none
   // Cached coefficients, refreshed when SOC or temperature moved enough or dt changed.
-  double cached_dt_s[2] = {-1.0, -1.0};  // -1: refresh on the next step
-  double cached_refresh_soc[2] = {-1.0, -1.0};
-  double cached_refresh_temperature_degC[2] = {-1000.0, -1000.0};
-  double r0_Ohm[2] = {};
-  double rc1_decay[2] = {};
-  double rc1_gain_Ohm[2] = {};
-  double rc2_decay[2] = {};
-  double rc2_gain_Ohm[2] = {};
-  double thermal_decay[2] = {};
-  double thermal_gain_K_per_W[2] = {};  // (1 - thermal_decay) / G: exact step response to heat
-  double self_discharge_A[2] = {};
-  double soc_per_A[2] = {};              // dt / capacity in As, refreshed with dt and capacity
-  double hysteresis_per_A[2] = {};       // gamma * dt / capacity in As
-  double direction_threshold_A[2] = {};  // |current| below this does not count as a direction
-  double entropic_V_per_K[2] = {};       // dOCV/dT at the refresh SOC
+  double cached_dt_s[kCellLanes] = {-1.0, -1.0, -1.0, -1.0};  // -1: refresh on the next step
+  double cached_refresh_soc[kCellLanes] = {-1.0, -1.0, -1.0, -1.0};
+  double cached_refresh_temperature_degC[kCellLanes] = {-1000.0, -1000.0, -1000.0, -1000.0};
+  double r0_Ohm[kCellLanes] = {};
+  double rc1_decay[kCellLanes] = {};
+  double rc1_gain_Ohm[kCellLanes] = {};
+  double rc2_decay[kCellLanes] = {};
+  double rc2_gain_Ohm[kCellLanes] = {};
+  double thermal_decay[kCellLanes] = {};
+  double thermal_gain_K_per_W[kCellLanes] =
+      {};  // (1 - thermal_decay) / G: exact step response to heat
+  double self_discharge_A[kCellLanes] = {};
+  double soc_per_A[kCellLanes] = {};         // dt / capacity in As, refreshed with dt and capacity
+  double hysteresis_per_A[kCellLanes] = {};  // gamma * dt / capacity in As
+  double direction_threshold_A[kCellLanes] =
+      {};                                    // |current| below this does not count as a direction
+  double entropic_V_per_K[kCellLanes] = {};  // dOCV/dT at the refresh SOC
   // Half-cycle tracking (see cell.cpp for their use).
-  double last_current_direction[2] = {};  // of the present half-cycle: -1, 0 or +1
-  double last_reversal_soc[2] = {0.5, 0.5};
-  double last_half_cycle_depth[2] = {};  // depth of the last completed half-cycle (SOC)
+  double last_current_direction[kCellLanes] = {};  // of the present half-cycle: -1, 0 or +1
+  double last_reversal_soc[kCellLanes] = {0.5, 0.5, 0.5, 0.5};
+  double last_half_cycle_depth[kCellLanes] = {};  // depth of the last completed half-cycle (SOC)
 };
 
 class Cell {
@@ -134,10 +140,10 @@ class Cell {
   Cell(Cell&& other) noexcept = default;  // takes the state block along
   Cell& operator=(Cell&& other);
 
-  /// Move this cell's per-step state into lane (0 or 1) of block, shared with the cell on the
-  /// other lane so that step_pair_with_external_heat steps both together. The block must outlive
-  /// the cell and stay where it is.
-  void use_state_block(CellPairState& block, int lane);
+  /// Move this cell's per-step state into lane (0..kCellLanes-1) of block, shared with the cells
+  /// on the other lanes so that step_pair_with_external_heat and step_quad_with_external_heat
+  /// step them together. The block must outlive the cell and stay where it is.
+  void use_state_block(CellStateBlock& block, int lane);
 
   /// Advance by dt_s with current_A through the cell (> 0 discharges) while its surroundings
   /// (the module's internal air) sit at surroundings_degC. Updates SOC, hysteresis, RC voltages,
@@ -152,11 +158,19 @@ class Cell {
   /// them one after the other (the cells are independent). The usual path does every operation
   /// of both cells with one SSE2 instruction; a pair where either cell needs a rare path
   /// (parameter refresh, internal short, current reversal, SOC outside the table) is stepped
-  /// one cell at a time, and so is a pair that does not share a state block as lanes 0 and 1
-  /// (use_state_block).
+  /// one cell at a time, and so is a pair that does not share a state block as lanes 0 and 1 or
+  /// 2 and 3 (use_state_block).
   [[gnu::always_inline]] static inline void step_pair_with_external_heat(
       Cell& first, Cell& second, double first_current_A, double second_current_A, double dt_s,
       double surroundings_degC, double first_external_heat_W, double second_external_heat_W);
+  /// The same for four cells, cells[0..3], which share a state block as lanes 0..3: every
+  /// operation of the four with one AVX instruction (same results to the bit: no FMA, the same
+  /// operations in the same order); otherwise, or when any of them needs a rare path, as two
+  /// pairs. Only where the processor has AVX (avx_available()).
+  static void step_quad_with_external_heat(Cell* cells, const double* currents_A, double dt_s,
+                                           double surroundings_degC, const double* external_heat_W);
+  /// Whether this processor runs step_quad_with_external_heat (checked once).
+  static bool avx_available();
 
   double terminal_voltage_V() const { return state_->terminal_voltage_V[lane_]; }
   double open_circuit_voltage_V() const;             // OCV including the present hysteresis offset
@@ -211,14 +225,17 @@ class Cell {
   void advance_ageing(double dt_s);
   [[gnu::always_inline]] inline void track_half_cycles(double cell_current_A);
 
-  static void copy_lane(const CellPairState& from, int from_lane, CellPairState& to, int to_lane);
+  static void copy_lane(const CellStateBlock& from, int from_lane, CellStateBlock& to, int to_lane);
+  /// step_quad_with_external_heat as two pairs (lanes 0-1, then 2-3), built without AVX.
+  static void step_quad_as_pairs(Cell* cells, const double* currents_A, double dt_s,
+                                 double surroundings_degC, const double* external_heat_W);
 
   const LfpChemistry* chemistry_;
   CellSpread spread_;
   // The per-step state is lane lane_ of *state_: a block of the cell's own, or one it shares
   // with a neighbour (use_state_block).
-  std::unique_ptr<CellPairState> own_state_;
-  CellPairState* state_;
+  std::unique_ptr<CellStateBlock> own_state_;
+  CellStateBlock* state_;
   int lane_ = 0;
   CellAgeingState ageing_;
 };
@@ -401,7 +418,8 @@ inline void Cell::step_pair_with_external_heat(Cell& first, Cell& second, double
                                                double second_external_heat_W) {
 #if defined(__SSE2__)
   using namespace cell_detail;
-  if (first.state_ != second.state_ || first.lane_ != 0 || second.lane_ != 1) [[unlikely]] {
+  if (first.state_ != second.state_ || (first.lane_ & 1) != 0 || second.lane_ != first.lane_ + 1)
+      [[unlikely]] {
     first.step_with_external_heat(first_current_A, dt_s, surroundings_degC, first_external_heat_W);
     second.step_with_external_heat(second_current_A, dt_s, surroundings_degC,
                                    second_external_heat_W);
@@ -412,10 +430,13 @@ inline void Cell::step_pair_with_external_heat(Cell& first, Cell& second, double
   // same rounding (no FMA, no reassociation), so each lane's result is the scalar result to the
   // bit. Comparisons use the ordered predicates of the scalar operators (false on NaN), and
   // fabs/negation are the same sign-bit masks the compiler uses for the scalar code.
-  CellPairState& state = *first.state_;
-  const auto load = [&](double(CellPairState::*field)[2]) { return _mm_load_pd(state.*field); };
-  const auto store = [&](double(CellPairState::*field)[2], __m128d value) {
-    _mm_store_pd(state.*field, value);
+  CellStateBlock& state = *first.state_;
+  const int lane = first.lane_;  // 0 or 2: an aligned pair of lanes
+  const auto load = [&](double(CellStateBlock::*field)[kCellLanes]) {
+    return _mm_load_pd(state.*field + lane);
+  };
+  const auto store = [&](double(CellStateBlock::*field)[kCellLanes], __m128d value) {
+    _mm_store_pd(state.*field + lane, value);
   };
   // GCC 12 builds a uniform vector constant with two instructions (movsd, unpcklpd) wherever it
   // is used; read through a pointer it cannot see into, each is one aligned load, mostly folded
@@ -430,26 +451,26 @@ inline void Cell::step_pair_with_external_heat(Cell& first, Cell& second, double
   const __m128d zero = _mm_setzero_pd();
 
   const __m128d current_A = _mm_set_pd(second_current_A, first_current_A);
-  const __m128d soc = load(&CellPairState::soc);
-  const __m128d temperature_degC = load(&CellPairState::temperature_degC);
+  const __m128d soc = load(&CellStateBlock::soc);
+  const __m128d temperature_degC = load(&CellStateBlock::temperature_degC);
 
   // The rare paths, decided on the state before the step (as the scalar step does), as one mask:
   // a coefficient refresh (dt changed, SOC or temperature moved) ...
   const __m128d dt = _mm_set1_pd(dt_s);
   const __m128d soc_moved =
-      _mm_and_pd(_mm_sub_pd(soc, load(&CellPairState::cached_refresh_soc)), magnitude_bits);
+      _mm_and_pd(_mm_sub_pd(soc, load(&CellStateBlock::cached_refresh_soc)), magnitude_bits);
   const __m128d temperature_moved = _mm_and_pd(
-      _mm_sub_pd(temperature_degC, load(&CellPairState::cached_refresh_temperature_degC)),
+      _mm_sub_pd(temperature_degC, load(&CellStateBlock::cached_refresh_temperature_degC)),
       magnitude_bits);
   __m128d rare = _mm_or_pd(
-      _mm_or_pd(_mm_cmpneq_pd(dt, load(&CellPairState::cached_dt_s)),
+      _mm_or_pd(_mm_cmpneq_pd(dt, load(&CellStateBlock::cached_dt_s)),
                 _mm_cmpgt_pd(soc_moved, constant(&PairConstants::refresh_soc_step))),
       _mm_cmpgt_pd(temperature_moved, constant(&PairConstants::refresh_temperature_step_K)));
   // ... an internal short (without one the cell current is the current given) ...
-  rare = _mm_or_pd(rare, _mm_cmpgt_pd(load(&CellPairState::internal_short_Ohm), zero));
+  rare = _mm_or_pd(rare, _mm_cmpgt_pd(load(&CellStateBlock::internal_short_Ohm), zero));
   // ... a direction other than the last one (track_half_cycles' reversal) ...
-  const __m128d threshold_A = load(&CellPairState::direction_threshold_A);
-  const __m128d last_direction = load(&CellPairState::last_current_direction);
+  const __m128d threshold_A = load(&CellStateBlock::direction_threshold_A);
+  const __m128d last_direction = load(&CellStateBlock::last_current_direction);
   const __m128d one = constant(&PairConstants::one);
   const __m128d minus_one = constant(&PairConstants::minus_one);
   rare = _mm_or_pd(
@@ -458,13 +479,13 @@ inline void Cell::step_pair_with_external_heat(Cell& first, Cell& second, double
                                     _mm_cmpneq_pd(last_direction, minus_one)));
   // ... the hysteresis' exp(-x) beyond the Taylor range (or NaN) ...
   const __m128d abs_current_A = _mm_and_pd(current_A, magnitude_bits);
-  const __m128d hysteresis_x = _mm_mul_pd(abs_current_A, load(&CellPairState::hysteresis_per_A));
+  const __m128d hysteresis_x = _mm_mul_pd(abs_current_A, load(&CellStateBlock::hysteresis_per_A));
   rare = _mm_or_pd(rare, _mm_cmpnlt_pd(hysteresis_x, constant(&PairConstants::taylor_limit)));
   // ... or a SOC outside [0, 1), which needs the clamped grid position of the end segments
   // (not >= and not < are true for NaN, as the scalar test fails for it).
   const __m128d new_soc =
-      _mm_sub_pd(soc, _mm_mul_pd(_mm_add_pd(current_A, load(&CellPairState::self_discharge_A)),
-                                 load(&CellPairState::soc_per_A)));
+      _mm_sub_pd(soc, _mm_mul_pd(_mm_add_pd(current_A, load(&CellStateBlock::self_discharge_A)),
+                                 load(&CellStateBlock::soc_per_A)));
   rare = _mm_or_pd(rare, _mm_or_pd(_mm_cmpnge_pd(new_soc, zero), _mm_cmpnlt_pd(new_soc, one)));
   if (_mm_movemask_pd(rare) != 0) [[unlikely]] {
     first.step_with_external_heat(first_current_A, dt_s, surroundings_degC, first_external_heat_W);
@@ -487,7 +508,7 @@ inline void Cell::step_pair_with_external_heat(Cell& first, Cell& second, double
                      _mm_mul_pd(
                          x, _mm_sub_pd(constant(&PairConstants::sixth),
                                        _mm_mul_pd(x, constant(&PairConstants::twenty_fourth))))))));
-  const __m128d hysteresis = load(&CellPairState::hysteresis);
+  const __m128d hysteresis = load(&CellStateBlock::hysteresis);
   const __m128d stepped_hysteresis =
       _mm_sub_pd(hysteresis, _mm_mul_pd(fall, _mm_add_pd(hysteresis, direction_sign)));
   const __m128d current_nonzero = _mm_cmpneq_pd(current_A, zero);
@@ -495,11 +516,11 @@ inline void Cell::step_pair_with_external_heat(Cell& first, Cell& second, double
                                            _mm_andnot_pd(current_nonzero, hysteresis));
 
   const __m128d v_rc1_V =
-      _mm_add_pd(_mm_mul_pd(load(&CellPairState::rc1_decay), load(&CellPairState::v_rc1_V)),
-                 _mm_mul_pd(load(&CellPairState::rc1_gain_Ohm), current_A));
+      _mm_add_pd(_mm_mul_pd(load(&CellStateBlock::rc1_decay), load(&CellStateBlock::v_rc1_V)),
+                 _mm_mul_pd(load(&CellStateBlock::rc1_gain_Ohm), current_A));
   const __m128d v_rc2_V =
-      _mm_add_pd(_mm_mul_pd(load(&CellPairState::rc2_decay), load(&CellPairState::v_rc2_V)),
-                 _mm_mul_pd(load(&CellPairState::rc2_gain_Ohm), current_A));
+      _mm_add_pd(_mm_mul_pd(load(&CellStateBlock::rc2_decay), load(&CellStateBlock::v_rc2_V)),
+                 _mm_mul_pd(load(&CellStateBlock::rc2_gain_Ohm), current_A));
 
   // OCV at the new SOC: grid_position's inside-the-table branch, then each cell's two grid
   // neighbours (adjacent in memory) gathered with one load per cell.
@@ -524,58 +545,59 @@ inline void Cell::step_pair_with_external_heat(Cell& first, Cell& second, double
 
   const __m128d terminal_voltage_V = _mm_sub_pd(
       _mm_sub_pd(_mm_sub_pd(_mm_add_pd(ocv_mean_V, _mm_mul_pd(half_gap_V, new_hysteresis)),
-                            _mm_mul_pd(load(&CellPairState::r0_Ohm), current_A)),
+                            _mm_mul_pd(load(&CellStateBlock::r0_Ohm), current_A)),
                  v_rc1_V),
       v_rc2_V);
 
   // Bernardi heat; the short's term is zero times the terminal voltage, as in the scalar step.
   const __m128d temperature_K =
       _mm_add_pd(temperature_degC, constant(&PairConstants::zero_celsius_K));
-  const __m128d heat_W = _mm_add_pd(
-      _mm_sub_pd(
-          _mm_mul_pd(current_A, _mm_sub_pd(ocv_mean_V, terminal_voltage_V)),
-          _mm_mul_pd(_mm_mul_pd(current_A, temperature_K), load(&CellPairState::entropic_V_per_K))),
-      _mm_mul_pd(zero, terminal_voltage_V));
+  const __m128d heat_W =
+      _mm_add_pd(_mm_sub_pd(_mm_mul_pd(current_A, _mm_sub_pd(ocv_mean_V, terminal_voltage_V)),
+                            _mm_mul_pd(_mm_mul_pd(current_A, temperature_K),
+                                       load(&CellStateBlock::entropic_V_per_K))),
+                 _mm_mul_pd(zero, terminal_voltage_V));
   const __m128d surroundings = _mm_set1_pd(surroundings_degC);
   const __m128d external_heat_W = _mm_set_pd(second_external_heat_W, first_external_heat_W);
   const __m128d new_temperature_degC = _mm_add_pd(
       _mm_add_pd(surroundings, _mm_mul_pd(_mm_sub_pd(temperature_degC, surroundings),
-                                          load(&CellPairState::thermal_decay))),
-      _mm_mul_pd(load(&CellPairState::thermal_gain_K_per_W), _mm_add_pd(heat_W, external_heat_W)));
+                                          load(&CellStateBlock::thermal_decay))),
+      _mm_mul_pd(load(&CellStateBlock::thermal_gain_K_per_W), _mm_add_pd(heat_W, external_heat_W)));
 
   const __m128d moved_Ah =
       _mm_mul_pd(_mm_mul_pd(abs_current_A, dt), constant(&PairConstants::per_hour));
   // std::max(a, b) is (a < b) ? b : a, which is _mm_max_pd(b, a).
   const __m128d half_cycle_depth = _mm_max_pd(
-      load(&CellPairState::last_half_cycle_depth),
-      _mm_and_pd(_mm_sub_pd(new_soc, load(&CellPairState::last_reversal_soc)), magnitude_bits));
+      load(&CellStateBlock::last_half_cycle_depth),
+      _mm_and_pd(_mm_sub_pd(new_soc, load(&CellStateBlock::last_reversal_soc)), magnitude_bits));
 
-  store(&CellPairState::external_heat_W, external_heat_W);
-  store(&CellPairState::short_current_A, zero);
-  store(&CellPairState::soc, new_soc);
-  store(&CellPairState::hysteresis, new_hysteresis);
-  store(&CellPairState::v_rc1_V, v_rc1_V);
-  store(&CellPairState::v_rc2_V, v_rc2_V);
-  store(&CellPairState::terminal_voltage_V, terminal_voltage_V);
-  store(&CellPairState::heat_W, heat_W);
-  store(&CellPairState::temperature_degC, new_temperature_degC);
-  store(&CellPairState::ageing_pending_s, _mm_add_pd(load(&CellPairState::ageing_pending_s), dt));
-  store(&CellPairState::ageing_pending_soc_time,
-        _mm_add_pd(load(&CellPairState::ageing_pending_soc_time), _mm_mul_pd(new_soc, dt)));
-  store(&CellPairState::ageing_pending_temperature_time,
-        _mm_add_pd(load(&CellPairState::ageing_pending_temperature_time),
+  store(&CellStateBlock::external_heat_W, external_heat_W);
+  store(&CellStateBlock::short_current_A, zero);
+  store(&CellStateBlock::soc, new_soc);
+  store(&CellStateBlock::hysteresis, new_hysteresis);
+  store(&CellStateBlock::v_rc1_V, v_rc1_V);
+  store(&CellStateBlock::v_rc2_V, v_rc2_V);
+  store(&CellStateBlock::terminal_voltage_V, terminal_voltage_V);
+  store(&CellStateBlock::heat_W, heat_W);
+  store(&CellStateBlock::temperature_degC, new_temperature_degC);
+  store(&CellStateBlock::ageing_pending_s, _mm_add_pd(load(&CellStateBlock::ageing_pending_s), dt));
+  store(&CellStateBlock::ageing_pending_soc_time,
+        _mm_add_pd(load(&CellStateBlock::ageing_pending_soc_time), _mm_mul_pd(new_soc, dt)));
+  store(&CellStateBlock::ageing_pending_temperature_time,
+        _mm_add_pd(load(&CellStateBlock::ageing_pending_temperature_time),
                    _mm_mul_pd(new_temperature_degC, dt)));
-  store(&CellPairState::ageing_pending_throughput_Ah,
-        _mm_add_pd(load(&CellPairState::ageing_pending_throughput_Ah), moved_Ah));
-  store(&CellPairState::crate_weighted,
-        _mm_add_pd(load(&CellPairState::crate_weighted), _mm_mul_pd(moved_Ah, abs_current_A)));
-  store(&CellPairState::dod_weighted,
-        _mm_add_pd(load(&CellPairState::dod_weighted), _mm_mul_pd(moved_Ah, half_cycle_depth)));
-  if (state.ageing_pending_s[0] >= first_chemistry.ageing().update_interval_s) [[unlikely]] {
-    first.advance_ageing(state.ageing_pending_s[0]);
+  store(&CellStateBlock::ageing_pending_throughput_Ah,
+        _mm_add_pd(load(&CellStateBlock::ageing_pending_throughput_Ah), moved_Ah));
+  store(&CellStateBlock::crate_weighted,
+        _mm_add_pd(load(&CellStateBlock::crate_weighted), _mm_mul_pd(moved_Ah, abs_current_A)));
+  store(&CellStateBlock::dod_weighted,
+        _mm_add_pd(load(&CellStateBlock::dod_weighted), _mm_mul_pd(moved_Ah, half_cycle_depth)));
+  if (state.ageing_pending_s[lane] >= first_chemistry.ageing().update_interval_s) [[unlikely]] {
+    first.advance_ageing(state.ageing_pending_s[lane]);
   }
-  if (state.ageing_pending_s[1] >= second_chemistry.ageing().update_interval_s) [[unlikely]] {
-    second.advance_ageing(state.ageing_pending_s[1]);
+  if (state.ageing_pending_s[lane + 1] >= second_chemistry.ageing().update_interval_s)
+      [[unlikely]] {
+    second.advance_ageing(state.ageing_pending_s[lane + 1]);
   }
 #else
   first.step_with_external_heat(first_current_A, dt_s, surroundings_degC, first_external_heat_W);

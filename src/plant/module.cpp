@@ -1,6 +1,7 @@
 #include "plant/module.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
 #if defined(__SSE2__)
@@ -104,10 +105,12 @@ Module::Module(const LfpChemistry& chemistry, const CellSpreadParameters& spread
       cells_.back().preage_to_state_of_health(description.state_of_health);
     }
   }
-  cell_states_.resize((cells_.size() + 1) / 2);
+  constexpr auto kLanes = static_cast<std::size_t>(kCellLanes);
+  cell_states_.resize((cells_.size() + kLanes - 1) / kLanes);
   for (std::size_t index = 0; index < cells_.size(); ++index) {
-    cells_[index].use_state_block(cell_states_[index / 2], static_cast<int>(index % 2));
+    cells_[index].use_state_block(cell_states_[index / kLanes], static_cast<int>(index % kLanes));
   }
+  avx_cell_step_ = Cell::avx_available();
   reversed_ = description.power_cable_reversed;
 
   const SensorErrorParameters& errors = parameters.sensors;
@@ -232,9 +235,23 @@ void Module::step_cells(double dt_s, double ambient_degC, PlantExtremes& extreme
     stack_voltage_V += voltage_V;
     cell_heat_flow_W += cell_conductance_W_per_K * temperature_degC;
   };
-  // Cells in pairs (the cells of a step are independent, so stepping a pair together and then
-  // taking in the first and the second gives the same sums and extremes as one at a time).
+  // Cells in fours or pairs (the cells of a step are independent, so stepping them together and
+  // then taking each in, in cell order, gives the same sums and extremes as one at a time).
   std::size_t index = 0;
+  if (avx_cell_step_) {
+    for (; index + 3 < cell_count; index += 4) {
+      // The currents in cell order: the balancing heat sums in the same order as below.
+      const std::array<double, 4> currents_A{cell_current(index), cell_current(index + 1),
+                                             cell_current(index + 2), cell_current(index + 3)};
+      const std::array<double, 4> external_heat_W{fault_heat_W_[index] + heater_per_cell_W,
+                                                  fault_heat_W_[index + 1] + heater_per_cell_W,
+                                                  fault_heat_W_[index + 2] + heater_per_cell_W,
+                                                  fault_heat_W_[index + 3] + heater_per_cell_W};
+      Cell::step_quad_with_external_heat(cells + index, currents_A.data(), dt_s, internal_degC,
+                                         external_heat_W.data());
+      for (std::size_t k = 0; k < 4; ++k) take_in(cells[index + k]);
+    }
+  }
   for (; index + 1 < cell_count; index += 2) {
     const double first_current_A = cell_current(index);
     const double second_current_A = cell_current(index + 1);
@@ -306,12 +323,12 @@ void Module::read_sensors(bool convert_temperatures, ModuleSensorReadings& readi
   readings.cell_voltage_quantum_V = 0.0;
   if (cell_voltage_channels_working_ && quantum_V > 0.0 && cell_voltage_channels_noisy_) {
     // As the loop below, with every channel's draw taken first (the same draws in the same
-    // order) and the channels then read two at a time. Cells 2k and 2k+1 sit side by side in
-    // state block k.
-    alignas(16) std::array<double, kMaxCellsPerModule + 1> cell_voltages_V;
+    // order) and the channels then read two at a time. Cells 4k..4k+3 sit side by side in
+    // state block k (the lanes past the last cell are read and not used).
+    alignas(16) std::array<double, kMaxCellsPerModule + kCellLanes> cell_voltages_V;
     for (std::size_t block = 0; block < cell_states_.size(); ++block) {
-      cell_voltages_V[2 * block] = cell_states_[block].terminal_voltage_V[0];
-      cell_voltages_V[2 * block + 1] = cell_states_[block].terminal_voltage_V[1];
+      for (std::size_t lane = 0; lane < static_cast<std::size_t>(kCellLanes); ++lane)
+        cell_voltages_V[kCellLanes * block + lane] = cell_states_[block].terminal_voltage_V[lane];
     }
     alignas(16) std::array<double, kMaxCellsPerModule> standard_normals;
     noise_rng_.fill_normal_fast(standard_normals.data(), cells);

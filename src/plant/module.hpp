@@ -124,6 +124,10 @@ class Module {
   double output_voltage_V() const { return output_voltage_V_; }
   /// Cells, balancing, heater and thermal network; each stepped cell goes into extremes.
   void step_cells(double dt_s, double ambient_degC, PlantExtremes& extremes);
+  /// Whether step_cells steps four cells per AVX instruction (on by default where the processor
+  /// has AVX; off: two per SSE2 instruction). The results are the same to the bit either way.
+  void set_avx_cell_step(bool on) { avx_cell_step_ = on && Cell::avx_available(); }
+  bool avx_cell_step() const { return avx_cell_step_; }
 
   // --- Sensors ---
   /// One sample of every channel. convert_temperatures = false returns the temperature channels'
@@ -162,9 +166,11 @@ class Module {
   ModuleParameters parameters_;
   MemoExp terminal_exp_;  // the HV terminal node's decay
   std::vector<Cell> cells_;
-  // The cells' per-step state, two cells per block (cells 2k and 2k+1 in block k), so that the
-  // pairs are stepped with SSE2 (Cell::step_pair_with_external_heat).
-  std::vector<CellPairState> cell_states_;
+  // The cells' per-step state, four cells per block (cells 4k..4k+3 in block k), so that they
+  // are stepped four at a time with AVX (Cell::step_quad_with_external_heat) or two at a time
+  // with SSE2 (Cell::step_pair_with_external_heat).
+  std::vector<CellStateBlock> cell_states_;
+  bool avx_cell_step_ = false;  // Cell::avx_available(); set_avx_cell_step for tests
   Pcu pcu_;
   Rng noise_rng_;
   std::array<bool, kMaxCellsPerModule> balancing_{};

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cmath>
 #include <cstdint>
@@ -413,7 +414,7 @@ TEST(CellPairStep, EqualsTheScalarStepToTheBit) {
                       start.second_degC);
     Cell first_paired = first_alone;
     Cell second_paired = second_alone;
-    CellPairState block;
+    CellStateBlock block;
     first_paired.use_state_block(block, 0);
     second_paired.use_state_block(block, 1);
     for (int k = 0; k < 12000; ++k) {
@@ -451,11 +452,74 @@ TEST(CellPairStep, EqualsTheScalarStepToTheBit) {
   }
 }
 
+// Four cells sharing a state block and stepped with AVX equal the same four stepped one at a
+// time, to the bit: each lane on its own course (mid, empty end, full end, frost), currents of
+// both signs and exactly zero, a bleed on two lanes, an internal short on one, dt changes, long
+// steps and ageing updates; a rare path in any lane sends the four through the paired steps. The
+// pair step on lanes 2 and 3 of a block is checked on the same courses.
+TEST(CellQuadStep, EqualsTheScalarStepToTheBitAndSoDoesThePairOnLanesTwoAndThree) {
+  if (!Cell::avx_available()) GTEST_SKIP() << "this processor has no AVX: the quad step is unused";
+  const LfpChemistry chemistry(LfpCellParameters::lfp_default(), AgeingParameters{});
+  Rng rng(4096);
+  constexpr std::array<double, 4> kStartSoc{0.5, 0.011, 0.985, 0.52};
+  constexpr std::array<double, 4> kStartDegC{25.0, 5.0, 40.0, -10.0};
+  std::vector<Cell> alone, quad, pairs;
+  for (std::size_t lane = 0; lane < 4; ++lane) {
+    alone.emplace_back(chemistry, draw_cell_spread(CellSpreadParameters{}, rng), kStartSoc[lane],
+                       kStartDegC[lane]);
+  }
+  quad = alone;
+  pairs = alone;
+  CellStateBlock quad_block, pair_block;
+  for (int lane = 0; lane < 4; ++lane) {
+    quad[static_cast<std::size_t>(lane)].use_state_block(quad_block, lane);
+    pairs[static_cast<std::size_t>(lane)].use_state_block(pair_block, lane);
+  }
+  for (int k = 0; k < 12000; ++k) {
+    const double dt_s = k < 4000 ? 0.1 : (k < 11000 ? 0.01 : 60.0);
+    std::array<double, 4> current_A{};
+    std::array<double, 4> heat_W{0.0, 0.25, k % 500 < 250 ? 0.0 : 1.5, 0.5};
+    double common_A = 0.0;
+    if (k % 1000 >= 100) common_A = 150.0 * std::sin(k * 0.003) + 20.0 * std::sin(k * 0.05);
+    for (std::size_t lane = 0; lane < 4; ++lane) {
+      current_A[lane] = common_A == 0.0 ? 0.0 : common_A + rng.normal();
+      if ((k / 700) % 2 == static_cast<int>(lane % 2))
+        current_A[lane] += alone[lane].terminal_voltage_V() / 33.0;  // a bleed on lanes 0/2 or 1/3
+    }
+    current_A[1] += k < 6000 ? 60.0 : -60.0;  // past the empty end and back
+    current_A[2] -= k < 6000 ? 60.0 : -60.0;  // past the full end and back
+    if (k == 7000 || k == 9000) {
+      const double short_Ohm = k == 7000 ? 0.5 : 0.0;
+      alone[2].set_internal_short_Ohm(short_Ohm);
+      quad[2].set_internal_short_Ohm(short_Ohm);
+      pairs[2].set_internal_short_Ohm(short_Ohm);
+    }
+    const double surroundings_degC = 20.0 + 3.0 * std::sin(k * 0.0007);
+    Cell::step_quad_with_external_heat(quad.data(), current_A.data(), dt_s, surroundings_degC,
+                                       heat_W.data());
+    for (std::size_t lane = 0; lane < 4; lane += 2) {
+      Cell::step_pair_with_external_heat(pairs[lane], pairs[lane + 1], current_A[lane],
+                                         current_A[lane + 1], dt_s, surroundings_degC, heat_W[lane],
+                                         heat_W[lane + 1]);
+    }
+    for (std::size_t lane = 0; lane < 4; ++lane) {
+      alone[lane].step_with_external_heat(current_A[lane], dt_s, surroundings_degC, heat_W[lane]);
+    }
+    for (std::size_t lane = 0; lane < 4; ++lane) {
+      SCOPED_TRACE(lane);
+      expect_same_cell(quad[lane], alone[lane], k);
+      expect_same_cell(pairs[lane], alone[lane], k);
+    }
+    if (testing::Test::HasFailure()) return;
+  }
+  EXPECT_GT(alone[0].ageing().cycle_fade, 0.0);
+}
+
 TEST(CellPairStep, CopiesAreIndependentAndAssignmentWritesIntoTheBlock) {
   const LfpChemistry chemistry(LfpCellParameters::lfp_default(), AgeingParameters{});
   Cell first(chemistry, CellSpread{}, 0.5, 25.0);
   Cell second(chemistry, CellSpread{}, 0.6, 25.0);
-  CellPairState block;
+  CellStateBlock block;
   first.use_state_block(block, 0);
   second.use_state_block(block, 1);
   EXPECT_EQ(block.soc[1], 0.6);

@@ -68,6 +68,25 @@ TEST(SystemPlant, SameSeedGivesBitIdenticalResults) {
             second.module(1, 3).read_sensors().cell_voltage_V);
 }
 
+TEST(SystemPlant, CellsSteppedFourOrTwoAtATimeGiveTheSameResultsToTheBit) {
+  // 16 cells a module (four blocks of four), and 15 (three fours, a pair and one alone).
+  for (const int cells : {16, 15}) {
+    SCOPED_TRACE(cells);
+    SystemDescription description = system_named("e20", HouseholdProfileKind::PvHomeDay);
+    description.module.cells_in_series = cells;
+    SystemPlant quads(description), pairs(description);
+    for (int m = 0; m < pairs.module_count(0); ++m) pairs.module(0, m).set_avx_cell_step(false);
+    EXPECT_EQ(quads.module(0, 0).avx_cell_step(), Cell::avx_available());
+    EXPECT_FALSE(pairs.module(0, 0).avx_cell_step());
+    sim::ReferenceController quads_controller(quads), pairs_controller(pairs);
+    run(quads, quads_controller, 300.0);
+    run(pairs, pairs_controller, 300.0);
+    const auto a = fingerprint(quads), b = fingerprint(pairs);
+    ASSERT_EQ(a.size(), b.size());
+    EXPECT_EQ(0, std::memcmp(a.data(), b.data(), a.size() * sizeof(double)));
+  }
+}
+
 TEST(SystemPlant, DifferentSeedDrawsDifferentCells) {
   SystemDescription description = system_named("e10");
   SystemPlant first(description);
