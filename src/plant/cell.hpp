@@ -84,9 +84,9 @@ struct CellAgeingState {
 inline constexpr int kCellLanes = 4;
 
 /// The per-step state of four cells, interleaved: each field holds one value per cell (lane), so
-/// that one aligned AVX load or store moves the field of all four (Cell::step_quad_with_external_
-/// heat) and one SSE2 load the field of lanes 0-1 or 2-3 (Cell::step_pair_with_external_heat). A
-/// cell on its own uses lane 0 of a block of its own.
+/// that one aligned AVX load or store moves the field of all four
+/// (Cell::step_quad_with_external_heat) and one SSE2 load the field of lanes 0-1 or 2-3
+/// (Cell::step_pair_with_external_heat). A cell on its own uses lane 0 of a block of its own.
 struct alignas(32) CellStateBlock {
   double soc[kCellLanes] = {};
   double hysteresis[kCellLanes] = {};
@@ -115,13 +115,13 @@ struct alignas(32) CellStateBlock {
   double rc2_decay[kCellLanes] = {};
   double rc2_gain_Ohm[kCellLanes] = {};
   double thermal_decay[kCellLanes] = {};
-  double thermal_gain_K_per_W[kCellLanes] =
-      {};  // (1 - thermal_decay) / G: exact step response to heat
+  // (1 - thermal_decay) / G: the exact step response to heat.
+  double thermal_gain_K_per_W[kCellLanes] = {};
   double self_discharge_A[kCellLanes] = {};
   double soc_per_A[kCellLanes] = {};         // dt / capacity in As, refreshed with dt and capacity
   double hysteresis_per_A[kCellLanes] = {};  // gamma * dt / capacity in As
-  double direction_threshold_A[kCellLanes] =
-      {};                                    // |current| below this does not count as a direction
+  // |current| below this does not count as a direction.
+  double direction_threshold_A[kCellLanes] = {};
   double entropic_V_per_K[kCellLanes] = {};  // dOCV/dT at the refresh SOC
   // Half-cycle tracking (see cell.cpp for their use).
   double last_current_direction[kCellLanes] = {};  // of the present half-cycle: -1, 0 or +1
