@@ -46,6 +46,21 @@ constexpr double kGridIntervals = LfpChemistry::kGridIntervals;
 constexpr double kZeroCelsius_K = ageing::kZeroCelsius_K;
 constexpr double kPerHour = 1.0 / cell_detail::kSecondsPerHour;
 
+/// Lane k: below[k][0] + fraction * (below[k][1] - below[k][0]), the paired step's
+/// interpolation between each cell's two grid neighbours (adjacent in memory, one load each).
+__attribute__((target("avx"), always_inline)) inline __m256d interpolate_four(
+    const double* const below[4], __m256d fraction) {
+  const __m128d first = _mm_loadu_pd(below[0]);
+  const __m128d second = _mm_loadu_pd(below[1]);
+  const __m128d third = _mm_loadu_pd(below[2]);
+  const __m128d fourth = _mm_loadu_pd(below[3]);
+  const __m256d lower = _mm256_insertf128_pd(_mm256_castpd128_pd256(_mm_unpacklo_pd(first, second)),
+                                             _mm_unpacklo_pd(third, fourth), 1);
+  const __m256d upper = _mm256_insertf128_pd(_mm256_castpd128_pd256(_mm_unpackhi_pd(first, second)),
+                                             _mm_unpackhi_pd(third, fourth), 1);
+  return _mm256_add_pd(lower, _mm256_mul_pd(fraction, _mm256_sub_pd(upper, lower)));
+}
+
 }  // namespace
 
 // Every _mm256_*_pd below is the IEEE double operation of the paired (and so of the scalar) step
@@ -146,28 +161,11 @@ __attribute__((target("avx"))) void Cell::step_quad_with_external_heat(
   _mm_store_si128(reinterpret_cast<__m128i*>(index), grid_index);
   const LfpChemistry* const chemistry[4] = {cells[0].chemistry_, cells[1].chemistry_,
                                             cells[2].chemistry_, cells[3].chemistry_};
-  __m128d neighbours[4];
-  // lower = the four grid values below, upper = above (lane k from cell k's table).
-  for (int k = 0; k < 4; ++k)
-    neighbours[k] = _mm_loadu_pd(chemistry[k]->ocv_mean_V_.data() + index[k]);
-  __m256d lower =
-      _mm256_insertf128_pd(_mm256_castpd128_pd256(_mm_unpacklo_pd(neighbours[0], neighbours[1])),
-                           _mm_unpacklo_pd(neighbours[2], neighbours[3]), 1);
-  __m256d upper =
-      _mm256_insertf128_pd(_mm256_castpd128_pd256(_mm_unpackhi_pd(neighbours[0], neighbours[1])),
-                           _mm_unpackhi_pd(neighbours[2], neighbours[3]), 1);
-  const __m256d ocv_mean_V =
-      _mm256_add_pd(lower, _mm256_mul_pd(fraction, _mm256_sub_pd(upper, lower)));
-  for (int k = 0; k < 4; ++k)
-    neighbours[k] = _mm_loadu_pd(chemistry[k]->half_gap_V_.data() + index[k]);
-  lower =
-      _mm256_insertf128_pd(_mm256_castpd128_pd256(_mm_unpacklo_pd(neighbours[0], neighbours[1])),
-                           _mm_unpacklo_pd(neighbours[2], neighbours[3]), 1);
-  upper =
-      _mm256_insertf128_pd(_mm256_castpd128_pd256(_mm_unpackhi_pd(neighbours[0], neighbours[1])),
-                           _mm_unpackhi_pd(neighbours[2], neighbours[3]), 1);
-  const __m256d half_gap_V =
-      _mm256_add_pd(lower, _mm256_mul_pd(fraction, _mm256_sub_pd(upper, lower)));
+  const double* below[4];
+  for (int k = 0; k < 4; ++k) below[k] = chemistry[k]->ocv_mean_V_.data() + index[k];
+  const __m256d ocv_mean_V = interpolate_four(below, fraction);
+  for (int k = 0; k < 4; ++k) below[k] = chemistry[k]->half_gap_V_.data() + index[k];
+  const __m256d half_gap_V = interpolate_four(below, fraction);
 
   const __m256d terminal_voltage_V = _mm256_sub_pd(
       _mm256_sub_pd(
