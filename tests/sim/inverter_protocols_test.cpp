@@ -5,6 +5,8 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
+#include <string>
 #include <vector>
 
 #include "firmware/inverter/pylon_hv_protocol.hpp"
@@ -106,27 +108,43 @@ TEST(InverterProtocols, ExternalPylonPollIsAnsweredWithinAFewMilliseconds) {
   EXPECT_NEAR(report.values.voltage_dV, runner.bdu(0).last_measurements().output_voltage_dV, 20);
 }
 
-TEST(InverterProtocols, ExternalSofarInquiryGetsTheCellVoltagesOfTheRightModule) {
-  Scenario scenario;  // Sofar is the default
-  LockstepRunner runner(system_named("e40", 0.0), scenario, external());
+/// An E40 with a real inverter's place on the COM bus, asked a Sofar summary inquiry every
+/// second, each battery in turn (as a Sofar inverter keeps the batteries awake), for `seconds`.
+std::uint64_t keep_asking_both_batteries(LockstepRunner& runner, int seconds) {
   std::uint64_t t_us = 0;
-  for (int k = 0; k < 60; ++k) {
+  for (int k = 0; k < seconds; ++k) {
     runner.advance_to_us(t_us);
     drain(runner);
-    ASSERT_TRUE(
+    EXPECT_TRUE(
         runner.send_external(sofar::encode_inquiry({static_cast<std::uint8_t>(k % 2), 0, 0})));
     t_us += 1000000;
   }
-  // Battery id 1 (BDU 2), module k = 2, cell voltages.
   runner.advance_to_us(t_us);
   drain(runner);
-  ASSERT_TRUE(runner.send_external(sofar::encode_inquiry({1, 0x02, 2})));
+  return t_us;
+}
+
+/// The decoded replies of one kind to an inquiry sent at t_us, within 20 ms.
+std::vector<sofar::InquiryReply> replies_to(LockstepRunner& runner, std::uint64_t t_us,
+                                            const sofar::Inquiry& inquiry, sofar::ReplyKind kind) {
+  EXPECT_TRUE(runner.send_external(sofar::encode_inquiry(inquiry)));
   runner.advance_to_us(t_us + 20000);
-  std::vector<std::uint16_t> cells;
+  std::vector<sofar::InquiryReply> replies;
   for (const firmware::CanFrame& frame : drain(runner)) {
     sofar::InquiryReply reply;
-    if (!sofar::decode_inquiry_reply(frame, reply)) continue;
-    if (reply.kind != sofar::ReplyKind::CellVoltages) continue;
+    if (sofar::decode_inquiry_reply(frame, reply) && reply.kind == kind) replies.push_back(reply);
+  }
+  return replies;
+}
+
+TEST(InverterProtocols, ExternalSofarInquiryGetsTheCellVoltagesOfTheRightModule) {
+  Scenario scenario;  // Sofar is the default
+  LockstepRunner runner(system_named("e40", 0.0), scenario, external());
+  const std::uint64_t t_us = keep_asking_both_batteries(runner, 60);
+  // Battery id 1 (BDU 2), module k = 2, cell voltages.
+  std::vector<std::uint16_t> cells;
+  for (const sofar::InquiryReply& reply :
+       replies_to(runner, t_us, {1, 0x02, 2}, sofar::ReplyKind::CellVoltages)) {
     EXPECT_EQ(reply.battery_id, 1);
     EXPECT_EQ(reply.module, 2);
     for (std::uint16_t mV : reply.cell_mV) {
@@ -139,6 +157,30 @@ TEST(InverterProtocols, ExternalSofarInquiryGetsTheCellVoltagesOfTheRightModule)
     EXPECT_GE(mV, truth.cell_voltage_min_V * 1000.0 - 10.0);
     EXPECT_LE(mV, truth.cell_voltage_max_V * 1000.0 + 10.0);
   }
+}
+
+TEST(InverterProtocols, ExternalSofarInquiryGetsTheSerialNumberOfTheRightModule) {
+  Scenario scenario;  // Sofar is the default
+  LockstepRunner runner(system_named("e40", 0.0), scenario, external());
+  const std::uint64_t t_us = keep_asking_both_batteries(runner, 10);
+  // Battery id 1 (BDU 2), module k = 3, serial number: three frames of seven characters.
+  const std::vector<sofar::InquiryReply> replies =
+      replies_to(runner, t_us, {1, 0x01, 3}, sofar::ReplyKind::Serial);
+  ASSERT_EQ(replies.size(), 3u);
+  std::string text(3 * sofar::kSerialCharsPerFrame, '?');
+  for (const sofar::InquiryReply& reply : replies) {
+    EXPECT_EQ(reply.battery_id, 1);
+    EXPECT_EQ(reply.module, 3);
+    ASSERT_LT(reply.index, 3);
+    text.replace(reply.index * sofar::kSerialCharsPerFrame, sofar::kSerialCharsPerFrame,
+                 reply.text.data(), reply.text.size());
+  }
+  const std::uint32_t serial_number = runner.bdu(1).modules()[3].serial_number;
+  ASSERT_NE(serial_number, 0u) << "the BDU has learned the module's serial number";
+  char expected[16];
+  std::snprintf(expected, sizeof expected, "BTS%08X", serial_number);
+  EXPECT_EQ(text.substr(0, 11), expected);
+  EXPECT_EQ(text.substr(11), std::string(10, '\0')) << "the rest of the 21 characters is empty";
 }
 
 }  // namespace

@@ -3,9 +3,9 @@
 // relay and keep-relay commands). Which one is BduConfig::inverter_protocol. Frame layouts and
 // supervision rules: docs/protocols/inverter.md.
 #include <algorithm>
-#include <cstdio>
 
 #include "firmware/bdu/bdu_controller.hpp"
+#include "firmware/bdu/module_serial_text.hpp"
 #include "firmware/link/link_protocol.hpp"
 
 namespace bts::firmware {
@@ -165,18 +165,17 @@ bool BduController::handle_sofar_frame(const CanFrame& frame, TimeMs now_ms) {
 
 void BduController::answer_sofar_inquiry(const sofar::Inquiry& inquiry) {
   std::array<sofar::ModuleData, kMaxModulesPerBdu> modules{};
-  std::array<std::array<char, 12>, kMaxModulesPerBdu> serials{};
+  std::array<std::array<char, kModuleSerialTextLength>, kMaxModulesPerBdu> serials{};
   std::size_t count = 0;
   for (std::size_t k = 0; k < modules_.size() && modules_[k].assigned; ++k, ++count) {
     const ModuleEntry& entry = modules_[k];
-    const int length =
-        std::snprintf(serials[k].data(), serials[k].size(), "BTS%08X", entry.serial_number);
+    serials[k] = module_serial_text(entry.serial_number);
     sofar::ModuleData& data = modules[k];
     data.soc_permille = entry.soc_permille;
     data.stack_voltage_mV = entry.stack_voltage_mV;
     data.cell_mV = entry.cell_mV;
     data.temperature_ddegC = entry.cell_temperature_ddegC;
-    data.serial = std::string_view(serials[k].data(), static_cast<std::size_t>(length));
+    data.serial = std::string_view(serials[k].data(), serials[k].size());
     data.firmware_major = entry.version.major;
     data.firmware_minor = entry.version.minor;
     data.firmware_patch = entry.version.patch;

@@ -94,19 +94,10 @@ SampleChecks::CellPass SampleChecks::scan_cells(const ModuleMeasurements& sample
   // Stuck channels: when each channel last moved (from the second sample on). A channel that
   // moved in this sample moved 0 ms ago: moving unless stuck_after_ms is 0.
   if (have_previous_) {
-    const std::int32_t* const previous_mV = previous_.cell_voltage_mV.data();
-    const TimeMs stuck_after_ms = limits_.stuck_after_ms;
-    int voltages_moving = 0;
-    TimeMs* const changed_ms = voltage_changed_ms_.data();
-    for (int cell = 0; cell < cell_count; ++cell) {
-      // A mask, not a ternary: GCC made the ternary a branch (also with the earlier time loaded
-      // first), mispredicted about once in three cells.
-      const TimeMs moved_mask = TimeMs{0} - (voltages_mV[cell] != previous_mV[cell] ? 1U : 0U);
-      const TimeMs last_move_ms = (now_ms & moved_mask) | (changed_ms[cell] & ~moved_mask);
-      changed_ms[cell] = last_move_ms;
-      voltages_moving += now_ms - last_move_ms < stuck_after_ms ? 1 : 0;
-    }
-    pass.voltages_moving = voltages_moving;
+    pass.voltages_moving =
+        voltage_moves_.update<ChannelMoves<kMaxCellsPerModule>::Changes::MostSamples>(
+            voltages_mV, previous_.cell_voltage_mV.data(), cell_count, now_ms,
+            limits_.stuck_after_ms);
   }
   pass.sum_mV = sum_mV;
   pass.last_implausible_cell = last_implausible_cell;
@@ -171,20 +162,17 @@ void SampleChecks::check_ranges(const ModuleMeasurements& sample, const CellPass
 void SampleChecks::check_stuck(const ModuleMeasurements& sample, const CellPass& cells,
                                TimeMs now_ms) {
   if (!have_previous_) {
-    voltage_changed_ms_.fill(now_ms);
-    temperature_changed_ms_.fill(now_ms);
+    voltage_moves_.restart(now_ms);
+    temperature_moves_.restart(now_ms);
     return;
   }
   // A channel is stuck when it has not moved for stuck_after_ms while most of its siblings have
   // (the cell voltages' times were kept in scan_cells).
   const int voltages_moving = cells.voltages_moving;
-  int temperatures_moving = 0;
-  for (std::uint8_t sensor = 0; sensor < sample.temperature_count; ++sensor) {
-    if (sample.cell_temperature_ddegC[sensor] != previous_.cell_temperature_ddegC[sensor]) {
-      temperature_changed_ms_[sensor] = now_ms;
-    }
-    if (now_ms - temperature_changed_ms_[sensor] < limits_.stuck_after_ms) ++temperatures_moving;
-  }
+  const int temperatures_moving =
+      temperature_moves_.update<ChannelMoves<kMaxTemperatureSensors>::Changes::Seldom>(
+          sample.cell_temperature_ddegC.data(), previous_.cell_temperature_ddegC.data(),
+          sample.temperature_count, now_ms, limits_.stuck_after_ms);
   if (voltages_moving * 4 >= sample.cell_count * 3 && voltages_moving < sample.cell_count) {
     implausible_ = true;
     implausible_channel_ = 500;

@@ -9,6 +9,7 @@
 #include "firmware/common/types.hpp"
 #include "firmware/hal/module_hal.hpp"
 #include "firmware/module_bms/cell_statistics.hpp"
+#include "firmware/module_bms/channel_moves.hpp"
 
 namespace bts::firmware {
 
@@ -105,8 +106,8 @@ class SampleChecks {
   CellStatistics statistics_{};
   bool have_previous_ = false;
   ModuleMeasurements previous_{};
-  std::array<TimeMs, kMaxCellsPerModule> voltage_changed_ms_{};
-  std::array<TimeMs, kMaxTemperatureSensors> temperature_changed_ms_{};
+  ChannelMoves<kMaxCellsPerModule> voltage_moves_;
+  ChannelMoves<kMaxTemperatureSensors> temperature_moves_;
   TimeMs rest_since_ms_ = 0;
   bool resting_ = false;
   bool rest_reference_taken_ = false;
