@@ -12,7 +12,6 @@
 namespace bts::plant {
 
 using cell_detail::grid_position;
-using cell_detail::kSecondsPerHour;
 
 namespace {
 

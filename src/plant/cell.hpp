@@ -16,6 +16,7 @@
 
 #include "plant/cell_ageing.hpp"
 #include "plant/cell_parameters.hpp"
+#include "plant/units.hpp"
 
 namespace bts::plant {
 
@@ -253,7 +254,6 @@ inline constexpr double kRefreshTemperatureStep_K = 0.5;
 inline constexpr double kExtrapolationSoc = 0.04;
 // exp(-x) for the hysteresis uses a Taylor series below this argument.
 inline constexpr double kTaylorLimit = 0.05;
-inline constexpr double kSecondsPerHour = 3600.0;
 
 // Grid index and fraction for a SOC; the fraction leaves [0, 1] only in the end segments, which
 // then extrapolate linearly.

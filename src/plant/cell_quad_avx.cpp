@@ -44,7 +44,7 @@ constexpr double kSixth = 1.0 / 6.0;
 constexpr double kTwentyFourth = 1.0 / 24.0;
 constexpr double kGridIntervals = LfpChemistry::kGridIntervals;
 constexpr double kZeroCelsius_K = ageing::kZeroCelsius_K;
-constexpr double kPerHour = 1.0 / cell_detail::kSecondsPerHour;
+constexpr double kPerHour = 1.0 / kSecondsPerHour;
 
 /// Lane k: below[k][0] + fraction * (below[k][1] - below[k][0]), the paired step's
 /// interpolation between each cell's two grid neighbours (adjacent in memory, one load each).

@@ -4,11 +4,11 @@
 #include <stdexcept>
 #include <string>
 
+#include "plant/units.hpp"
+
 namespace bts::plant {
 
 namespace {
-
-constexpr double kSecondsPerHour = 3600.0;
 
 /// 1 at `distance_V` >= band, 0 at or past the limit, linear between (CV-style taper).
 double taper(double distance_V, double band_V) {

@@ -9,6 +9,7 @@
 #endif
 
 #include "plant/system_description.hpp"
+#include "plant/units.hpp"
 
 namespace bts::plant {
 
@@ -17,7 +18,6 @@ namespace {
 constexpr double kOpenNtcReading_degC = -40.0;  // open NTC: the divider reads the cold rail
 constexpr double kShortedNtcReading_degC = 125.0;
 constexpr double kCurrentSensorRail_A = 300.0;  // a shorted current sensor reads full scale
-constexpr double kSecondsPerHour = 3600.0;
 
 double signed_draw(Rng& rng) { return rng.uniform() < 0.5 ? -1.0 : 1.0; }
 

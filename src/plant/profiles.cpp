@@ -4,13 +4,13 @@
 #include <cmath>
 
 #include "plant/random.hpp"
+#include "plant/units.hpp"
 
 namespace bts::plant {
 
 namespace {
 
 constexpr double kPi = 3.14159265358979323846;
-constexpr double kSecondsPerHour = 3600.0;
 constexpr double kHoursPerDay = 24.0;
 constexpr std::uint64_t kCloudStream = 0xC10D;  // keeps the clouds apart from other seed users
 

@@ -3,11 +3,12 @@
 #include <algorithm>
 #include <cmath>
 
+#include "plant/units.hpp"
+
 namespace bts::plant {
 
 namespace {
 
-constexpr double kSecondsPerHour = 3600.0;
 constexpr int kBduVoltageChannels = 2;  // BAT IN and output
 
 }  // namespace
