@@ -3,8 +3,8 @@
 # a training run of the simulator (systems and seeds other than the benchmark's), then the
 # optimised build from those counts, with link-time optimisation (the pgo preset's BTS_LTO), so
 # the profile's hot calls through the HAL and into the CAN bus model inline across files. About
-# twice the time of a plain build; the simulator runs faster and writes the same results to the bit. Rerun it after changing the sources: the counts
-# always come from the code being built.
+# twice the time of a plain build; the simulator runs faster and writes the same results to the
+# bit. Rerun it after changing the sources: the counts always come from the code being built.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs="${BTS_JOBS:-2}"
