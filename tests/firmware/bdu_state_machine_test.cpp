@@ -1889,6 +1889,70 @@ TEST(BduStateMachine, Table_PriorityShutdownThenFaultThenConnect) {
   EXPECT_EQ(next_transition(S::SelfTest, both, AfterOpening::Standby)->to, S::Fault);
 }
 
+TEST(BduStateMachine, Table_MemoAnswersAsTheTableOnRepeatsAndChanges) {
+  // The controller asks through TransitionMemo every 10 ms. A walk that mostly repeats its last
+  // question (as quiet ticks do) and sometimes flips one condition, the state or the outcome of
+  // Opening must get the table's answer every time: after a "none", after a firing row, and when
+  // the same conditions come back in another state.
+  using C = BduConditions;
+  static constexpr std::array kEveryCondition{&C::activate_pressed,
+                                              &C::shutdown_pressed,
+                                              &C::self_test_passed,
+                                              &C::self_test_failed,
+                                              &C::fault_active,
+                                              &C::connect_wanted,
+                                              &C::disconnect_wanted,
+                                              &C::bus_ready,
+                                              &C::precharge_done,
+                                              &C::precharge_timed_out,
+                                              &C::precharge_attempts_left,
+                                              &C::charging,
+                                              &C::discharging,
+                                              &C::idle_current,
+                                              &C::below_break_current,
+                                              &C::opening_timed_out,
+                                              &C::update_requested,
+                                              &C::update_finished,
+                                              &C::fault_hold_elapsed,
+                                              &C::deep_discharge};
+  static_assert(kEveryCondition.size() * sizeof(bool) == sizeof(BduConditions));
+  TransitionMemo memo;
+  BduConditions conditions;
+  BduState state = S::Standby;
+  AfterOpening after = AfterOpening::Standby;
+  std::uint32_t seed = 12345;
+  auto next_random = [&seed] {
+    seed = seed * 1664525u + 1013904223u;
+    return seed >> 8;
+  };
+  int fired = 0;
+  int quiet = 0;
+  for (int step = 0; step < 200000; ++step) {
+    const std::uint32_t pick = next_random() % 100;
+    if (pick < 8) {
+      bool& flag = conditions.*kEveryCondition[next_random() % kEveryCondition.size()];
+      flag = !flag;
+    } else if (pick < 11) {
+      state = kAllStates[next_random() % kAllStates.size()];
+    } else if (pick < 12) {
+      after = static_cast<AfterOpening>(next_random() % 3);
+    }
+    const std::optional<Transition> expected = next_transition(state, conditions, after);
+    const std::optional<Transition> got = memo.next(state, conditions, after);
+    ASSERT_EQ(got.has_value(), expected.has_value()) << "step " << step;
+    if (expected) {
+      ASSERT_EQ(got->guard, expected->guard) << "step " << step;
+      ASSERT_EQ(got->to, expected->to) << "step " << step;
+      ++fired;
+    } else {
+      ++quiet;
+    }
+  }
+  // Both answers were exercised many times over.
+  EXPECT_GT(fired, 10000);
+  EXPECT_GT(quiet, 10000);
+}
+
 TEST(BduStateMachine, Table_StateNamesAndDisplayStates) {
   const std::array<const char*, kBduStateCount> names{
       "Shutdown", "SelfTest",  "Standby", "Precharge", "Idle",

@@ -108,7 +108,7 @@ void BduController::tick(TimeMs now_ms) {
   // has no row of its own: it re-targets the opening, which then ends in Shutdown.
   if (presses.shutdown && state_ == BduState::Opening) after_opening_ = AfterOpening::Shutdown;
   const BduConditions now_conditions = conditions(now_ms, presses);
-  if (const auto transition = next_transition(state_, now_conditions, after_opening_)) {
+  if (const auto transition = transitions_.next(state_, now_conditions, after_opening_)) {
     if (transition->to == BduState::Opening) {
       after_opening_ = transition->guard == Guard::ShutdownPressed    ? AfterOpening::Shutdown
                        : transition->guard == Guard::DisconnectWanted ? AfterOpening::Standby

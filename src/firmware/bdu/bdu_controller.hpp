@@ -165,6 +165,7 @@ class BduController {
   BlackStartButton button_;
   BduState state_ = BduState::Shutdown;
   AfterOpening after_opening_ = AfterOpening::Standby;
+  TransitionMemo transitions_;
   TimeMs state_since_ms_ = 0;
   TimeMs next_100ms_ = 0;
   TimeMs next_1s_ = 0;

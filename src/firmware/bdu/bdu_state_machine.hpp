@@ -5,7 +5,9 @@
 // in order; the first whose source state matches and whose guard holds fires.
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <optional>
+#include <type_traits>
 
 #include "firmware/lights/indicator_lights.hpp"
 
@@ -92,5 +94,36 @@ const std::array<Transition, 37>& bdu_transition_table();
 /// Finds the transition that fires from `state` now, if any.
 std::optional<Transition> next_transition(BduState state, const BduConditions& conditions,
                                           AfterOpening after_opening);
+
+/// next_transition for a controller that asks every 10 ms: most ticks change no condition, and the
+/// table's answer is a function of (state, conditions, after_opening) alone, so the last inputs
+/// for which no row fired are kept and the same inputs get "none" without walking the rows.
+class TransitionMemo {
+ public:
+  std::optional<Transition> next(BduState state, const BduConditions& conditions,
+                                 AfterOpening after_opening) {
+    if (quiet_known_ && state == quiet_state_ && after_opening == quiet_after_ &&
+        std::memcmp(&conditions, &quiet_conditions_, sizeof(BduConditions)) == 0) {
+      return std::nullopt;
+    }
+    const std::optional<Transition> found = next_transition(state, conditions, after_opening);
+    quiet_known_ = !found.has_value();
+    if (quiet_known_) {
+      quiet_state_ = state;
+      quiet_after_ = after_opening;
+      std::memcpy(&quiet_conditions_, &conditions, sizeof(BduConditions));
+    }
+    return found;
+  }
+
+ private:
+  // Compared byte by byte: only bools, so no padding can differ between equal conditions.
+  static_assert(std::is_trivially_copyable_v<BduConditions> &&
+                sizeof(BduConditions) == 20 * sizeof(bool));
+  bool quiet_known_ = false;
+  BduState quiet_state_ = BduState::Shutdown;
+  AfterOpening quiet_after_ = AfterOpening::Standby;
+  BduConditions quiet_conditions_{};
+};
 
 }  // namespace bts::firmware
