@@ -213,6 +213,20 @@ bool CanBus::add_acceptance_filter(int port, std::uint32_t filter_id, std::uint3
   return true;
 }
 
+bool CanBus::set_acceptance_filters(int port,
+                                    std::span<const firmware::CanAcceptanceFilter> filters) {
+  if (port < 0 || port >= port_count() || filters.size() > static_cast<std::size_t>(kMaxFilters))
+    return false;
+  Port& target = ports_[static_cast<std::size_t>(port)];
+  target.filter_count = 0;
+  unfiltered_ports_ |= port_bit(port);
+  filtered_ports_ &= ~port_bit(port);
+  forget_accepting();
+  for (const firmware::CanAcceptanceFilter& filter : filters)
+    add_acceptance_filter(port, filter.filter_id, filter.mask);
+  return true;
+}
+
 std::uint64_t CanBus::remember_accepting(std::size_t free_slot, std::uint32_t id) {
   if (accepting_used_ >= kAcceptingSlots / 4 * 3) {
     forget_accepting();

@@ -31,6 +31,7 @@
 #include <cstring>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -133,6 +134,9 @@ class CanBus {
   /// Filtering happens after the protocol layer: the port still acknowledges every frame.
   static constexpr int kMaxFilters = 4;
   bool add_acceptance_filter(int port, std::uint32_t filter_id, std::uint32_t mask);
+  /// Replaces a port's filters with these (none = every frame), as a node reprograms its
+  /// controller. False, changing nothing, for an unknown port or more than kMaxFilters.
+  bool set_acceptance_filters(int port, std::span<const firmware::CanAcceptanceFilter> filters);
   int segment_of(int port) const;
 
   /// Whether a segment has its terminating resistors (default: yes). Frames on an unterminated

@@ -88,9 +88,9 @@ void LockstepRunner::build_nodes() {
     bdu_link_ports_.push_back(link.attach(bdu_node_name(b)));
     bdu_com_ports_.push_back(com_bus_->attach(bdu_node_name(b)));
     for (int m = 0; m < plant_->module_count(b); ++m) {
+      // The module's firmware programs its controller's acceptance filters at start-up and
+      // whenever its address changes (link::module_acceptance_filters).
       module_ports_[static_cast<std::size_t>(b)].push_back(link.attach(module_node_name(b, m)));
-      // A module's CAN controller accepts only frames whose source is the BDU (0x80).
-      link.add_acceptance_filter(module_ports_[static_cast<std::size_t>(b)].back(), 0x80, 0xFF);
       module_hals_[static_cast<std::size_t>(b)].push_back(std::make_unique<PlantModuleHal>(
           *plant_, b, m, link, module_ports_[static_cast<std::size_t>(b)].back(),
           chains_[static_cast<std::size_t>(b)], hal_time_us_));

@@ -133,6 +133,11 @@ bool PlantModuleHal::link_send(const firmware::CanFrame& frame) {
 }
 bool PlantModuleHal::link_receive(firmware::CanFrame& frame) { return link_.receive(port_, frame); }
 
+void PlantModuleHal::set_link_acceptance_filters(
+    std::span<const firmware::CanAcceptanceFilter> filters) {
+  link_.set_acceptance_filters(port_, filters);
+}
+
 bool PlantModuleHal::link_enable_in() {
   // The enable wire runs inside the Link cable: a cut cable cuts it for every module after it.
   const int cut_before = plant_.wiring(bdu_).link_cable_cut_before_module;

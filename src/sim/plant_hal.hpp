@@ -33,6 +33,7 @@ class PlantModuleHal final : public firmware::ModuleHal {
                                  std::int32_t discharge_limit_mA) override;
   bool link_send(const firmware::CanFrame& frame) override;
   bool link_receive(firmware::CanFrame& frame) override;
+  void set_link_acceptance_filters(std::span<const firmware::CanAcceptanceFilter> filters) override;
   bool link_enable_in() override;
   void set_link_enable_out(bool enabled) override;
   std::size_t nvm_read(std::span<std::uint8_t> destination) override;

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "firmware/link/bdu_network_protocol.hpp"
+#include "firmware/update/update_protocol.hpp"
 
 namespace bts::firmware {
 namespace {
@@ -75,6 +76,60 @@ TEST(LinkId, PeekRefusesStandardFramesAndForeignPriorities) {
   EXPECT_TRUE(is_addressed_to(decode_id(0x0210FF80u), 2));
   EXPECT_TRUE(is_addressed_to(decode_id(0x03110280u), 2));
   EXPECT_FALSE(is_addressed_to(decode_id(0x03110280u), 3));
+}
+
+bool passes(const std::array<CanAcceptanceFilter, 2>& filters, const CanFrame& frame) {
+  for (const CanAcceptanceFilter& filter : filters) {
+    if ((frame.id & filter.mask) == (filter.filter_id & filter.mask)) return true;
+  }
+  return false;
+}
+
+TEST(LinkId, ModuleFiltersPassEveryFrameTheModuleActsOnAndNoOther) {
+  // What the BDU sends a chain, and what the other modules send: module 2's controller must keep
+  // each frame it acts on (a filter that drops one would break the Link) and nothing else.
+  BduCommand command;
+  InfoRequest info_to_all;
+  AddressRequest address_request;
+  AddressAssign assign;
+  assign.serial_number = 0x1234;
+  assign.address = 2;
+  const update::Start start{{1, 2, 3}, 10};
+  const update::Block block{};
+  const std::vector<CanFrame> for_everyone{command.encode(),
+                                           info_to_all.encode(),
+                                           address_request.encode(),
+                                           update::encode_start(kAddressBdu, start),
+                                           update::encode_block(kAddressBdu, block),
+                                           update::encode_end(kAddressBdu, 0xABCD)};
+  const auto module2 = module_acceptance_filters(2);
+  const auto unaddressed = module_acceptance_filters(kAddressUnassigned);
+  for (const CanFrame& frame : for_everyone) {
+    EXPECT_TRUE(passes(module2, frame)) << std::hex << frame.id;
+    EXPECT_TRUE(passes(unaddressed, frame)) << std::hex << frame.id;
+  }
+  for (std::uint8_t k = 1; k <= kMaxModules; ++k) {
+    BduShare share;
+    share.module_address = k;
+    InfoRequest info;
+    info.destination = k;
+    EXPECT_EQ(passes(module2, share.encode()), k == 2) << "BDU_SHARE to module " << int{k};
+    EXPECT_EQ(passes(module2, info.encode()), k == 2) << "INFO_REQUEST to module " << int{k};
+    EXPECT_FALSE(passes(unaddressed, share.encode())) << "BDU_SHARE to module " << int{k};
+    // The other modules' reports never reach a module.
+    ModuleStatus status;
+    status.module_address = k;
+    ModuleMeasurements measurements;
+    measurements.module_address = k;
+    EXPECT_FALSE(passes(module2, status.encode()));
+    EXPECT_FALSE(passes(module2, measurements.encode()));
+  }
+  // ADDRESS_ASSIGN goes to the unaddressed: module 2 has its address and no longer needs it.
+  EXPECT_TRUE(passes(unaddressed, assign.encode()));
+  EXPECT_FALSE(passes(module2, assign.encode()));
+  AddressClaim claim;  // from an unaddressed module to the BDU
+  EXPECT_FALSE(passes(unaddressed, claim.encode()));
+  EXPECT_FALSE(passes(module2, claim.encode()));
 }
 
 TEST(LinkId, RollingCounterGap) {

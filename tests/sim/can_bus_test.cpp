@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <string>
@@ -608,6 +609,38 @@ TEST(CanBusKeptState, FiltersAddedDuringARunTakeEffectAtOnce) {
   send_all();
   EXPECT_EQ(drain_ids(bus, open), std::vector<std::uint32_t>{0x0210FF81});
   EXPECT_EQ(drain_ids(bus, module), (std::vector<std::uint32_t>{0x0210FF80, 0x03208001}));
+}
+
+TEST(CanBusKeptState, FiltersReplacedDuringARunTakeEffectAtOnce) {
+  // A module reprograms its controller when its Link address changes: the new set replaces the
+  // old one whole, an empty set takes every frame again, a set too large changes nothing.
+  CanBus bus("link", kBitrate, 1);
+  const int sender = bus.attach("sender");
+  const int module = bus.attach("module");
+  const std::vector<std::uint32_t> ids{0x0210FF80, 0x03110180, 0x03110280, 0x051A0080};
+  std::uint64_t now_us = 0;
+  auto send_all = [&]() {
+    for (std::uint32_t id : ids) ASSERT_TRUE(bus.send(sender, frame_of(id), now_us));
+    now_us += 10'000;
+    bus.advance_to(now_us);
+  };
+  using Filter = firmware::CanAcceptanceFilter;
+  const std::array unaddressed{Filter{0x0080, 0xFFFF}, Filter{0xFF80, 0xFFFF}};
+  ASSERT_TRUE(bus.set_acceptance_filters(module, unaddressed));
+  send_all();
+  EXPECT_EQ(drain_ids(bus, module), (std::vector<std::uint32_t>{0x0210FF80, 0x051A0080}));
+  const std::array second{Filter{0x0280, 0xFFFF}, Filter{0xFF80, 0xFFFF}};
+  ASSERT_TRUE(bus.set_acceptance_filters(module, second));
+  send_all();
+  EXPECT_EQ(drain_ids(bus, module), (std::vector<std::uint32_t>{0x0210FF80, 0x03110280}));
+  const std::array<Filter, CanBus::kMaxFilters + 1> too_many{};
+  EXPECT_FALSE(bus.set_acceptance_filters(module, too_many));
+  EXPECT_FALSE(bus.set_acceptance_filters(7, second));
+  send_all();
+  EXPECT_EQ(drain_ids(bus, module), (std::vector<std::uint32_t>{0x0210FF80, 0x03110280}));
+  ASSERT_TRUE(bus.set_acceptance_filters(module, {}));
+  send_all();
+  EXPECT_EQ(drain_ids(bus, module), ids);
 }
 
 TEST(CanBusKeptState, ManyIdentifiersEachFilteredOnItsOwn) {

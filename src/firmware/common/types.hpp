@@ -23,6 +23,13 @@ struct CanFrame {
   std::array<std::uint8_t, 8> data{};
 };
 
+/// One acceptance filter of a CAN controller: a frame passes when (id & mask) == (filter_id &
+/// mask).
+struct CanAcceptanceFilter {
+  std::uint32_t filter_id = 0;
+  std::uint32_t mask = 0;
+};
+
 inline bool operator==(const CanFrame& a, const CanFrame& b) {
   if (a.id != b.id || a.extended != b.extended || a.dlc != b.dlc) return false;
   for (std::uint8_t i = 0; i < a.dlc && i < 8; ++i) {

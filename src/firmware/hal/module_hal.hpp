@@ -49,6 +49,11 @@ class ModuleHal {
                                          std::int32_t discharge_limit_mA) = 0;
   virtual bool link_send(const CanFrame& frame) = 0;  // false: TX queue full
   virtual bool link_receive(CanFrame& frame) = 0;     // false: nothing waiting
+  /// Replaces the Link controller's acceptance filters (at most kMaxLinkFilters; a frame passes
+  /// one of them or is not received; none set = every frame). The controller still acknowledges
+  /// every frame on the wire, as a real one does.
+  static constexpr std::size_t kMaxLinkFilters = 4;
+  virtual void set_link_acceptance_filters(std::span<const CanAcceptanceFilter> filters) = 0;
   /// The daisy-chain enable line from the previous module (or the BDU) on Link In.
   virtual bool link_enable_in() = 0;
   virtual void set_link_enable_out(bool enabled) = 0;

@@ -186,6 +186,17 @@ constexpr bool is_addressed_to(const LinkId& id, std::uint8_t own_address) {
   return id.destination == own_address || id.destination == kAddressBroadcast;
 }
 
+/// A module's Link acceptance filters for its address: frames from the BDU to this address and
+/// to everyone. Every frame a module acts on is one of them (an unaddressed module's
+/// ADDRESS_ASSIGN goes to kAddressUnassigned, its own address then). They keep out the other
+/// modules' frames and the BDU_SHAREs for the other modules (three of the five frames the BDU
+/// sends a full chain every 100 ms), which the module would otherwise wake up for and drop.
+constexpr std::array<CanAcceptanceFilter, 2> module_acceptance_filters(std::uint8_t own_address) {
+  constexpr std::uint32_t kDestinationAndSource = 0xFFFFu;
+  return {{{(std::uint32_t{own_address} << 8) | kAddressBdu, kDestinationAndSource},
+           {(std::uint32_t{kAddressBroadcast} << 8) | kAddressBdu, kDestinationAndSource}}};
+}
+
 /// Frames missed between two received rolling counters (8 bit, +1 per frame): 0 when
 /// consecutive, n when n frames were lost, 255 when the counter repeated (a stale sender).
 constexpr std::uint8_t counter_gap(std::uint8_t previous, std::uint8_t current) {

@@ -68,6 +68,7 @@ void ModuleBms::tick(TimeMs now_ms) {
   if (!started_) {
     started_ = true;
     load_record();  // the MCU reads its record at power-up
+    set_address(link::kAddressUnassigned);
     next_100ms_ = now_ms;
     next_1s_ = now_ms;
     last_tick_ms_ = now_ms;
@@ -76,7 +77,7 @@ void ModuleBms::tick(TimeMs now_ms) {
   if (!hal_.link_enable_in()) {
     if (state_ != ModuleState::Sleep) {
       state_ = ModuleState::Sleep;
-      address_ = 0;
+      set_address(link::kAddressUnassigned);
       command_seen_ = false;
       hal_.set_link_enable_out(false);
       apply_outputs();

@@ -106,6 +106,8 @@ class ModuleBms {
   void task_100ms(TimeMs now_ms);
   void task_1s(TimeMs now_ms);
   void receive_link(TimeMs now_ms);
+  /// Takes a Link address (0 = none) and sets the controller's filters to match.
+  void set_address(std::uint8_t address);
   void send_cyclic_100ms(TimeMs now_ms);
   void send_cyclic_1s(TimeMs now_ms);
   bool handle_update_frame(const CanFrame& frame, TimeMs now_ms);

@@ -27,6 +27,12 @@ link::ModuleState wire_state(ModuleState state) {
 
 }  // namespace
 
+void ModuleBms::set_address(std::uint8_t address) {
+  address_ = address;
+  const auto filters = link::module_acceptance_filters(address);
+  hal_.set_link_acceptance_filters(filters);
+}
+
 void ModuleBms::receive_link(TimeMs now_ms) {
   CanFrame frame;
   while (hal_.link_receive(frame)) {
@@ -38,7 +44,7 @@ void ModuleBms::receive_link(TimeMs now_ms) {
         link::AddressRequest request;
         if (!request.decode(frame)) break;
         if (request.restart && address_ != 0) {
-          address_ = 0;
+          set_address(link::kAddressUnassigned);
           hal_.set_link_enable_out(false);
         }
         // Only the first unaddressed module on the chain has its enable input raised.
@@ -52,7 +58,7 @@ void ModuleBms::receive_link(TimeMs now_ms) {
       case link::MessageType::AddressAssign: {
         link::AddressAssign assign;
         if (!assign.decode(frame) || assign.serial_number != config_.serial_number) break;
-        address_ = assign.address;
+        set_address(assign.address);
         hal_.set_link_enable_out(true);  // now the next module may be addressed
         break;
       }
