@@ -119,45 +119,54 @@ SocEstimator::Matrix SocEstimator::propagate_covariance(const Matrix& p, double 
   return next;
 }
 
-void SocEstimator::predict(const SocEstimatorInput& input, double dt_s) {
+void SocEstimator::predict(const SocEstimatorSpan& span) {
+  if (span.samples == 0 || span.duration_s <= 0.0) return;
+  const double dt_s = span.duration_s;
   const double charge_As = capacity_Ah_ * 3600.0;
-  const double measured_A = input.current_valid ? input.current_A : 0.0;
-  const double cell_current_A =
-      measured_A - (input.current_valid ? x_[kBias] : 0.0) + input.bleed_current_A;
-  const double soc_step = -cell_current_A * dt_s / charge_As;
+  // The bias is a state of the filter, constant between corrections: it comes off every sample
+  // with a valid reading, so the span's charge is corrected as a whole.
+  const double cell_charge_As =
+      span.measured_charge_As - x_[kBias] * span.counted_s + span.bleed_charge_As;
+  const double soc_step = -cell_charge_As / charge_As;
   x_[kSoc] = std::clamp(x_[kSoc] + soc_step, kMinSoc, kMaxSoc);
   reported_soc_ = std::clamp(reported_soc_ + soc_step, 0.0, 1.0);
-  counted_charge_Ah_ += cell_current_A * dt_s / 3600.0;
+  counted_charge_Ah_ += cell_charge_As / 3600.0;
 
-  // Hysteresis (Plett): h -> A h - (1 - A) sgn(i), A = exp(-|i gamma dt / Q|).
+  // Hysteresis (Plett): h -> A h - (1 - A) sgn(i), A = exp(-|i gamma dt / Q|), over the span's
+  // net charge (exactly the samples' product for a current of one sign).
   const double decay =
-      std::exp(-std::fabs(cell_current_A * settings_.circuit.hysteresis_rate * dt_s / charge_As));
-  x_[kHysteresis] = decay * x_[kHysteresis] - (1.0 - decay) * sign_of(cell_current_A);
+      std::exp(-std::fabs(cell_charge_As * settings_.circuit.hysteresis_rate / charge_As));
+  x_[kHysteresis] = decay * x_[kHysteresis] - (1.0 - decay) * sign_of(cell_charge_As);
 
-  // RC branches, exact for a current held over the step.
+  // RC branches, exact for the span's mean current held over it.
   if (dt_s != cached_dt_s_) {
     cached_dt_s_ = dt_s;
     decay1_ = std::exp(-dt_s / settings_.circuit.tau1_s);
     decay2_ = std::exp(-dt_s / settings_.circuit.tau2_s);
   }
+  const double mean_cell_current_A = cell_charge_As / dt_s;
   const double factor = resistance_factor_ * resistance_soc_factor(x_[kSoc]) *
-                        temperature_factor(input.temperature_degC);
-  v1_V_ = decay1_ * v1_V_ + settings_.circuit.r1_Ohm * factor * (1.0 - decay1_) * cell_current_A;
-  v2_V_ = decay2_ * v2_V_ + settings_.circuit.r2_Ohm * factor * (1.0 - decay2_) * cell_current_A;
+                        temperature_factor(span.last.temperature_degC);
+  v1_V_ =
+      decay1_ * v1_V_ + settings_.circuit.r1_Ohm * factor * (1.0 - decay1_) * mean_cell_current_A;
+  v2_V_ =
+      decay2_ * v2_V_ + settings_.circuit.r2_Ohm * factor * (1.0 - decay2_) * mean_cell_current_A;
 
-  // Covariance: P <- F P F' + Q with F = [[1, 0, dt/Q], [0, A, 0], [0, 0, 1]].
-  const double db = input.current_valid ? dt_s / charge_As : 0.0;
+  // Covariance: P <- F P F' + Q with F = [[1, 0, dt/Q], [0, A, 0], [0, 0, 1]], dt the time the
+  // current was counted.
+  const double db = span.counted_s / charge_As;
   Matrix next = propagate_covariance(p_, db, decay);
   const double gain_sd = std::sqrt(settings_.current_gain_sd * settings_.current_gain_sd +
                                    capacity_sd_share_ * capacity_sd_share_);
-  const double gain_sd_per_s = gain_sd * std::fabs(measured_A) / charge_As;
+  const double gain_sd_per_A = gain_sd / charge_As;  // SOC per second per ampere
   const double soc_walk = settings_.soc_random_walk_per_sqrt_day;
-  next[kSoc][kSoc] += gain_sd_per_s * gain_sd_per_s * dt_s * settings_.gain_error_correlation_s +
+  next[kSoc][kSoc] += gain_sd_per_A * gain_sd_per_A * span.measured_square_A2s *
+                          settings_.gain_error_correlation_s +
                       soc_walk * soc_walk * dt_s / kSecondsPerDay;
-  if (!input.current_valid) {
-    // Nothing counts the charge: the uncertainty grows by what an unseen current could move.
-    const double grown =
-        std::sqrt(next[kSoc][kSoc]) + settings_.unknown_current_A * dt_s / charge_As;
+  if (span.counted_s < dt_s) {
+    // Nothing counted the charge: the uncertainty grows by what an unseen current could move.
+    const double grown = std::sqrt(next[kSoc][kSoc]) +
+                         settings_.unknown_current_A * (dt_s - span.counted_s) / charge_As;
     next[kSoc][kSoc] = grown * grown;
   }
   const double h_walk = settings_.hysteresis_random_walk_per_sqrt_s;
@@ -166,8 +175,14 @@ void SocEstimator::predict(const SocEstimatorInput& input, double dt_s) {
   next[kBias][kBias] += b_walk * b_walk * dt_s / kSecondsPerDay;
   p_ = next;
 
-  rest_s_ = std::fabs(cell_current_A) < settings_.rest_current_A ? rest_s_ + dt_s : 0.0;
-  last_cell_current_A_ = cell_current_A;
+  // At rest only if no sample of the span carried the rest current.
+  const double bias_seen_A = span.counted_s > 0.0 ? x_[kBias] : 0.0;
+  const double peak_A =
+      std::max(std::fabs(span.highest_A - bias_seen_A), std::fabs(span.lowest_A - bias_seen_A));
+  rest_s_ = peak_A < settings_.rest_current_A ? rest_s_ + dt_s : 0.0;
+  // The correction compares the voltage of the last sample: the drop of its own current.
+  last_cell_current_A_ =
+      (span.last.current_valid ? span.last.current_A - x_[kBias] : 0.0) + span.last.bleed_current_A;
 }
 
 double SocEstimator::predicted_voltage_V(const Vector& x, double cell_current_A,

@@ -2,8 +2,9 @@
 // State of charge of one module's mean cell: an extended Kalman filter on the firmware's own cell
 // model (lfp_cell_model.hpp) with three states, SOC z, hysteresis h (Plett, -1 discharge branch ..
 // +1 charge branch) and the current sensor's offset b. The two RC voltages are computed from the
-// corrected current (no state of their own). Prediction every sample (100 ms) by coulomb counting;
-// a voltage correction every second, weighted by how much the OCV curve says there (steep ends,
+// corrected current (no state of their own). Coulomb counting adds up every sample (100 ms) into a
+// span (SocEstimatorSpan); one prediction step takes the span, before the voltage correction
+// every second, weighted by how much the OCV curve says there (steep ends,
 // relaxed rest) and never trusted as if its model error were white. The SOC it reports follows
 // the filter's by counted charge plus a bounded blending step, so it never jumps.
 // Equations, noise values and bounds: docs/firmware.md, "State estimation". Fixed size, no heap.
@@ -55,6 +56,38 @@ struct SocEstimatorInput {
   double temperature_degC = 25.0;  // mean cell temperature
 };
 
+/// The samples since the last prediction, added up (SocEstimator::predict takes them in one step).
+/// The charge counted is the sum of every sample's; what the step cannot take exactly is the order
+/// of the currents inside the span (hysteresis and RC voltages see its net charge, which is the
+/// same for a current of one sign, and the RC's time constants are 15 s and more).
+struct SocEstimatorSpan {
+  double duration_s = 0.0;
+  double counted_s = 0.0;            // the part with a valid current reading
+  double measured_charge_As = 0.0;   // measured current x dt over valid samples (> 0 out)
+  double measured_square_A2s = 0.0;  // measured current squared x dt (the gain error's noise)
+  double bleed_charge_As = 0.0;      // balancing bleed x dt over every sample
+  double highest_A = 0.0;            // of (measured, 0 if invalid) + bleed: rest detection
+  double lowest_A = 0.0;
+  SocEstimatorInput last{};  // the last sample (its current is behind the voltage)
+  int samples = 0;
+
+  void add(const SocEstimatorInput& sample, double dt_s) {
+    const double measured_A = sample.current_valid ? sample.current_A : 0.0;
+    const double seen_A = measured_A + sample.bleed_current_A;
+    highest_A = samples == 0 ? seen_A : (seen_A > highest_A ? seen_A : highest_A);
+    lowest_A = samples == 0 ? seen_A : (seen_A < lowest_A ? seen_A : lowest_A);
+    duration_s += dt_s;
+    if (sample.current_valid) {
+      counted_s += dt_s;
+      measured_charge_As += measured_A * dt_s;
+      measured_square_A2s += measured_A * measured_A * dt_s;
+    }
+    bleed_charge_As += sample.bleed_current_A * dt_s;
+    last = sample;
+    ++samples;
+  }
+};
+
 /// A moment where the estimate was pinned by the voltage (for capacity learning).
 struct SocAnchor {
   double soc = 0.0;
@@ -73,8 +106,15 @@ class SocEstimator {
   /// with the uncertainty the curve's slope and the unknown hysteresis branch leave.
   void start_from_voltage(double mean_cell_voltage_V, double minimum_soc_sd);
 
-  /// Coulomb counting over dt_s with this sample's current (every sample).
-  void predict(const SocEstimatorInput& input, double dt_s);
+  /// One prediction step over the samples of a span (coulomb counting, hysteresis, RC voltages,
+  /// covariance); nothing happens for an empty span.
+  void predict(const SocEstimatorSpan& span);
+  /// The same for a span of one sample.
+  void predict(const SocEstimatorInput& input, double dt_s) {
+    SocEstimatorSpan span;
+    span.add(input, dt_s);
+    predict(span);
+  }
   /// Voltage correction (every second) and the bounded blending step of the reported SOC.
   void correct(const SocEstimatorInput& input, double dt_since_last_s);
 
@@ -106,6 +146,8 @@ class SocEstimator {
   /// The resistive drop the model predicts now: R0 part (V per A of current) and RC voltages.
   double ohmic_resistance_Ohm(double temperature_degC) const;
   double rc_voltage_V() const { return v1_V_ + v2_V_; }
+  /// The bias-corrected current of the last sample predicted: the drop the next correction expects.
+  double last_cell_current_A() const { return last_cell_current_A_; }
   double predicted_open_circuit_V() const;
 
  private:

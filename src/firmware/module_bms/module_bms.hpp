@@ -114,6 +114,8 @@ class ModuleBms {
   void abort_update();
   void start_soc();
   void update_soc();
+  /// One prediction step over the samples added since the last one.
+  void predict_soc();
   SocEstimatorInput soc_input(bool with_voltage) const;
   bool record_agrees_with_rest(const SocEstimatorInput& input) const;
   void update_diagnosis(TimeMs now_ms);
@@ -158,6 +160,7 @@ class ModuleBms {
   SocEstimator soc_estimator_;
   StateOfHealth state_of_health_;
   std::uint8_t samples_since_correction_ = 0;
+  SocEstimatorSpan soc_span_{};  // the samples since the last prediction step
   NvmStatus record_status_ = NvmStatus::Empty;
   bool record_rebuilt_unsaved_ = false;
   bool record_contradicted_ = false;  // its SOC disagreed with the rested cells at power-up

@@ -58,6 +58,7 @@ void ModuleBms::load_record() {
 
 void ModuleBms::save_record() {
   if (have_sample_) {
+    predict_soc();  // the charge of the samples since the last step belongs in the record
     const StateOfHealthRecord health = state_of_health_.record();
     record_.soc_ppm = scaled(soc_estimator_.soc(), 1e6);
     record_.soc_sd_ppm = scaled(soc_estimator_.soc_sd(), 1e6);
@@ -137,13 +138,16 @@ void ModuleBms::start_soc() {
 void ModuleBms::update_soc() {
   const bool correcting = samples_since_correction_ + 1 >= kSamplesPerCorrection;
   const SocEstimatorInput input = soc_input(correcting);
-  soc_estimator_.predict(input, kSamplePeriod_s);
+  // Every sample's charge is counted; the filter takes them in one step before each correction
+  // (the 1 s estimation task), or before the record is stored.
+  soc_span_.add(input, kSamplePeriod_s);
   const double cell_current_A =
       input.current_valid ? input.current_A - soc_estimator_.bias_A() + input.bleed_current_A
                           : input.bleed_current_A;
   state_of_health_.count(cell_current_A, kSamplePeriod_s);
   if (++samples_since_correction_ >= kSamplesPerCorrection) {
     samples_since_correction_ = 0;
+    predict_soc();
     soc_estimator_.correct(input, kSamplePeriod_s * kSamplesPerCorrection);
     if (input.voltage_valid && input.current_valid) {
       state_of_health_.on_sample(
@@ -160,8 +164,13 @@ void ModuleBms::update_soc() {
                                    state_of_health_.capacity_sd_Ah());
     soc_estimator_.set_resistance_factor(state_of_health_.resistance_factor());
     record_dirty_ = true;
+    soc_permille_ = scaled(soc_estimator_.soc(), 1e3);
   }
-  soc_permille_ = scaled(soc_estimator_.soc(), 1e3);
+}
+
+void ModuleBms::predict_soc() {
+  soc_estimator_.predict(soc_span_);
+  soc_span_ = SocEstimatorSpan{};
 }
 
 std::int32_t ModuleBms::soc_uncertainty_permille() const {
