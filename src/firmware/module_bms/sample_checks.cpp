@@ -66,21 +66,25 @@ ModuleMeasurements SampleChecks::plausible_only(const ModuleMeasurements& sample
 }
 
 SampleChecks::CellPass SampleChecks::scan_cells(const ModuleMeasurements& sample, TimeMs now_ms) {
-  // Written with selects rather than branches: with 2 mV of noise, whether a channel moved and
-  // which cell is lowest change at random from sample to sample, and a mispredicted branch per
-  // cell cost more than the work itself. The results are those of the plain comparisons, in
-  // the same order (the first cell wins a tie, see ReadingExtremes).
+  // Written without branches on the readings where possible: with 2 mV of noise, whether a
+  // channel moved and which cell is lowest change at random from sample to sample, and a
+  // mispredicted branch per cell cost more than the work itself. The results are those of the
+  // plain comparisons, in the same order (the first cell wins a tie, as in ReadingExtremes).
   const int cell_count = sample.cell_count;
   const std::int32_t* const voltages_mV = sample.cell_voltage_mV.data();
   const std::int32_t min_plausible_mV = limits_.min_plausible_cell_mV;
   const std::int32_t max_plausible_mV = limits_.max_plausible_cell_mV;
   const std::int32_t normal_mV = limits_.normal_cell_mV;
   CellPass pass;
-  // The voltage part of cell_statistics(sample), the same comparisons in the same order.
+  // The voltage part of cell_statistics(sample). The lowest and highest values come first, as
+  // min/max reductions (no branch), and then the first cell holding each: picked cell by cell
+  // with selects, GCC with a profile (scripts/build-pgo.sh) made them branches that mispredicted
+  // several times a sample, as the extreme cells move with the noise; a search mispredicts once.
   std::int64_t sum_mV = 0;
   int last_implausible_cell = -1;
   std::int32_t normal_cells = 0;
-  ReadingExtremes<std::int32_t> extremes(cell_count > 0 ? voltages_mV[0] : 0);
+  std::int32_t lowest_mV = cell_count > 0 ? voltages_mV[0] : 0;
+  std::int32_t highest_mV = lowest_mV;
   for (int cell = 0; cell < cell_count; ++cell) {
     const std::int32_t voltage_mV = voltages_mV[cell];
     // Ranges: the sum against the stack divider, the last channel out of range.
@@ -89,8 +93,13 @@ SampleChecks::CellPass SampleChecks::scan_cells(const ModuleMeasurements& sample
     last_implausible_cell = implausible ? cell : last_implausible_cell;
     // A dead cell: the lowest one (the statistics' minimum) and how many are normal.
     normal_cells += voltage_mV >= normal_mV ? 1 : 0;
-    extremes.take(voltage_mV, cell);
+    lowest_mV = std::min(lowest_mV, voltage_mV);
+    highest_mV = std::max(highest_mV, voltage_mV);
   }
+  int lowest_cell = 0;
+  while (lowest_cell < cell_count && voltages_mV[lowest_cell] != lowest_mV) ++lowest_cell;
+  int highest_cell = 0;
+  while (highest_cell < cell_count && voltages_mV[highest_cell] != highest_mV) ++highest_cell;
   // Stuck channels: when each channel last moved (from the second sample on). A channel that
   // moved in this sample moved 0 ms ago: moving unless stuck_after_ms is 0.
   if (have_previous_) {
@@ -104,10 +113,10 @@ SampleChecks::CellPass SampleChecks::scan_cells(const ModuleMeasurements& sample
   pass.normal_cells = normal_cells;
   // Written field by field (check_ranges writes the temperature ones): a local copied whole was
   // read back as 16 bytes just after its single-byte fields were stored, a store-forwarding stall.
-  statistics_.min_voltage_mV = extremes.min_value;
-  statistics_.max_voltage_mV = extremes.max_value;
-  statistics_.min_voltage_cell = static_cast<std::uint8_t>(extremes.min_channel);
-  statistics_.max_voltage_cell = static_cast<std::uint8_t>(extremes.max_channel);
+  statistics_.min_voltage_mV = lowest_mV;
+  statistics_.max_voltage_mV = highest_mV;
+  statistics_.min_voltage_cell = static_cast<std::uint8_t>(lowest_cell);
+  statistics_.max_voltage_cell = static_cast<std::uint8_t>(highest_cell);
   statistics_.sum_voltage_mV = static_cast<std::int32_t>(sum_mV);
   return pass;
 }
