@@ -8,6 +8,7 @@
 // relaxed rest) and never trusted as if its model error were white. The SOC it reports follows
 // the filter's by counted charge plus a bounded blending step, so it never jumps.
 // Equations, noise values and bounds: docs/firmware.md, "State estimation". Fixed size, no heap.
+#include <algorithm>
 #include <array>
 #include <cstdint>
 
@@ -74,8 +75,8 @@ struct SocEstimatorSpan {
   void add(const SocEstimatorInput& sample, double dt_s) {
     const double measured_A = sample.current_valid ? sample.current_A : 0.0;
     const double seen_A = measured_A + sample.bleed_current_A;
-    highest_A = samples == 0 ? seen_A : (seen_A > highest_A ? seen_A : highest_A);
-    lowest_A = samples == 0 ? seen_A : (seen_A < lowest_A ? seen_A : lowest_A);
+    highest_A = samples == 0 ? seen_A : std::max(highest_A, seen_A);
+    lowest_A = samples == 0 ? seen_A : std::min(lowest_A, seen_A);
     duration_s += dt_s;
     if (sample.current_valid) {
       counted_s += dt_s;
