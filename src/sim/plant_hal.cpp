@@ -135,6 +135,10 @@ bool PlantModuleHal::link_receive(firmware::CanFrame& frame) { return link_.rece
 
 void PlantModuleHal::set_link_acceptance_filters(
     std::span<const firmware::CanAcceptanceFilter> filters) {
+  // The modelled controller has the filter bank the HAL promises, so the firmware's set always
+  // fits.
+  static_assert(firmware::ModuleHal::kMaxLinkFilters <=
+                static_cast<std::size_t>(CanBus::kMaxFilters));
   link_.set_acceptance_filters(port_, filters);
 }
 

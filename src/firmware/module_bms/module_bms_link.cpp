@@ -1,5 +1,7 @@
 // The module BMS as a Link-bus slave: address claim along the daisy chain, the BDU's commands
 // and share, and the module's reports (docs/protocols/link.md).
+#include <array>
+
 #include "firmware/link/link_protocol.hpp"
 #include "firmware/module_bms/module_bms.hpp"
 
@@ -30,6 +32,8 @@ link::ModuleState wire_state(ModuleState state) {
 void ModuleBms::set_address(std::uint8_t address) {
   address_ = address;
   const auto filters = link::module_acceptance_filters(address);
+  static_assert(std::tuple_size_v<decltype(filters)> <= ModuleHal::kMaxLinkFilters,
+                "more filters than the controller has");
   hal_.set_link_acceptance_filters(filters);
 }
 
