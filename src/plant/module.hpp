@@ -135,7 +135,8 @@ class Module {
   ModuleSensorReadings read_sensors(bool convert_temperatures = true);
   /// The same into a reading kept by the caller (no new one to clear each sample). Every field is
   /// written, except that cell_voltage_quanta holds nothing meaningful while
-  /// !cell_voltage_quanta_valid.
+  /// !cell_voltage_quanta_valid, and the slots past cell_count() are never written (a reading
+  /// that starts cleared keeps 0 there: the module HAL copies all slots at once).
   void read_sensors(bool convert_temperatures, ModuleSensorReadings& readings);
   void set_sensor_failure(ModuleSensor sensor, int index, SensorFailure failure);
 

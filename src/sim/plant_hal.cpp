@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <cstring>
 
 #include "plant/sensors.hpp"
 
@@ -52,10 +53,13 @@ firmware::ModuleMeasurements PlantModuleHal::sample() {
   if (readings.cell_voltage_quanta_valid &&
       readings.cell_voltage_quantum_V == plant::kMilliQuantum) {
     // A count of 0.001 V quanta is to_milli of its reading, bit for bit (plant/sensors.hpp).
-    for (int cell = 0; cell < sample.cell_count; ++cell) {
-      sample.cell_voltage_mV[static_cast<std::size_t>(cell)] =
-          readings.cell_voltage_quanta[static_cast<std::size_t>(cell)];
-    }
+    // All slots are copied at once: past the last cell the readings' counts stay 0 (the plant
+    // writes only its cells' slots), as the sample's do. A loop of the cell count became a
+    // memcpy of variable length, which GCC expands as `rep movsq`, slow to start for 64 bytes
+    // (`perf` put 40 % of this function's time on it).
+    static_assert(sizeof(sample.cell_voltage_mV) == sizeof(readings.cell_voltage_quanta));
+    std::memcpy(sample.cell_voltage_mV.data(), readings.cell_voltage_quanta.data(),
+                sizeof(sample.cell_voltage_mV));
   } else {
     for (int cell = 0; cell < sample.cell_count; ++cell) {
       sample.cell_voltage_mV[static_cast<std::size_t>(cell)] =

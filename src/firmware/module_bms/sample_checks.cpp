@@ -10,25 +10,15 @@ namespace bts::firmware {
 
 namespace {
 
-/// The lowest and highest of a sample's readings and the first channel of each (a tie keeps the
-/// earlier channel), through selects: which channel is an extreme changes with the noise from
-/// sample to sample, and a mispredicted branch per channel cost more than the comparisons.
+/// The first channel holding this value (count when none does). After min/max reductions: which
+/// channel is an extreme changes with the noise from sample to sample, and a select per channel
+/// (which GCC with a profile turns back into branches) mispredicted more often than one search.
 template <typename Reading>
-struct ReadingExtremes {
-  Reading min_value;
-  Reading max_value;
-  int min_channel = 0;
-  int max_channel = 0;
-  explicit ReadingExtremes(Reading first) : min_value(first), max_value(first) {}
-  void take(Reading value, int channel) {
-    const bool lower = value < min_value;
-    min_value = lower ? value : min_value;
-    min_channel = lower ? channel : min_channel;
-    const bool higher = value > max_value;
-    max_value = higher ? value : max_value;
-    max_channel = higher ? channel : max_channel;
-  }
-};
+int first_channel_of(const Reading* readings, int count, Reading value) {
+  int channel = 0;
+  while (channel < count && readings[channel] != value) ++channel;
+  return channel;
+}
 
 }  // namespace
 
@@ -69,7 +59,7 @@ SampleChecks::CellPass SampleChecks::scan_cells(const ModuleMeasurements& sample
   // Written without branches on the readings where possible: with 2 mV of noise, whether a
   // channel moved and which cell is lowest change at random from sample to sample, and a
   // mispredicted branch per cell cost more than the work itself. The results are those of the
-  // plain comparisons, in the same order (the first cell wins a tie, as in ReadingExtremes).
+  // plain comparisons, in the same order (the first cell wins a tie).
   const int cell_count = sample.cell_count;
   const std::int32_t* const voltages_mV = sample.cell_voltage_mV.data();
   const std::int32_t min_plausible_mV = limits_.min_plausible_cell_mV;
@@ -96,10 +86,8 @@ SampleChecks::CellPass SampleChecks::scan_cells(const ModuleMeasurements& sample
     lowest_mV = std::min(lowest_mV, voltage_mV);
     highest_mV = std::max(highest_mV, voltage_mV);
   }
-  int lowest_cell = 0;
-  while (lowest_cell < cell_count && voltages_mV[lowest_cell] != lowest_mV) ++lowest_cell;
-  int highest_cell = 0;
-  while (highest_cell < cell_count && voltages_mV[highest_cell] != highest_mV) ++highest_cell;
+  const int lowest_cell = first_channel_of(voltages_mV, cell_count, lowest_mV);
+  const int highest_cell = first_channel_of(voltages_mV, cell_count, highest_mV);
   // Stuck channels: when each channel last moved (from the second sample on). A channel that
   // moved in this sample moved 0 ms ago: moving unless stuck_after_ms is 0.
   if (have_previous_) {
@@ -128,22 +116,33 @@ void SampleChecks::check_ranges(const ModuleMeasurements& sample, const CellPass
     implausible_ = true;
     implausible_channel_ = cells.last_implausible_cell;
   }
-  // The temperature part of cell_statistics(sample) is gathered in the same pass.
-  ReadingExtremes<std::int16_t> extremes(
-      sample.temperature_count > 0 ? sample.cell_temperature_ddegC[0] : std::int16_t{0});
-  for (std::uint8_t sensor = 0; sensor < sample.temperature_count; ++sensor) {
-    const std::int16_t temperature = sample.cell_temperature_ddegC[sensor];
-    if (temperature < limits_.min_plausible_temperature_ddegC ||
-        temperature > limits_.max_plausible_temperature_ddegC) {
-      implausible_ = true;
-      implausible_channel_ = 100 + sensor;
-    }
-    extremes.take(temperature, sensor);
+  // The temperature part of cell_statistics(sample) is gathered in the same pass, as the cells'
+  // in scan_cells: min/max reductions, then the first sensor holding each (a tie keeps the
+  // earlier sensor); the last sensor out of range names the channel.
+  const int sensor_count = sample.temperature_count;
+  const std::int16_t* const temperatures = sample.cell_temperature_ddegC.data();
+  const std::int16_t min_plausible = limits_.min_plausible_temperature_ddegC;
+  const std::int16_t max_plausible = limits_.max_plausible_temperature_ddegC;
+  std::int16_t lowest = sensor_count > 0 ? temperatures[0] : std::int16_t{0};
+  std::int16_t highest = lowest;
+  int last_implausible_sensor = -1;
+  for (int sensor = 0; sensor < sensor_count; ++sensor) {
+    const std::int16_t temperature = temperatures[sensor];
+    const bool implausible = (temperature < min_plausible) | (temperature > max_plausible);
+    last_implausible_sensor = implausible ? sensor : last_implausible_sensor;
+    lowest = std::min(lowest, temperature);
+    highest = std::max(highest, temperature);
   }
-  statistics_.min_temperature_ddegC = extremes.min_value;
-  statistics_.max_temperature_ddegC = extremes.max_value;
-  statistics_.min_temperature_sensor = static_cast<std::uint8_t>(extremes.min_channel);
-  statistics_.max_temperature_sensor = static_cast<std::uint8_t>(extremes.max_channel);
+  if (last_implausible_sensor >= 0) {
+    implausible_ = true;
+    implausible_channel_ = 100 + last_implausible_sensor;
+  }
+  statistics_.min_temperature_ddegC = lowest;
+  statistics_.max_temperature_ddegC = highest;
+  statistics_.min_temperature_sensor =
+      static_cast<std::uint8_t>(first_channel_of(temperatures, sensor_count, lowest));
+  statistics_.max_temperature_sensor =
+      static_cast<std::uint8_t>(first_channel_of(temperatures, sensor_count, highest));
   for (std::int16_t temperature :
        {sample.terminal_temperature_ddegC, sample.ambient_temperature_ddegC,
         sample.pcu_temperature_ddegC}) {
