@@ -146,6 +146,8 @@ TEST(SofarCyclic, RoundTripsAndRefusals) {
   EXPECT_FALSE(decode_limits(f, l));
   f.id = 0x10351;  // battery id 16 does not exist
   EXPECT_FALSE(decode_limits(f, l));
+  f.id = 0xF351;  // battery id 15, the last one
+  EXPECT_TRUE(decode_limits(f, l));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -25,9 +25,12 @@ CanFrame frame_for(std::uint32_t base, std::uint8_t battery_id) {
   frame.dlc = 8;
   return frame;
 }
+/// split_id(frame.id) gives (base, a battery id) for an 8-byte extended frame: for the cyclic
+/// bases below, which split_id accepts, that is the base bits equal and a battery id up to 15
+/// (checked directly: every frame the inverter model reads is tried against several of them).
 bool matches(const CanFrame& frame, std::uint32_t base) {
-  const auto parts = split_id(frame.id);
-  return frame.extended && frame.dlc == 8 && parts && parts->first == base;
+  return frame.extended && frame.dlc == 8 && (frame.id & 0xFFFu) == base &&
+         (frame.id >> kBatteryIdShift) <= kMaxBatteryId;
 }
 std::uint16_t clamp_u16(std::int32_t value) {
   return static_cast<std::uint16_t>(value < 0 ? 0 : (value > 0xFFFF ? 0xFFFF : value));
