@@ -80,6 +80,7 @@ void LockstepRunner::build_nodes() {
   module_ports_.resize(static_cast<std::size_t>(bdu_count));
   module_states_.resize(static_cast<std::size_t>(bdu_count));
   modules_ran_.resize(static_cast<std::size_t>(bdu_count));
+  module_due_ms_.resize(static_cast<std::size_t>(bdu_count));
   for (int b = 0; b < bdu_count; ++b) {
     link_buses_.push_back(
         std::make_unique<CanBus>("link" + std::to_string(b + 1), 500000,
@@ -95,6 +96,7 @@ void LockstepRunner::build_nodes() {
           *plant_, b, m, link, module_ports_[static_cast<std::size_t>(b)].back(),
           chains_[static_cast<std::size_t>(b)], hal_time_us_));
       modules_[static_cast<std::size_t>(b)].push_back(nullptr);
+      module_due_ms_[static_cast<std::size_t>(b)].push_back(0);
       make_module(b, m, firmware::built_firmware_version());
       module_states_[static_cast<std::size_t>(b)].push_back(
           modules_[static_cast<std::size_t>(b)].back()->state());
@@ -136,6 +138,8 @@ void LockstepRunner::make_module(int bdu, int module, const firmware::FirmwareVe
       std::make_unique<firmware::ModuleBms>(
           *module_hals_[static_cast<std::size_t>(bdu)][static_cast<std::size_t>(module)], config);
   modules_ran_[static_cast<std::size_t>(bdu)] |= std::uint64_t{1} << module;
+  module_due_ms_[static_cast<std::size_t>(bdu)][static_cast<std::size_t>(module)] =
+      modules_[static_cast<std::size_t>(bdu)][static_cast<std::size_t>(module)]->next_task_ms();
 }
 
 void LockstepRunner::update_wiring() {
@@ -244,12 +248,14 @@ void LockstepRunner::tick() {
     CanBus& link = *link_buses_[b];
     const std::unique_ptr<firmware::ModuleBms>* const modules = modules_[b].data();
     const int* const ports = module_ports_[b].data();
+    firmware::TimeMs* const due_ms = module_due_ms_[b].data();
     const std::size_t module_count = modules_[b].size();
     std::uint64_t ran = 0;
     for (std::size_t m = 0; m < module_count; ++m) {
-      firmware::ModuleBms& module = *modules[m];
-      if (now_ms >= module.next_task_ms() || link.rx_pending(ports[m]) > 0) {
+      if (now_ms >= due_ms[m] || link.rx_pending(ports[m]) > 0) {
+        firmware::ModuleBms& module = *modules[m];
         module.tick(now_ms);
+        due_ms[m] = module.next_task_ms();
         ran |= std::uint64_t{1} << m;
       }
     }

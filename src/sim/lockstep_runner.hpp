@@ -133,6 +133,10 @@ class LockstepRunner {
   // A module's events and state can change only when it ticks (or is made anew): collect_events()
   // looks only at the modules flagged here since it last looked (per BDU, bit m for module m).
   std::vector<std::uint64_t> modules_ran_;
+  // Each module's next_task_ms(), kept beside the runner's other per-tick data: it changes only
+  // when the module ticks (or is made anew), and reading it from every module's object each
+  // 10 ms tick missed the cache (1-2 % of the run in perf).
+  std::vector<std::vector<firmware::TimeMs>> module_due_ms_;
   static_assert(plant::SystemDescription::kMaxModulesPerBdu <= 64);
   std::vector<CodeEvent> code_events_;
   std::vector<StateEvent> state_events_;
