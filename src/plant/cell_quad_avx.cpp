@@ -3,6 +3,8 @@
 // AVX (a target attribute), and the module calls it only where avx_available() says so.
 #include <immintrin.h>
 
+#include <cassert>
+
 #include "plant/cell.hpp"
 
 namespace bts::plant {
@@ -68,17 +70,29 @@ __attribute__((target("avx"), always_inline)) inline __m256d interpolate_four(
 // are those of the SSE2 comparisons used there: ordered (false on NaN) for >, <, and unordered
 // (true on NaN) for !=, not-less-than and not-greater-or-equal. No lambdas: they would not be
 // compiled for AVX and could not take the intrinsics inline.
-__attribute__((target("avx"))) void Cell::step_quad_with_external_heat(
-    Cell* cells, const double* currents_A, double dt_s, double surroundings_degC,
-    const double* external_heat_W) {
+void Cell::step_quad_with_external_heat(Cell* cells, const double* currents_A, double dt_s,
+                                        double surroundings_degC, const double* external_heat_W) {
   CellStateBlock* const block = cells[0].state_;
+  const LfpChemistry* const chemistry = cells[0].chemistry_;
   if (cells[1].state_ != block || cells[2].state_ != block || cells[3].state_ != block ||
-      cells[0].lane_ != 0 || cells[1].lane_ != 1 || cells[2].lane_ != 2 || cells[3].lane_ != 3)
-      [[unlikely]] {
+      cells[0].lane_ != 0 || cells[1].lane_ != 1 || cells[2].lane_ != 2 || cells[3].lane_ != 3 ||
+      cells[1].chemistry_ != chemistry || cells[2].chemistry_ != chemistry ||
+      cells[3].chemistry_ != chemistry) {
     step_quad_as_pairs(cells, currents_A, dt_s, surroundings_degC, external_heat_W);
     return;
   }
-  CellStateBlock& state = *block;
+  step_quad_in_block(*block, *chemistry, cells, currents_A, dt_s, surroundings_degC,
+                     external_heat_W);
+}
+
+__attribute__((target("avx"))) void Cell::step_quad_in_block(CellStateBlock& state,
+                                                             const LfpChemistry& chemistry,
+                                                             Cell* cells, const double* currents_A,
+                                                             double dt_s, double surroundings_degC,
+                                                             const double* external_heat_W) {
+  for (int k = 0; k < 4; ++k) {
+    assert(cells[k].state_ == &state && cells[k].lane_ == k && cells[k].chemistry_ == &chemistry);
+  }
   const __m256d sign_bit = _mm256_broadcast_sd(&kSignBit);
   const __m256d magnitude_bits = _mm256_broadcast_sd(&kMagnitudeBits);
   const __m256d zero = _mm256_setzero_pd();
@@ -159,12 +173,10 @@ __attribute__((target("avx"))) void Cell::step_quad_with_external_heat(
   const __m256d fraction = _mm256_sub_pd(grid_x, _mm256_cvtepi32_pd(grid_index));
   alignas(16) int index[4];
   _mm_store_si128(reinterpret_cast<__m128i*>(index), grid_index);
-  const LfpChemistry* const chemistry[4] = {cells[0].chemistry_, cells[1].chemistry_,
-                                            cells[2].chemistry_, cells[3].chemistry_};
   const double* below[4];
-  for (int k = 0; k < 4; ++k) below[k] = chemistry[k]->ocv_mean_V_.data() + index[k];
+  for (int k = 0; k < 4; ++k) below[k] = chemistry.ocv_mean_V_.data() + index[k];
   const __m256d ocv_mean_V = interpolate_four(below, fraction);
-  for (int k = 0; k < 4; ++k) below[k] = chemistry[k]->half_gap_V_.data() + index[k];
+  for (int k = 0; k < 4; ++k) below[k] = chemistry.half_gap_V_.data() + index[k];
   const __m256d half_gap_V = interpolate_four(below, fraction);
 
   const __m256d terminal_voltage_V = _mm256_sub_pd(
@@ -221,8 +233,9 @@ __attribute__((target("avx"))) void Cell::step_quad_with_external_heat(
                                                       _mm256_mul_pd(moved_Ah, abs_current_A)));
   _mm256_store_pd(state.dod_weighted, _mm256_add_pd(_mm256_load_pd(state.dod_weighted),
                                                     _mm256_mul_pd(moved_Ah, half_cycle_depth)));
+  const double ageing_interval_s = chemistry.ageing().update_interval_s;
   for (int k = 0; k < 4; ++k) {
-    if (state.ageing_pending_s[k] >= chemistry[k]->ageing().update_interval_s) [[unlikely]] {
+    if (state.ageing_pending_s[k] >= ageing_interval_s) [[unlikely]] {
       cells[k].advance_ageing(state.ageing_pending_s[k]);
     }
   }
@@ -232,6 +245,12 @@ __attribute__((target("avx"))) void Cell::step_quad_with_external_heat(
 
 void Cell::step_quad_with_external_heat(Cell* cells, const double* currents_A, double dt_s,
                                         double surroundings_degC, const double* external_heat_W) {
+  step_quad_as_pairs(cells, currents_A, dt_s, surroundings_degC, external_heat_W);
+}
+
+void Cell::step_quad_in_block(CellStateBlock&, const LfpChemistry&, Cell* cells,
+                              const double* currents_A, double dt_s, double surroundings_degC,
+                              const double* external_heat_W) {
   step_quad_as_pairs(cells, currents_A, dt_s, surroundings_degC, external_heat_W);
 }
 

@@ -85,6 +85,7 @@ Module::Module(const LfpChemistry& chemistry, const CellSpreadParameters& spread
                const ModuleParameters& parameters, const PcuParameters& pcu,
                const ModuleDescription& description, Rng rng)
     : parameters_(parameters),
+      chemistry_(&chemistry),
       pcu_(pcu, description.initial_temperature_degC),
       noise_rng_(rng.fork(1)),
       terminal_resistance_Ohm_(parameters.terminal_resistance_Ohm),
@@ -226,30 +227,49 @@ void Module::step_cells(double dt_s, double ambient_degC, PlantExtremes& extreme
     }
     return cell_current_A;
   };
-  // Each stepped cell into the extremes and sums (read through the cell, wherever its state is).
-  const auto take_in = [&](const Cell& cell) {
-    const double voltage_V = cell.terminal_voltage_V();
-    const double temperature_degC = cell.temperature_degC();
-    const double soc = cell.soc();
+  // The same with the cell read from its lane of a state block.
+  const auto block_cell_current = [&](const CellStateBlock& block, std::size_t index, int lane) {
+    double cell_current_A = stack_current_A;
+    if (balancing_[index]) {
+      const double bleed_A = block.terminal_voltage_V[lane] / balancing_resistance_Ohm;
+      cell_current_A += bleed_A;
+      balancing_heat_W += bleed_A * bleed_A * balancing_resistance_Ohm;
+    }
+    return cell_current_A;
+  };
+  // Each stepped cell into the extremes and sums.
+  const auto take_in_values = [&](double voltage_V, double temperature_degC, double soc) {
     running_extremes.include(voltage_V, temperature_degC, soc);
     stack_voltage_V += voltage_V;
     cell_heat_flow_W += cell_conductance_W_per_K * temperature_degC;
+  };
+  // Read through the cell, wherever its state is.
+  const auto take_in = [&](const Cell& cell) {
+    take_in_values(cell.terminal_voltage_V(), cell.temperature_degC(), cell.soc());
   };
   // Cells in fours or pairs (the cells of a step are independent, so stepping them together and
   // then taking each in, in cell order, gives the same sums and extremes as one at a time).
   std::size_t index = 0;
   if (avx_cell_step_) {
+    // Cells 4k..4k+3 are lanes 0..3 of block k (the constructor put them there): stepped and
+    // read through the block alone, without touching the Cell objects.
+    const LfpChemistry& chemistry = *chemistry_;
     for (; index + 3 < cell_count; index += 4) {
+      CellStateBlock& block = cell_states_[index / 4];
       // The currents in cell order: the balancing heat sums in the same order as below.
-      const std::array<double, 4> currents_A{cell_current(index), cell_current(index + 1),
-                                             cell_current(index + 2), cell_current(index + 3)};
+      const std::array<double, 4> currents_A{
+          block_cell_current(block, index, 0), block_cell_current(block, index + 1, 1),
+          block_cell_current(block, index + 2, 2), block_cell_current(block, index + 3, 3)};
       const std::array<double, 4> external_heat_W{fault_heat_W_[index] + heater_per_cell_W,
                                                   fault_heat_W_[index + 1] + heater_per_cell_W,
                                                   fault_heat_W_[index + 2] + heater_per_cell_W,
                                                   fault_heat_W_[index + 3] + heater_per_cell_W};
-      Cell::step_quad_with_external_heat(cells + index, currents_A.data(), dt_s, internal_degC,
-                                         external_heat_W.data());
-      for (std::size_t k = 0; k < 4; ++k) take_in(cells[index + k]);
+      Cell::step_quad_in_block(block, chemistry, cells + index, currents_A.data(), dt_s,
+                               internal_degC, external_heat_W.data());
+      for (int lane = 0; lane < 4; ++lane) {
+        take_in_values(block.terminal_voltage_V[lane], block.temperature_degC[lane],
+                       block.soc[lane]);
+      }
     }
   }
   for (; index + 1 < cell_count; index += 2) {

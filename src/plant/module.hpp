@@ -171,6 +171,8 @@ class Module {
   // are stepped four at a time with AVX (Cell::step_quad_with_external_heat) or two at a time
   // with SSE2 (Cell::step_pair_with_external_heat).
   std::vector<CellStateBlock> cell_states_;
+  // The chemistry every cell of the module was made with (nothing gives a cell another one).
+  const LfpChemistry* chemistry_;
   bool avx_cell_step_ = false;  // Cell::avx_available(); set_avx_cell_step for tests
   Pcu pcu_;
   Rng noise_rng_;
