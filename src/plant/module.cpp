@@ -133,6 +133,8 @@ Module::Module(const LfpChemistry& chemistry, const CellSpreadParameters& spread
   cell_voltage_channels_noisy_ =
       std::all_of(cell_voltage_channels_.begin(), cell_voltage_channels_.end(),
                   [](const SensorChannel& channel) { return channel.noise_sd() > 0.0; });
+  static_assert(kMaxCellsPerModule <= CellVoltageFrontEnd::kMaxChannels);
+  cell_voltage_front_end_.take(cell_voltage_channels_.data(), cell_voltage_channels_.size());
   terminal_temperature_channel_ = make_temperature_channel();
   ambient_temperature_channel_ = make_temperature_channel();
   pcu_temperature_channel_ = make_temperature_channel();
@@ -335,13 +337,18 @@ ModuleSensorReadings Module::read_sensors(bool convert_temperatures) {
   return readings;
 }
 
+bool Module::cell_voltages_through_front_end() const {
+  return cell_voltage_channels_working_ && cell_voltage_channels_noisy_ &&
+         cell_voltage_channels_[0].quantum() > 0.0;
+}
+
 void Module::read_sensors(bool convert_temperatures, ModuleSensorReadings& readings) {
   readings.cell_count = cell_count();
   const std::size_t cells = cells_.size();
   const double quantum_V = cell_voltage_channels_[0].quantum();
   readings.cell_voltage_quanta_valid = false;
   readings.cell_voltage_quantum_V = 0.0;
-  if (cell_voltage_channels_working_ && quantum_V > 0.0 && cell_voltage_channels_noisy_) {
+  if (cell_voltages_through_front_end()) {
     // As the loop below, with every channel's draw taken first (the same draws in the same
     // order) and the channels then read two at a time. Cells 4k..4k+3 sit side by side in
     // state block k (the lanes past the last cell are read and not used).
@@ -352,9 +359,9 @@ void Module::read_sensors(bool convert_temperatures, ModuleSensorReadings& readi
     }
     alignas(16) std::array<double, kMaxCellsPerModule> standard_normals;
     noise_rng_.fill_normal_fast(standard_normals.data(), cells);
-    readings.cell_voltage_quanta_valid = SensorChannel::read_noisy_quantised_run(
-        cell_voltage_channels_.data(), cells, cell_voltages_V.data(), standard_normals.data(),
-        readings.cell_voltage_V.data(), readings.cell_voltage_quanta.data());
+    readings.cell_voltage_quanta_valid = cell_voltage_front_end_.read(
+        cell_voltages_V.data(), standard_normals.data(), readings.cell_voltage_V.data(),
+        readings.cell_voltage_quanta.data());
     readings.cell_voltage_quantum_V = quantum_V;
   } else if (cell_voltage_channels_working_ && quantum_V > 0.0) {
     // No failure anywhere (so no open sense wire either): each channel reads its own cell, as
@@ -421,6 +428,11 @@ void Module::set_sensor_failure(ModuleSensor sensor, int index, SensorFailure fa
   };
   switch (sensor) {
     case ModuleSensor::CellVoltage:
+      // The front end kept the last readings while it read the channels: a Stuck channel repeats
+      // its last one.
+      if (cell_voltages_through_front_end()) {
+        cell_voltage_front_end_.give_back(cell_voltage_channels_.data());
+      }
       if (in_range(cell_voltage_channels_, index))
         cell_voltage_channels_[static_cast<std::size_t>(index)].set_failure(failure);
       cell_voltage_channels_working_ =

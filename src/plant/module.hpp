@@ -197,6 +197,10 @@ class Module {
   std::vector<SensorChannel> cell_voltage_channels_;
   bool cell_voltage_channels_working_ = true;  // no cell voltage channel has a failure
   bool cell_voltage_channels_noisy_ = false;   // every cell voltage channel has noise
+  // The same channels laid out for one sample of all (while they all work and are noisy: their
+  // last readings are kept here then, and handed back when a failure comes).
+  CellVoltageFrontEnd cell_voltage_front_end_;
+  bool cell_voltages_through_front_end() const;
   std::vector<SensorChannel> cell_temperature_channels_;
   SensorChannel stack_voltage_channel_;
   SensorChannel current_channel_;

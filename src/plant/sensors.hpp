@@ -2,6 +2,7 @@
 // Sensors as a BMS sees them: each channel has a fixed offset and gain error drawn from the
 // seed, noise per reading, quantisation, and a physical failure mode. Fault injection sets the
 // failure mode; nothing here tells the firmware that a channel is broken.
+#include <array>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -107,6 +108,11 @@ class SensorChannel {
                                        const double* true_values, const double* standard_normals,
                                        double* readings, std::int32_t* quanta_counts);
   double noise_sd() const { return noise_sd_; }
+  double offset() const { return offset_; }
+  double gain() const { return gain_; }  // 1 + the gain error
+  /// What a Stuck channel repeats, for a front end that read the channel without this object
+  /// (CellVoltageFrontEnd) and hands its last reading back before the channel is used alone.
+  void restore_last_reading(double reading) { last_reading_ = reading; }
   void set_failure(SensorFailure failure) { failure_ = failure; }
   SensorFailure failure() const { return failure_; }
   double last_reading() const { return last_reading_; }
@@ -121,6 +127,30 @@ class SensorChannel {
   double short_reading_ = 0.0;
   SensorFailure failure_ = SensorFailure::None;
   double last_reading_ = 0.0;
+};
+
+/// The cell voltage channels of a module side by side, field by field (gain, offset, noise, quantum
+/// and last reading of channel k at index k): a sample of every channel reads a few arrays instead
+/// of one 64-byte SensorChannel per channel (one cache line each, missed at every 100 ms sample),
+/// and two channels' fields with one load. Only for working, noisy channels; the same operations
+/// as SensorChannel::read_noisy_quantised, so the same readings to the bit.
+struct CellVoltageFrontEnd {
+  static constexpr std::size_t kMaxChannels = 32;
+  alignas(16) std::array<double, kMaxChannels> gain{};
+  alignas(16) std::array<double, kMaxChannels> offset{};
+  alignas(16) std::array<double, kMaxChannels> noise_sd{};
+  alignas(16) std::array<double, kMaxChannels> quantum{};
+  alignas(16) std::array<double, kMaxChannels> last_reading{};
+  std::size_t count = 0;
+
+  /// Takes the channels' constants (and last readings); count <= kMaxChannels.
+  void take(const SensorChannel* channels, std::size_t channel_count);
+  /// Hands the last readings back to the channels (before they are read one by one).
+  void give_back(SensorChannel* channels) const;
+  /// read_noisy_quantised of every channel: readings and their counts of quanta (false, with
+  /// that count 0, when a count does not fit in int32).
+  bool read(const double* true_values, const double* standard_normals, double* readings,
+            std::int32_t* quanta_counts);
 };
 
 inline bool SensorChannel::read_noisy_quantised_run(SensorChannel* channels, std::size_t count,
@@ -181,6 +211,72 @@ inline bool SensorChannel::read_noisy_quantised_run(SensorChannel* channels, std
     _mm_storeu_pd(readings + index, reading);
     _mm_storel_pd(&first.last_reading_, reading);
     _mm_storeh_pd(&second.last_reading_, reading);
+  }
+#endif
+  for (; index < count; ++index) read_one(index);
+  return counts_fit;
+}
+
+inline void CellVoltageFrontEnd::take(const SensorChannel* channels, std::size_t channel_count) {
+  count = channel_count < kMaxChannels ? channel_count : kMaxChannels;
+  for (std::size_t k = 0; k < count; ++k) {
+    gain[k] = channels[k].gain();
+    offset[k] = channels[k].offset();
+    noise_sd[k] = channels[k].noise_sd();
+    quantum[k] = channels[k].quantum();
+    last_reading[k] = channels[k].last_reading();
+  }
+}
+
+inline void CellVoltageFrontEnd::give_back(SensorChannel* channels) const {
+  for (std::size_t k = 0; k < count; ++k) channels[k].restore_last_reading(last_reading[k]);
+}
+
+inline bool CellVoltageFrontEnd::read(const double* true_values, const double* standard_normals,
+                                      double* readings, std::int32_t* quanta_counts) {
+  bool counts_fit = true;
+  // SensorChannel::read_noisy_quantised of channel k, with the count check of the run.
+  const auto read_one = [&](std::size_t k) {
+    const double value = true_values[k] * gain[k] + offset[k] + noise_sd[k] * standard_normals[k];
+    double quanta = floor_half_up(value / quantum[k]);
+    last_reading[k] = quanta * quantum[k];
+    readings[k] = last_reading[k];
+    if (!(std::fabs(quanta) < kQuantaCountLimit)) [[unlikely]] {
+      counts_fit = false;
+      quanta = 0.0;
+    }
+    quanta_counts[k] = static_cast<std::int32_t>(quanta);
+  };
+  std::size_t index = 0;
+#if defined(__SSE2__)
+  const __m128d half = _mm_set1_pd(0.5);
+  const __m128d one = _mm_set1_pd(1.0);
+  const __m128d magnitude_mask = _mm_castsi128_pd(_mm_set1_epi64x(0x7FFFFFFFFFFFFFFF));
+  const __m128d exact_limit = _mm_set1_pd(0x1p31 - 1.0);
+  for (; index + 1 < count; index += 2) {
+    const __m128d pair_quantum = _mm_load_pd(quantum.data() + index);
+    const __m128d value = _mm_add_pd(
+        _mm_add_pd(_mm_mul_pd(_mm_loadu_pd(true_values + index), _mm_load_pd(gain.data() + index)),
+                   _mm_load_pd(offset.data() + index)),
+        _mm_mul_pd(_mm_load_pd(noise_sd.data() + index), _mm_loadu_pd(standard_normals + index)));
+    const __m128d x = _mm_add_pd(_mm_div_pd(value, pair_quantum), half);
+    if (_mm_movemask_pd(_mm_cmplt_pd(_mm_and_pd(x, magnitude_mask), exact_limit)) != 3)
+        [[unlikely]] {
+      read_one(index);
+      read_one(index + 1);
+      continue;
+    }
+    const __m128i truncated = _mm_cvttpd_epi32(x);  // both counts in the low two int32 lanes
+    const __m128d truncated_value = _mm_cvtepi32_pd(truncated);
+    const __m128d above = _mm_cmpgt_pd(truncated_value, x);  // all ones where t > x
+    const __m128d floored = _mm_sub_pd(truncated_value, _mm_and_pd(above, one));
+    const __m128i above_counts =
+        _mm_shuffle_epi32(_mm_castpd_si128(above), _MM_SHUFFLE(3, 3, 2, 0));
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(quanta_counts + index),
+                     _mm_add_epi32(truncated, above_counts));
+    const __m128d reading = _mm_mul_pd(floored, pair_quantum);
+    _mm_storeu_pd(readings + index, reading);
+    _mm_store_pd(last_reading.data() + index, reading);
   }
 #endif
   for (; index < count; ++index) read_one(index);

@@ -128,6 +128,25 @@ void expect_run_matches_one_at_a_time(const std::vector<SensorChannel>& channels
     EXPECT_TRUE(same_bits(run[index].last_reading(), single[index].last_reading())) << index;
   }
   EXPECT_EQ(run_noise.next_u64(), single_noise.next_u64());
+
+  // The module's front end (the channels side by side) reads the same, and hands the same last
+  // readings back to its channels.
+  CellVoltageFrontEnd front_end;
+  front_end.take(channels.data(), count);
+  std::vector<double> front_end_readings(count);
+  std::vector<std::int32_t> front_end_counts(count);
+  const bool front_end_fit = front_end.read(true_values.data(), normals.data(),
+                                            front_end_readings.data(), front_end_counts.data());
+  EXPECT_EQ(front_end_fit, single_fit);
+  std::vector<SensorChannel> handed_back = channels;
+  front_end.give_back(handed_back.data());
+  for (std::size_t index = 0; index < count; ++index) {
+    EXPECT_TRUE(same_bits(front_end_readings[index], single_readings[index]))
+        << index << ": " << true_values[index];
+    EXPECT_EQ(front_end_counts[index], single_counts[index]) << index;
+    EXPECT_TRUE(same_bits(handed_back[index].last_reading(), single[index].last_reading()))
+        << index;
+  }
 }
 
 TEST(SensorRounding, NoisyQuantisedRunMatchesOneChannelAtATime) {

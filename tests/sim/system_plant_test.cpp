@@ -268,6 +268,34 @@ TEST(SystemPlant, OpenSenseWireCorruptsTwoChannels) {
               plant.module(0, 0).cell(3).terminal_voltage_V(), 0.01);
 }
 
+// A stuck cell voltage converter repeats its last reading while the cell moves on, and reads the
+// cell again once mended (the readings before the failure came through the module's front end).
+TEST(SystemPlant, StuckCellVoltageChannelRepeatsItsLastReading) {
+  SystemDescription description = system_named("e5", HouseholdProfileKind::ConstantPower);
+  description.household.constant_power_W = 2400.0;  // discharging at 0.5C: the cells sink
+  SystemPlant plant(description);
+  sim::ReferenceController controller(plant);
+  Module& module = plant.module(0, 0);
+  run(plant, controller, 60.0);
+  const double last_V = module.read_sensors().cell_voltage_V[6];
+  PlantFault fault;
+  fault.kind = PlantFaultKind::SensorFailure;
+  fault.sensor = ModuleSensor::CellVoltage;
+  fault.index = 6;
+  fault.sensor_failure = SensorFailure::Stuck;
+  ASSERT_TRUE(plant.set_fault(fault, true));
+  for (int second = 0; second < 600; ++second) {
+    run(plant, controller, 1.0);
+    const ModuleSensorReadings readings = module.read_sensors();
+    ASSERT_EQ(readings.cell_voltage_V[6], last_V) << "second " << second;
+    ASSERT_NEAR(readings.cell_voltage_V[5], module.cell(5).terminal_voltage_V(), 0.01);
+  }
+  EXPECT_LT(module.cell(6).terminal_voltage_V(), last_V - 0.005) << "the cell itself moved on";
+  ASSERT_TRUE(plant.set_fault(fault, false));
+  run(plant, controller, 1.0);
+  EXPECT_NEAR(module.read_sensors().cell_voltage_V[6], module.cell(6).terminal_voltage_V(), 0.01);
+}
+
 TEST(SystemPlant, TemperatureSensorFailuresReadTheirRailsOrFreeze) {
   SystemPlant plant(system_named("e5"));
   PlantFault fault;
