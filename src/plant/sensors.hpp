@@ -153,6 +153,37 @@ struct CellVoltageFrontEnd {
             std::int32_t* quanta_counts);
 };
 
+#if defined(__SSE2__)
+/// Two channels' values quantised as floor_half_up(value / quantum) * quantum, each operation
+/// rounded as in the scalar read: the readings and their counts of quanta stored, the readings
+/// returned in reading. False, storing nothing, when a count would not be exact in int32 (the
+/// caller then reads the two one at a time).
+inline bool quantise_pair(__m128d value, __m128d quantum, double* readings,
+                          std::int32_t* quanta_counts, __m128d& reading) {
+  // floor_half_up(v) is floor(x) with x = v + 0.5. For |x| < 2^31 - 1 a truncation to int32 is
+  // exact, and floor(x) is that truncation t less one when t > x (x negative, not whole); the
+  // floor then lies in (-2^31, 2^31), so it fits the count. Any other x (huge, infinite, NaN)
+  // takes the scalar way, which gives floor_half_up's own result.
+  const __m128d magnitude_mask = _mm_castsi128_pd(_mm_set1_epi64x(0x7FFFFFFFFFFFFFFF));
+  const __m128d x = _mm_add_pd(_mm_div_pd(value, quantum), _mm_set1_pd(0.5));
+  if (_mm_movemask_pd(_mm_cmplt_pd(_mm_and_pd(x, magnitude_mask), _mm_set1_pd(0x1p31 - 1.0))) != 3)
+      [[unlikely]] {
+    return false;
+  }
+  const __m128i truncated = _mm_cvttpd_epi32(x);  // both counts in the low two int32 lanes
+  const __m128d truncated_value = _mm_cvtepi32_pd(truncated);
+  const __m128d above = _mm_cmpgt_pd(truncated_value, x);  // all ones where t > x
+  const __m128d floored = _mm_sub_pd(truncated_value, _mm_and_pd(above, _mm_set1_pd(1.0)));
+  // above's lanes as int32 (-1 or 0) next to the truncated counts: count = t + (-1 or 0).
+  const __m128i above_counts = _mm_shuffle_epi32(_mm_castpd_si128(above), _MM_SHUFFLE(3, 3, 2, 0));
+  _mm_storel_epi64(reinterpret_cast<__m128i*>(quanta_counts),
+                   _mm_add_epi32(truncated, above_counts));
+  reading = _mm_mul_pd(floored, quantum);
+  _mm_storeu_pd(readings, reading);
+  return true;
+}
+#endif
+
 inline bool SensorChannel::read_noisy_quantised_run(SensorChannel* channels, std::size_t count,
                                                     const double* true_values,
                                                     const double* standard_normals,
@@ -171,14 +202,6 @@ inline bool SensorChannel::read_noisy_quantised_run(SensorChannel* channels, std
   };
   std::size_t index = 0;
 #if defined(__SSE2__)
-  // floor_half_up(v) is floor(x) with x = v + 0.5. For |x| < 2^31 - 1 a truncation to int32 is
-  // exact, and floor(x) is that truncation t less one when t > x (x negative, not whole); the
-  // floor then lies in (-2^31, 2^31), so it fits the count. Any other x (huge, infinite, NaN)
-  // takes the scalar way, which gives floor_half_up's own result.
-  const __m128d half = _mm_set1_pd(0.5);
-  const __m128d one = _mm_set1_pd(1.0);
-  const __m128d magnitude_mask = _mm_castsi128_pd(_mm_set1_epi64x(0x7FFFFFFFFFFFFFFF));
-  const __m128d exact_limit = _mm_set1_pd(0x1p31 - 1.0);
   for (; index + 1 < count; index += 2) {
     SensorChannel& first = channels[index];
     SensorChannel& second = channels[index + 1];
@@ -191,24 +214,13 @@ inline bool SensorChannel::read_noisy_quantised_run(SensorChannel* channels, std
     // (true * gain + offset) + noise_sd * normal, each operation rounded as in the scalar read.
     const __m128d value =
         _mm_add_pd(_mm_add_pd(_mm_mul_pd(true_value, gain), offset), _mm_mul_pd(noise_sd, normal));
-    const __m128d x = _mm_add_pd(_mm_div_pd(value, quantum), half);
-    if (_mm_movemask_pd(_mm_cmplt_pd(_mm_and_pd(x, magnitude_mask), exact_limit)) != 3)
+    __m128d reading;
+    if (!quantise_pair(value, quantum, readings + index, quanta_counts + index, reading))
         [[unlikely]] {
       read_one(index);
       read_one(index + 1);
       continue;
     }
-    const __m128i truncated = _mm_cvttpd_epi32(x);  // both counts in the low two int32 lanes
-    const __m128d truncated_value = _mm_cvtepi32_pd(truncated);
-    const __m128d above = _mm_cmpgt_pd(truncated_value, x);  // all ones where t > x
-    const __m128d floored = _mm_sub_pd(truncated_value, _mm_and_pd(above, one));
-    // above's lanes as int32 (-1 or 0) next to the truncated counts: count = t + (-1 or 0).
-    const __m128i above_counts =
-        _mm_shuffle_epi32(_mm_castpd_si128(above), _MM_SHUFFLE(3, 3, 2, 0));
-    _mm_storel_epi64(reinterpret_cast<__m128i*>(quanta_counts + index),
-                     _mm_add_epi32(truncated, above_counts));
-    const __m128d reading = _mm_mul_pd(floored, quantum);
-    _mm_storeu_pd(readings + index, reading);
     _mm_storel_pd(&first.last_reading_, reading);
     _mm_storeh_pd(&second.last_reading_, reading);
   }
@@ -249,33 +261,18 @@ inline bool CellVoltageFrontEnd::read(const double* true_values, const double* s
   };
   std::size_t index = 0;
 #if defined(__SSE2__)
-  const __m128d half = _mm_set1_pd(0.5);
-  const __m128d one = _mm_set1_pd(1.0);
-  const __m128d magnitude_mask = _mm_castsi128_pd(_mm_set1_epi64x(0x7FFFFFFFFFFFFFFF));
-  const __m128d exact_limit = _mm_set1_pd(0x1p31 - 1.0);
   for (; index + 1 < count; index += 2) {
-    const __m128d pair_quantum = _mm_load_pd(quantum.data() + index);
     const __m128d value = _mm_add_pd(
         _mm_add_pd(_mm_mul_pd(_mm_loadu_pd(true_values + index), _mm_load_pd(gain.data() + index)),
                    _mm_load_pd(offset.data() + index)),
         _mm_mul_pd(_mm_load_pd(noise_sd.data() + index), _mm_loadu_pd(standard_normals + index)));
-    const __m128d x = _mm_add_pd(_mm_div_pd(value, pair_quantum), half);
-    if (_mm_movemask_pd(_mm_cmplt_pd(_mm_and_pd(x, magnitude_mask), exact_limit)) != 3)
-        [[unlikely]] {
+    __m128d reading;
+    if (!quantise_pair(value, _mm_load_pd(quantum.data() + index), readings + index,
+                       quanta_counts + index, reading)) [[unlikely]] {
       read_one(index);
       read_one(index + 1);
       continue;
     }
-    const __m128i truncated = _mm_cvttpd_epi32(x);  // both counts in the low two int32 lanes
-    const __m128d truncated_value = _mm_cvtepi32_pd(truncated);
-    const __m128d above = _mm_cmpgt_pd(truncated_value, x);  // all ones where t > x
-    const __m128d floored = _mm_sub_pd(truncated_value, _mm_and_pd(above, one));
-    const __m128i above_counts =
-        _mm_shuffle_epi32(_mm_castpd_si128(above), _MM_SHUFFLE(3, 3, 2, 0));
-    _mm_storel_epi64(reinterpret_cast<__m128i*>(quanta_counts + index),
-                     _mm_add_epi32(truncated, above_counts));
-    const __m128d reading = _mm_mul_pd(floored, pair_quantum);
-    _mm_storeu_pd(readings + index, reading);
     _mm_store_pd(last_reading.data() + index, reading);
   }
 #endif

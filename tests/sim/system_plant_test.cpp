@@ -37,6 +37,16 @@ void rest(SystemPlant& plant, double seconds, double step_s = 1.0) {
   for (int i = 0; i < steps; ++i) plant.step(step_s);
 }
 
+/// A sensor failure on module 0 of BDU 0.
+PlantFault sensor_fault(ModuleSensor sensor, int index, SensorFailure failure) {
+  PlantFault fault;
+  fault.kind = PlantFaultKind::SensorFailure;
+  fault.sensor = sensor;
+  fault.index = index;
+  fault.sensor_failure = failure;
+  return fault;
+}
+
 // A fingerprint of every cell's state, compared bit for bit.
 std::vector<double> fingerprint(const SystemPlant& plant) {
   std::vector<double> values;
@@ -252,11 +262,7 @@ TEST(SystemPlant, InternalShortDrainsAndHeatsOneCell) {
 
 TEST(SystemPlant, OpenSenseWireCorruptsTwoChannels) {
   SystemPlant plant(system_named("e5"));
-  PlantFault fault;
-  fault.kind = PlantFaultKind::SensorFailure;
-  fault.sensor = ModuleSensor::CellVoltage;
-  fault.index = 3;
-  fault.sensor_failure = SensorFailure::Open;
+  const PlantFault fault = sensor_fault(ModuleSensor::CellVoltage, 3, SensorFailure::Open);
   ASSERT_TRUE(plant.set_fault(fault, true));
   plant.step(kStep_s);
   const ModuleSensorReadings readings = plant.module(0, 0).read_sensors();
@@ -278,11 +284,7 @@ TEST(SystemPlant, StuckCellVoltageChannelRepeatsItsLastReading) {
   Module& module = plant.module(0, 0);
   run(plant, controller, 60.0);
   const double last_V = module.read_sensors().cell_voltage_V[6];
-  PlantFault fault;
-  fault.kind = PlantFaultKind::SensorFailure;
-  fault.sensor = ModuleSensor::CellVoltage;
-  fault.index = 6;
-  fault.sensor_failure = SensorFailure::Stuck;
+  const PlantFault fault = sensor_fault(ModuleSensor::CellVoltage, 6, SensorFailure::Stuck);
   ASSERT_TRUE(plant.set_fault(fault, true));
   for (int second = 0; second < 600; ++second) {
     run(plant, controller, 1.0);
