@@ -88,7 +88,10 @@ inline constexpr int kCellLanes = 4;
 /// that one aligned AVX load or store moves the field of all four
 /// (Cell::step_quad_with_external_heat) and one SSE2 load the field of lanes 0-1 or 2-3
 /// (Cell::step_pair_with_external_heat). A cell on its own uses lane 0 of a block of its own.
-struct alignas(32) CellStateBlock {
+/// Aligned to a cache line, and laid out so that each line (two fields) holds a field the step
+/// reads: the fields it only writes (heat, external heat, short current, terminal voltage) share
+/// their lines with ones it reads, and no line is fetched for a write alone.
+struct alignas(64) CellStateBlock {
   double soc[kCellLanes] = {};
   double hysteresis[kCellLanes] = {};
   double v_rc1_V[kCellLanes] = {};
@@ -96,16 +99,16 @@ struct alignas(32) CellStateBlock {
   double temperature_degC[kCellLanes] = {};
   double terminal_voltage_V[kCellLanes] = {};
   double heat_W[kCellLanes] = {};
-  double external_heat_W[kCellLanes] = {};
-  double short_current_A[kCellLanes] = {};  // through the internal short during the last step
+  double internal_short_Ohm[kCellLanes] = {};  // 0 = none
+  double short_current_A[kCellLanes] = {};     // through the internal short during the last step
   // Ageing accumulators between updates.
   double ageing_pending_s[kCellLanes] = {};
   double ageing_pending_soc_time[kCellLanes] = {};
   double ageing_pending_temperature_time[kCellLanes] = {};
   double ageing_pending_throughput_Ah[kCellLanes] = {};
-  double crate_weighted[kCellLanes] = {};      // throughput-weighted mean C-rate
-  double dod_weighted[kCellLanes] = {};        // throughput-weighted mean depth of discharge
-  double internal_short_Ohm[kCellLanes] = {};  // 0 = none
+  double crate_weighted[kCellLanes] = {};  // throughput-weighted mean C-rate
+  double dod_weighted[kCellLanes] = {};    // throughput-weighted mean depth of discharge
+  double external_heat_W[kCellLanes] = {};
   // Cached coefficients, refreshed when SOC or temperature moved enough or dt changed.
   double cached_dt_s[kCellLanes] = {-1.0, -1.0, -1.0, -1.0};  // -1: refresh on the next step
   double cached_refresh_soc[kCellLanes] = {-1.0, -1.0, -1.0, -1.0};
