@@ -374,11 +374,7 @@ void Module::read_sensors(bool convert_temperatures, ModuleSensorReadings& readi
       double quanta = 0.0;
       readings.cell_voltage_V[index] = cell_voltage_channels_[index].read_working_quantised(
           cells_[index].terminal_voltage_V(), noise_rng, quanta);
-      if (!(std::fabs(quanta) < kQuantaCountLimit)) [[unlikely]] {
-        quanta_fit = false;
-        quanta = 0.0;
-      }
-      readings.cell_voltage_quanta[index] = static_cast<std::int32_t>(quanta);
+      readings.cell_voltage_quanta[index] = quanta_count(quanta, quanta_fit);
     }
     noise_rng_ = noise_rng;
     readings.cell_voltage_quanta_valid = quanta_fit;

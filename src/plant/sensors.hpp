@@ -153,6 +153,15 @@ struct CellVoltageFrontEnd {
             std::int32_t* quanta_counts);
 };
 
+/// A reading's count of quanta as int32, or 0 with counts_fit cleared when it does not fit.
+inline std::int32_t quanta_count(double quanta, bool& counts_fit) {
+  if (!(std::fabs(quanta) < kQuantaCountLimit)) [[unlikely]] {
+    counts_fit = false;
+    return 0;
+  }
+  return static_cast<std::int32_t>(quanta);
+}
+
 #if defined(__SSE2__)
 /// Two channels' values quantised as floor_half_up(value / quantum) * quantum, each operation
 /// rounded as in the scalar read: the readings and their counts of quanta stored, the readings
@@ -194,11 +203,7 @@ inline bool SensorChannel::read_noisy_quantised_run(SensorChannel* channels, std
     double quanta = 0.0;
     readings[index] =
         channels[index].read_noisy_quantised(true_values[index], standard_normals[index], quanta);
-    if (!(std::fabs(quanta) < kQuantaCountLimit)) [[unlikely]] {
-      counts_fit = false;
-      quanta = 0.0;
-    }
-    quanta_counts[index] = static_cast<std::int32_t>(quanta);
+    quanta_counts[index] = quanta_count(quanta, counts_fit);
   };
   std::size_t index = 0;
 #if defined(__SSE2__)
@@ -250,14 +255,10 @@ inline bool CellVoltageFrontEnd::read(const double* true_values, const double* s
   // SensorChannel::read_noisy_quantised of channel k, with the count check of the run.
   const auto read_one = [&](std::size_t k) {
     const double value = true_values[k] * gain[k] + offset[k] + noise_sd[k] * standard_normals[k];
-    double quanta = floor_half_up(value / quantum[k]);
+    const double quanta = floor_half_up(value / quantum[k]);
     last_reading[k] = quanta * quantum[k];
     readings[k] = last_reading[k];
-    if (!(std::fabs(quanta) < kQuantaCountLimit)) [[unlikely]] {
-      counts_fit = false;
-      quanta = 0.0;
-    }
-    quanta_counts[k] = static_cast<std::int32_t>(quanta);
+    quanta_counts[k] = quanta_count(quanta, counts_fit);
   };
   std::size_t index = 0;
 #if defined(__SSE2__)
