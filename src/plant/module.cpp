@@ -220,20 +220,11 @@ void Module::step_cells(double dt_s, double ambient_degC, PlantExtremes& extreme
   const std::size_t cell_count = cells_.size();
   const double balancing_resistance_Ohm = parameters_.balancing_resistance_Ohm;
   // The current through a cell: the stack's plus its balancing bleed (whose heat goes to the air).
-  const auto cell_current = [&](std::size_t index) {
+  // (Given the cell's terminal voltage, read wherever its state is: the block or the cell.)
+  const auto cell_current = [&](std::size_t index, double terminal_voltage_V) {
     double cell_current_A = stack_current_A;
     if (balancing_[index]) {
-      const double bleed_A = cells[index].terminal_voltage_V() / balancing_resistance_Ohm;
-      cell_current_A += bleed_A;
-      balancing_heat_W += bleed_A * bleed_A * balancing_resistance_Ohm;
-    }
-    return cell_current_A;
-  };
-  // The same with the cell read from its lane of a state block.
-  const auto block_cell_current = [&](const CellStateBlock& block, std::size_t index, int lane) {
-    double cell_current_A = stack_current_A;
-    if (balancing_[index]) {
-      const double bleed_A = block.terminal_voltage_V[lane] / balancing_resistance_Ohm;
+      const double bleed_A = terminal_voltage_V / balancing_resistance_Ohm;
       cell_current_A += bleed_A;
       balancing_heat_W += bleed_A * bleed_A * balancing_resistance_Ohm;
     }
@@ -259,9 +250,10 @@ void Module::step_cells(double dt_s, double ambient_degC, PlantExtremes& extreme
     for (; index + 3 < cell_count; index += 4) {
       CellStateBlock& block = cell_states_[index / 4];
       // The currents in cell order: the balancing heat sums in the same order as below.
-      const std::array<double, 4> currents_A{
-          block_cell_current(block, index, 0), block_cell_current(block, index + 1, 1),
-          block_cell_current(block, index + 2, 2), block_cell_current(block, index + 3, 3)};
+      const std::array<double, 4> currents_A{cell_current(index, block.terminal_voltage_V[0]),
+                                             cell_current(index + 1, block.terminal_voltage_V[1]),
+                                             cell_current(index + 2, block.terminal_voltage_V[2]),
+                                             cell_current(index + 3, block.terminal_voltage_V[3])};
       const std::array<double, 4> external_heat_W{fault_heat_W_[index] + heater_per_cell_W,
                                                   fault_heat_W_[index + 1] + heater_per_cell_W,
                                                   fault_heat_W_[index + 2] + heater_per_cell_W,
@@ -275,8 +267,8 @@ void Module::step_cells(double dt_s, double ambient_degC, PlantExtremes& extreme
     }
   }
   for (; index + 1 < cell_count; index += 2) {
-    const double first_current_A = cell_current(index);
-    const double second_current_A = cell_current(index + 1);
+    const double first_current_A = cell_current(index, cells[index].terminal_voltage_V());
+    const double second_current_A = cell_current(index + 1, cells[index + 1].terminal_voltage_V());
     Cell::step_pair_with_external_heat(
         cells[index], cells[index + 1], first_current_A, second_current_A, dt_s, internal_degC,
         fault_heat_W_[index] + heater_per_cell_W, fault_heat_W_[index + 1] + heater_per_cell_W);
@@ -284,7 +276,7 @@ void Module::step_cells(double dt_s, double ambient_degC, PlantExtremes& extreme
     take_in(cells[index + 1]);
   }
   if (index < cell_count) {
-    const double cell_current_A = cell_current(index);
+    const double cell_current_A = cell_current(index, cells[index].terminal_voltage_V());
     cells[index].step_with_external_heat(cell_current_A, dt_s, internal_degC,
                                          fault_heat_W_[index] + heater_per_cell_W);
     take_in(cells[index]);
