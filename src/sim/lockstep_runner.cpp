@@ -261,7 +261,17 @@ void LockstepRunner::tick() {
     }
     modules_ran_[b] |= ran;
   }
-  for (auto& bdu : bdus_) bdu->tick(now_ms);
+  // The BDUs' 10 ms task runs when it has something to do (next_tick_ms) or a frame waits at
+  // their Link or COM port; a tick skipped otherwise would change nothing (docs/firmware.md,
+  // "Tasks and periods").
+  for (std::size_t b = 0; b < bdus_.size(); ++b) {
+    firmware::BduController& bdu = *bdus_[b];
+    if (options_.tick_bdus_every_10ms || now_ms >= bdu.next_tick_ms() ||
+        link_buses_[b]->rx_pending(bdu_link_ports_[b]) > 0 ||
+        com_bus_->rx_pending(bdu_com_ports_[b]) > 0) {
+      bdu.tick(now_ms);
+    }
+  }
   inverter_link_->tick(now_us_);
   collect_events();
   if (now_us_ % plant_step_us_ == 0) {

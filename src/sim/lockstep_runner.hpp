@@ -1,8 +1,10 @@
 #pragma once
 // The lockstep simulator: one clock (integer microseconds), the plant stepped every plant_step
-// (100 ms by default: the converters' fast loops are solved inside a step), every firmware node
-// ticked every 10 ms, frames crossing modelled CAN buses (a Link bus per BDU, the COM bus shared
-// by the BDUs and the inverter), scenario events applied at their times, snapshots recorded.
+// (100 ms by default: the converters' fast loops are solved inside a step), the firmware nodes'
+// 10 ms tasks on the 10 ms grid (a module BMS when a frame waits or a task is due, a BDU when it
+// has something to do or a frame waits: each as its own MCU would see it), frames crossing modelled
+// CAN buses (a Link bus per BDU, the COM bus shared by the BDUs and the inverter), scenario events
+// applied at their times, snapshots recorded.
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -29,6 +31,9 @@ struct RunnerOptions {
   /// external port, the simulated inverter only listens, and the BDUs' COM receive runs as an
   /// interrupt between ticks (every kComService_us) so polls are answered within a frame time.
   bool external_inverter = false;
+  /// Runs every BDU's 10 ms task at every tick instead of only when it has something to do: the
+  /// reference the skipping is checked against (tests), never faster.
+  bool tick_bdus_every_10ms = false;
 };
 
 struct RunResult {

@@ -18,15 +18,13 @@
 #include <vector>
 
 #include "bts_process.hpp"
+#include "library_scenarios.hpp"
 
 namespace {
 
-const std::filesystem::path kScenarioDir = std::filesystem::path(BTS_SOURCE_DIR) / "scenarios";
-
-bool quick_library() {
-  const char* value = std::getenv("BTS_FAULT_MATRIX");
-  return value != nullptr && std::string(value) == "quick";
-}
+using bts::testing_support::kScenarioDir;
+using bts::testing_support::library_files;
+using bts::testing_support::quick_library;
 
 // Under a sanitizer (about 20x slower) a few short files stand for the library: a state, a module
 // fault with a reset, a BDU fault, the two-BDU system and the manual's own example.
@@ -34,23 +32,8 @@ const std::vector<std::string> kQuickSubset = {
     "state-standby-dc-switch-open", "f10-sampling-fault", "f14-fuse-damaged",
     "f9-communication-bdu-network-e40", "a8-abnormal-ambient-temperature"};
 
-std::vector<std::string> library_files() {
-  std::vector<std::string> names;
-  for (const auto& entry : std::filesystem::directory_iterator(kScenarioDir)) {
-    if (entry.path().extension() == ".yaml") names.push_back(entry.path().stem().string());
-  }
-  std::sort(names.begin(), names.end());
-  return names;
-}
-
 std::vector<std::string> files_to_run() {
-  if (!quick_library()) return library_files();
-  std::vector<std::string> subset;
-  for (const std::string& name : library_files()) {
-    if (std::find(kQuickSubset.begin(), kQuickSubset.end(), name) != kQuickSubset.end())
-      subset.push_back(name);
-  }
-  return subset;
+  return bts::testing_support::library_files_to_run(kQuickSubset);
 }
 
 using bts::testing_support::CommandResult;

@@ -51,9 +51,12 @@ class PylonRig {
       hal.step(now_ms_);
       modules.step(now_ms_);
       inverter.step(now_ms_);
-      bdu.tick(now_ms_);
+      // As the simulator runs it (when_due_only): the 10 ms task only when due or a frame waits.
+      if (!when_due_only || now_ms_ >= bdu.next_tick_ms() || hal.frames_waiting())
+        bdu.tick(now_ms_);
     }
   }
+  bool when_due_only = false;
   bool connect() {
     hal.dc_switch_closed = true;
     hal.black_start_pressed = true;
@@ -315,6 +318,31 @@ TEST(BduPylonPort, SofarBduIgnoresPylonPolls) {
   const std::vector<CanFrame> answer =
       rig.send(pylon::encode_command(command(pylon::InverterCommand::Kind::Poll)));
   EXPECT_TRUE(answer.empty());
+}
+
+TEST(BduPylonPort, KeepRelayHoldRunsOutAtTheSameTickWhenTheBduTicksOnlyWhenDue) {
+  // The hold starts at the receive interrupt, here 50 ms after a 100 ms task: its end falls on a
+  // tick with no other work, which a BDU ticked only when due must still take.
+  auto live = [](PylonRig& rig) {
+    EXPECT_TRUE(rig.connect());
+    while (rig.now() % 100 != 50) rig.advance(kTick_ms);
+    rig.send(pylon::encode_command(command(pylon::InverterCommand::Kind::KeepRelay)));
+    rig.inverter.present = false;
+    rig.advance(pylon::kKeepRelayHold_ms + 10000);
+  };
+  PylonRig every_tick;
+  PylonRig when_due;
+  when_due.when_due_only = true;
+  live(every_tick);
+  live(when_due);
+  ASSERT_FALSE(every_tick.hal.relay_events.empty());
+  ASSERT_EQ(when_due.hal.relay_events.size(), every_tick.hal.relay_events.size());
+  for (std::size_t k = 0; k < every_tick.hal.relay_events.size(); ++k) {
+    EXPECT_EQ(when_due.hal.relay_events[k].time_ms, every_tick.hal.relay_events[k].time_ms) << k;
+    EXPECT_EQ(when_due.hal.relay_events[k].energised, every_tick.hal.relay_events[k].energised);
+  }
+  EXPECT_EQ(when_due.hal.com_sent.size(), every_tick.hal.com_sent.size());
+  EXPECT_FALSE(every_tick.relays_closed()) << "the hold ran out";
 }
 
 }  // namespace

@@ -213,6 +213,8 @@ class Rig {
   FakeInverter inverter;
   BduController bdu;
   std::vector<StateChange> changes;
+  bool when_due_only = false;  // skip the ticks before bdu.next_tick_ms() with no frame waiting
+  std::uint64_t ticks_run = 0;
 
   const BduConfig& config() const { return config_; }
   /// Time of the last tick.
@@ -223,7 +225,11 @@ class Rig {
     modules.step(next_ms_);
     inverter.step(next_ms_);
     const BduState before = bdu.state();
-    bdu.tick(next_ms_);
+    // As the simulator runs it: the 10 ms task only when due or a frame waits (when_due_only).
+    if (!when_due_only || next_ms_ >= bdu.next_tick_ms() || hal.frames_waiting()) {
+      bdu.tick(next_ms_);
+      ++ticks_run;
+    }
     if (bdu.state() != before) changes.push_back({next_ms_, before, bdu.state(), hal.coils()});
     last_ms_ = next_ms_;
     next_ms_ += kTick_ms;
@@ -1961,6 +1967,169 @@ TEST(BduStateMachine, Table_StateNamesAndDisplayStates) {
     EXPECT_STREQ(bdu_state_name(kAllStates[k]), names[k]);
     EXPECT_EQ(display_state_of(kAllStates[k]), expected_display(kAllStates[k])) << names[k];
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The 10 ms task run only when due (BduController::next_tick_ms, as the simulator runs it)
+
+/// One life of a BDU: activation and self test, precharge, charging, a module fault with its
+/// recovery hold, a reset press, an alarm reset and a remote disconnect from outside between
+/// ticks, the inverter going silent and coming back, a shutdown press.
+void live_a_day(Rig& rig) {
+  ASSERT_TRUE(rig.to_charge()) << rig.history();
+  rig.advance(5000);
+  rig.modules.modules[1].codes.set(Code::F1);
+  rig.advance(4000);
+  rig.modules.modules[1].codes = CodeSet{};
+  rig.advance(rig.config().fault_recovery_hold_ms + 5000);
+  rig.press(kShortPress_ms);
+  rig.advance(3000);
+  // A blown fuse (F14 latches), replaced, and the alarm reset from the RS485 port at a time no
+  // other work falls on (40 ms after a 100 ms task): the recovery hold counts from that tick.
+  rig.hal.fuse_voltage_drop_dV = 300;
+  rig.advance(3000);
+  rig.hal.fuse_voltage_drop_dV = 0;
+  rig.advance(8000);
+  while (rig.now() % 100 != 40) rig.tick();
+  rig.bdu.request_alarm_reset(rig.now());
+  rig.advance(rig.config().fault_recovery_hold_ms + 5000);
+  rig.bdu.request_alarm_reset(rig.now() + 3);  // the RS485 port, between two ticks
+  rig.advance(2000);
+  rig.bdu.set_remote_disconnect(true);
+  rig.advance(6000);
+  rig.bdu.set_remote_disconnect(false);
+  rig.advance(20000);
+  rig.inverter.present = false;
+  rig.advance(75000);
+  rig.inverter.present = true;
+  rig.advance(10000);
+  rig.press(kShutdownPress_ms);
+  rig.advance(5000);
+}
+
+std::string relay_log(const Rig& rig) {
+  std::ostringstream text;
+  for (const RelayEvent& event : rig.hal.relay_events) {
+    text << event.time_ms << " " << static_cast<int>(event.relay) << " " << event.energised << "\n";
+  }
+  return text.str();
+}
+
+std::string frame_log(const std::vector<fake::SentFrame>& frames) {
+  std::ostringstream text;
+  for (const fake::SentFrame& sent : frames) {
+    text << sent.time_ms << " " << std::hex << sent.frame.id << std::dec << " "
+         << static_cast<int>(sent.frame.dlc);
+    for (std::uint8_t k = 0; k < sent.frame.dlc; ++k)
+      text << " " << static_cast<int>(sent.frame.data[k]);
+    text << "\n";
+  }
+  return text.str();
+}
+
+/// Activated without an inverter: connected for the black start window, then let go.
+void live_a_black_start(Rig& rig) {
+  rig.inverter.present = false;
+  ASSERT_TRUE(rig.to_idle()) << rig.history();
+  rig.advance(rig.config().black_start_window_ms + 10000);
+}
+
+void expect_same_lives(const Rig& every_tick, const Rig& when_due) {
+  EXPECT_EQ(when_due.history(), every_tick.history());
+  EXPECT_EQ(relay_log(when_due), relay_log(every_tick));
+  EXPECT_EQ(frame_log(when_due.hal.link_sent), frame_log(every_tick.hal.link_sent));
+  EXPECT_EQ(frame_log(when_due.hal.com_sent), frame_log(every_tick.hal.com_sent));
+  EXPECT_EQ(when_due.hal.light_updates, every_tick.hal.light_updates);
+  EXPECT_EQ(when_due.hal.nvm, every_tick.hal.nvm);
+  EXPECT_EQ(when_due.bdu.codes(), every_tick.bdu.codes());
+  EXPECT_LT(when_due.ticks_run * 2, every_tick.ticks_run)
+      << "the BDU ran " << when_due.ticks_run << " of " << every_tick.ticks_run << " ticks";
+}
+
+/// A firmware update whose transfer ends between two 100 ms tasks: the restart into SelfTest
+/// starts the self test's timers there (the modules keep their old version, so F16 follows).
+void live_an_update(Rig& rig) {
+  ASSERT_TRUE(rig.to_standby()) << rig.history();
+  request_update(rig, 37);
+  rig.advance(30000);
+}
+
+TEST(BduFastPath, SelfTestAfterAnUpdateEndsAtTheSameTick) {
+  Rig every_tick;
+  Rig when_due;
+  when_due.when_due_only = true;
+  live_an_update(every_tick);
+  live_an_update(when_due);
+  expect_same_lives(every_tick, when_due);
+  const TimeMs restarted_ms = every_tick.entered_at(S::SelfTest);
+  ASSERT_TRUE(every_tick.visited_since(S::Updating, 0)) << every_tick.history();
+  EXPECT_GT(restarted_ms % 100, 10u) << "the restart should fall where no task runs anyway";
+  EXPECT_TRUE(every_tick.visited_since(S::Standby, restarted_ms)) << every_tick.history();
+}
+
+TEST(BduFastPath, BlackStartWindowRunsOutAtTheSameTick) {
+  Rig every_tick;
+  Rig when_due;
+  when_due.when_due_only = true;
+  live_a_black_start(every_tick);
+  live_a_black_start(when_due);
+  expect_same_lives(every_tick, when_due);
+  EXPECT_TRUE(every_tick.visited_since(S::Opening, every_tick.config().black_start_window_ms))
+      << every_tick.history();
+}
+
+TEST(BduFastPath, TicksSkippedUntilDueChangeNothing) {
+  Rig every_tick;
+  Rig when_due;
+  when_due.when_due_only = true;
+  live_a_day(every_tick);
+  live_a_day(when_due);
+  expect_same_lives(every_tick, when_due);
+  // The day visited what it is meant to exercise, and the skipping skipped.
+  const std::string history = every_tick.history();
+  for (const char* state : {"SelfTest", "Precharge", "Charge", "Opening", "Fault", "Standby"}) {
+    EXPECT_NE(history.find(state), std::string::npos) << state << " never entered:\n" << history;
+  }
+}
+
+TEST(BduFastPath, AskedForEveryTickWhileTheButtonIsHeldOrASequenceRuns) {
+  Rig rig;
+  rig.hal.dc_switch_closed = false;
+  rig.advance(500);
+  rig.hal.black_start_pressed = true;
+  rig.advance(300);  // sampled by a 100 ms task: held from then on
+  EXPECT_EQ(rig.bdu.next_tick_ms(), rig.now() + 1) << "held: its hold time counts tick by tick";
+  rig.advance(kActivatePress_ms - 300);
+  rig.hal.black_start_pressed = false;
+  rig.advance(200);
+  ASSERT_TRUE(rig.run_until_state(S::Standby, 15000)) << rig.history();
+  rig.hal.dc_switch_closed = true;
+  ASSERT_TRUE(rig.run_until_state(S::Precharge, 500)) << rig.history();
+  rig.advance(30);
+  EXPECT_EQ(rig.bdu.next_tick_ms(), rig.now() + 1) << "precharge counts its phases in ticks";
+}
+
+TEST(BduFastPath, AQuietTickAsksForTheNextTaskOrTimerAndAnOutsideCallWakesIt) {
+  Rig rig;
+  ASSERT_TRUE(rig.to_standby()) << rig.history();
+  rig.hal.dc_switch_closed = false;
+  rig.advance(2000);
+  // Somewhere in each 100 ms a tick finds nothing to do: it asks for no tick before the next
+  // 100 ms task.
+  bool quiet_seen = false;
+  for (int k = 0; k < 10 && !quiet_seen; ++k) {
+    rig.tick();
+    quiet_seen = rig.bdu.next_tick_ms() > rig.now() + kTick_ms;
+    if (quiet_seen) {
+      EXPECT_LE(rig.bdu.next_tick_ms(), rig.now() + 100);
+    }
+  }
+  EXPECT_TRUE(quiet_seen) << "no quiet tick in 100 ms of Standby";
+  rig.bdu.request_alarm_reset(rig.now() + 5);
+  EXPECT_EQ(rig.bdu.next_tick_ms(), 0u) << "an alarm reset from outside is seen at the next tick";
+  rig.tick();
+  rig.bdu.set_remote_disconnect(true);
+  EXPECT_EQ(rig.bdu.next_tick_ms(), 0u);
 }
 
 }  // namespace

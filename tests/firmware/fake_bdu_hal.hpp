@@ -120,6 +120,8 @@ class FakeBduHal final : public BduHal {
   // ---- The test's side of the buses ----
   void push_link(const CanFrame& frame) { push(link_rx_, frame); }
   void push_com(const CanFrame& frame) { push(com_rx_, frame); }
+  /// A frame waits at the Link or COM port (what raises the controller's receive interrupt).
+  bool frames_waiting() const { return !link_rx_.empty() || !com_rx_.empty(); }
 
   /// Advances the hardware to now_ms: auxiliary contacts, then the DC link.
   void step(TimeMs now_ms) {

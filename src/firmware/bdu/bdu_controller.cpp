@@ -72,6 +72,7 @@ int BduController::modules_reporting() const {
 bool BduController::inverter_present() const { return inverter_seen_; }
 
 void BduController::request_alarm_reset(TimeMs now_ms) {
+  next_tick_ms_ = 0;  // an outside call: the next tick sees what it changed
   if (state_ == BduState::Shutdown) return;
   // A reset also acknowledges a given-up precharge, so its latched F17 can be released.
   if (precharge_failures_ >= config_.precharge_attempts) {
@@ -87,6 +88,7 @@ void BduController::request_alarm_reset(TimeMs now_ms) {
 }
 
 void BduController::tick(TimeMs now_ms) {
+  tick_changed_something_ = !started_;
   if (!started_) {
     started_ = true;
     next_100ms_ = now_ms;
@@ -100,14 +102,19 @@ void BduController::tick(TimeMs now_ms) {
   if (fast_state) measurements_ = hal_.sample();
   const ButtonPresses presses = button_.update(measurements_.black_start_pressed, now_ms);
   if (state_ != BduState::Shutdown) {
-    receive_link(now_ms);
-    receive_com(now_ms);
+    const bool link_frames = receive_link(now_ms);
+    const bool com_frames = receive_com(now_ms);
+    tick_changed_something_ |= link_frames || com_frames;
   }
   if (presses.short_press) request_alarm_reset(now_ms);
   // A shutdown press that comes while the BDU is already opening (for a fault or a disconnect)
   // has no row of its own: it re-targets the opening, which then ends in Shutdown.
   if (presses.shutdown && state_ == BduState::Opening) after_opening_ = AfterOpening::Shutdown;
+  const bool window_before = black_start_window_;
+  const bool clear_timing_before = faults_clear_timing_;
   const BduConditions now_conditions = conditions(now_ms, presses);
+  tick_changed_something_ |=
+      black_start_window_ != window_before || faults_clear_timing_ != clear_timing_before;
   if (const auto transition = transitions_.next(state_, now_conditions, after_opening_)) {
     if (transition->to == BduState::Opening) {
       after_opening_ = transition->guard == Guard::ShutdownPressed    ? AfterOpening::Shutdown
@@ -122,11 +129,39 @@ void BduController::tick(TimeMs now_ms) {
   if (now_ms >= next_100ms_) {
     next_100ms_ += 100;
     task_100ms(now_ms);
+    tick_changed_something_ = true;
   }
   if (now_ms >= next_1s_) {
     next_1s_ += 1000;
     task_1s(now_ms);
+    tick_changed_something_ = true;
   }
+  // A tick that changed nothing would be repeated, to the bit, by every tick after it until an
+  // input changes (a frame, a task's sample, an outside call) or a timer runs out.
+  next_tick_ms_ = tick_changed_something_ || fast_state || needs_every_tick()
+                      ? now_ms + 1
+                      : quiet_until_ms(now_ms);
+}
+
+bool BduController::needs_every_tick() const {
+  return state_ == BduState::Precharge || state_ == BduState::Opening ||
+         state_ == BduState::Updating || button_.held();
+}
+
+TimeMs BduController::quiet_until_ms(TimeMs now_ms) const {
+  TimeMs due = std::min(next_100ms_, next_1s_);
+  const auto runs_out_at = [&](TimeMs at_ms) {
+    if (at_ms > now_ms) due = std::min(due, at_ms);
+  };
+  // Every timer conditions() compares with now_ms (the precharge's and the opening's run in
+  // their states, which tick every time).
+  runs_out_at(state_since_ms_ + config_.self_test_min_ms);
+  runs_out_at(state_since_ms_ + config_.self_test_max_ms);
+  if (black_start_window_)
+    runs_out_at(black_start_window_since_ms_ + config_.black_start_window_ms + 1);
+  runs_out_at(keep_relay_until_ms_);
+  if (faults_clear_timing_) runs_out_at(faults_clear_since_ms_ + config_.fault_recovery_hold_ms);
+  return due;
 }
 
 BduConditions BduController::conditions(TimeMs now_ms, const ButtonPresses& presses) {
@@ -181,6 +216,7 @@ BduConditions BduController::conditions(TimeMs now_ms, const ButtonPresses& pres
 }
 
 void BduController::enter(BduState state, TimeMs now_ms) {
+  tick_changed_something_ = true;
   const BduState previous = state_;
   state_ = state;
   state_since_ms_ = now_ms;
@@ -317,6 +353,7 @@ void BduController::run_precharge(TimeMs now_ms) {
 }
 
 void BduController::set_relays(bool positive, bool negative, bool precharge) {
+  tick_changed_something_ = true;
   relay_command_ = {positive, negative, precharge};
   hal_.set_relay(BduRelay::PositiveMain, positive);
   hal_.set_relay(BduRelay::NegativeMain, negative);

@@ -77,7 +77,15 @@ struct InverterFacingValues {
 class BduController {
  public:
   BduController(BduHal& hal, const BduConfig& config);
+  /// The 10 ms task. A caller may skip a tick before next_tick_ms() when no frame waits at the
+  /// Link or COM port (those are its receive interrupts): such a tick would change nothing.
   void tick(TimeMs now_ms);
+  /// The first time the 10 ms task has something to do on its own: the next tick after one that
+  /// changed anything, every tick of a sequence timed in 10 ms steps (precharge, opening, update)
+  /// or while the black start button is held, else the next periodic task or the first time a
+  /// timer of the state machine runs out. An outside call that changes an input (alarm reset,
+  /// remote disconnect, COM interrupt) makes it due at once. docs/firmware.md, "Tasks".
+  TimeMs next_tick_ms() const { return next_tick_ms_; }
 
   BduState state() const { return state_; }
   /// The BDU's own codes and every module's, as the lights and interfaces show them.
@@ -114,7 +122,10 @@ class BduController {
   void request_alarm_reset(TimeMs now_ms);
   /// SunSpec SetOp from the RS485 port: DISCONNECT (true) opens the relays (below their break
   /// current) and keeps them open; CONNECT (false) lets the BDU connect when its conditions hold.
-  void set_remote_disconnect(bool disconnect) { remote_disconnect_ = disconnect; }
+  void set_remote_disconnect(bool disconnect) {
+    remote_disconnect_ = disconnect;
+    next_tick_ms_ = 0;
+  }
   bool remote_disconnect() const { return remote_disconnect_; }
   /// The CAN receive interrupt of the COM port: decodes what arrived and answers inverter polls
   /// at once (a Pylon HV poll is answered within a frame time, not at the next 10 ms task).
@@ -130,6 +141,11 @@ class BduController {
   void task_100ms(TimeMs now_ms);
   void task_1s(TimeMs now_ms);
   BduConditions conditions(TimeMs now_ms, const ButtonPresses& presses);
+  /// Whether the state needs the 10 ms task every tick (its sequences count in ticks).
+  bool needs_every_tick() const;
+  /// After a tick that changed nothing: the first time a periodic task is due or a timer that
+  /// conditions() reads runs out.
+  TimeMs quiet_until_ms(TimeMs now_ms) const;
   void enter(BduState state, TimeMs now_ms);
   void run_state(TimeMs now_ms);
   void run_precharge(TimeMs now_ms);
@@ -142,8 +158,9 @@ class BduController {
   void set_relays(bool positive, bool negative, bool precharge);
   void drive_lights(TimeMs now_ms);
   // Link bus and COM (bdu_controller_bus.cpp)
-  void receive_link(TimeMs now_ms);
-  void receive_com(TimeMs now_ms);
+  /// Each returns whether it took a frame.
+  bool receive_link(TimeMs now_ms);
+  bool receive_com(TimeMs now_ms);
   void send_module_commands(TimeMs now_ms);
   void update_module_limits(ModuleEntry& entry) const;
   void update_share_offsets();
@@ -169,6 +186,8 @@ class BduController {
   TimeMs state_since_ms_ = 0;
   TimeMs next_100ms_ = 0;
   TimeMs next_1s_ = 0;
+  TimeMs next_tick_ms_ = 0;
+  bool tick_changed_something_ = false;  // set by enter() and set_relays() too
   bool started_ = false;
   BduMeasurements measurements_{};
   ModuleTable modules_{};

@@ -61,9 +61,11 @@ link::RequestedMode requested_mode(BduState state) {
 
 }  // namespace
 
-void BduController::receive_link(TimeMs now_ms) {
+bool BduController::receive_link(TimeMs now_ms) {
   CanFrame frame;
+  bool took_frame = false;
   while (hal_.link_receive(frame)) {
+    took_frame = true;
     link::LinkId id;
     if (!link::peek_id(frame, id)) continue;
     if (id.type == link::MessageType::AddressClaim) {
@@ -165,6 +167,7 @@ void BduController::receive_link(TimeMs now_ms) {
       }
     }
   }
+  return took_frame;
 }
 
 void BduController::update_module_limits(ModuleEntry& entry) const {
@@ -264,9 +267,11 @@ void BduController::send_module_commands(TimeMs now_ms) {
   (void)now_ms;
 }
 
-void BduController::receive_com(TimeMs now_ms) {
+bool BduController::receive_com(TimeMs now_ms) {
   CanFrame frame;
+  bool took_frame = false;
   while (hal_.com_receive(frame)) {
+    took_frame = true;
     update::Start request;
     if (update::decode_request(frame, own_network_address(), request)) {
       update_request_ = request;
@@ -288,6 +293,7 @@ void BduController::receive_com(TimeMs now_ms) {
       peer_seen_ = true;
     }
   }
+  return took_frame;
 }
 
 std::uint8_t BduController::own_network_address() const {

@@ -40,6 +40,7 @@ bool BduController::handle_inverter_frame(const CanFrame& frame, TimeMs now_ms) 
 }
 
 void BduController::on_com_receive(TimeMs now_ms) {
+  next_tick_ms_ = 0;  // the next tick sees what arrived
   if (state_ != BduState::Shutdown) receive_com(now_ms);
 }
 

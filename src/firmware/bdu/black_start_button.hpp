@@ -42,6 +42,8 @@ class BlackStartButton {
     was_pressed_ = pressed;
     return presses;
   }
+  /// Pressed at the last update: its hold time counts, tick by tick.
+  bool held() const { return was_pressed_; }
 
  private:
   bool was_pressed_ = false;
