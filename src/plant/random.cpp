@@ -2,10 +2,6 @@
 
 namespace bts::plant {
 
-namespace {
-
-/// Inverse of the standard normal CDF (Acklam's rational approximation, relative error < 1.2e-9),
-/// used only to fill the table once.
 double inverse_normal_cdf(double p) {
   static constexpr double a[] = {-3.969683028665376e+01, 2.209460984245205e+02,
                                  -2.759285104469687e+02, 1.383577518672690e+02,
@@ -31,18 +27,18 @@ double inverse_normal_cdf(double p) {
          (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1.0);
 }
 
-}  // namespace
-
-const std::array<double, 4096>& Rng::normal_table() {
-  static const std::array<double, 4096> table = [] {
-    std::array<double, 4096> values{};
-    for (std::size_t i = 0; i < values.size(); ++i) {
-      values[i] =
-          inverse_normal_cdf((static_cast<double>(i) + 0.5) / static_cast<double>(values.size()));
-    }
+const std::array<double, 2048>& Rng::normal_table() {
+  // Bin i's centre is p = (i + 0.5) / 4096 and bin 4095 - i's is 1 - p, both exact in binary.
+  // inverse_normal_cdf gives -value(p) at 1 - p to the bit: in the central region q = p - 0.5
+  // changes sign exactly and the rest depends on q * q; in the upper tail it is defined as the
+  // negated lower tail at 1 - p. So the table keeps the lower half only (quantised_normal).
+  static const std::array<double, 2048> lower_half = [] {
+    std::array<double, 2048> values{};
+    for (std::size_t i = 0; i < values.size(); ++i)
+      values[i] = inverse_normal_cdf((static_cast<double>(i) + 0.5) / 4096.0);
     return values;
   }();
-  return table;
+  return lower_half;
 }
 
 }  // namespace bts::plant

@@ -74,6 +74,26 @@ TEST(SensorRounding, MilliQuantaScaleBackToTheirCount) {
   for (int k = 0; k < 2000000; ++k) expect_count_returns(any_count(rng));
 }
 
+// The quantised normal keeps half its table (the other half mirrored, sign flipped): every one of
+// the 4096 values is still the inverse normal CDF at its bin's centre, to the bit, and a draw
+// is one of them picked by 12 bits of the generator's word.
+TEST(SensorRounding, QuantisedNormalIsTheInverseCdfAtEachBinCentre) {
+  for (std::uint32_t bin = 0; bin < 4096; ++bin) {
+    const double expected = inverse_normal_cdf((bin + 0.5) / 4096.0);
+    EXPECT_TRUE(same_bits(Rng::quantised_normal_value(bin), expected))
+        << bin << ": " << Rng::quantised_normal_value(bin) << " vs " << expected;
+  }
+  EXPECT_LT(Rng::quantised_normal_value(0), -3.4);
+  EXPECT_GT(Rng::quantised_normal_value(4095), 3.4);
+  Rng draws(31);
+  Rng words(31);
+  const std::uint64_t word = words.next_u64();
+  for (int k = 0; k < 5; ++k) {
+    const auto bin = static_cast<std::uint32_t>((word >> (12 * k)) & 0xFFFu);
+    EXPECT_TRUE(same_bits(draws.normal_fast(), Rng::quantised_normal_value(bin))) << k;
+  }
+}
+
 // Rng::fill_normal_fast gives the draws normal_fast gives, in order, and leaves the generator where
 // they leave it.
 TEST(SensorRounding, FilledNormalsAreTheDrawsOneAtATime) {
