@@ -2,8 +2,10 @@
 
 #include <CLI/CLI.hpp>
 #include <atomic>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <limits>
 #include <memory>
@@ -38,6 +40,7 @@ struct RunOptions {
   double speed = 1.0;
   std::string inverter;
   std::string pylon_dialect = "spec";
+  double inverter_timeout_s = 0.0;  // 0: the scenario's (60 s unless it says otherwise)
   std::string can;
   std::string pty_link;
   std::string log_can;
@@ -159,6 +162,10 @@ int run_live_command(const RunOptions& options) {
       throw std::invalid_argument("--inverter: '" + options.inverter +
                                   "' is not a protocol; use pylon-hv or sofar");
     setup.scenario.inverter_protocol = *protocol;
+    if (options.inverter_timeout_s > 0.0) {
+      setup.scenario.inverter_timeout_ms =
+          static_cast<firmware::TimeMs>(std::llround(options.inverter_timeout_s * 1000.0));
+    }
     bool dialect_found = false;
     for (const auto& named : firmware::pylon_hv::kNamedDialects) {
       if (named.name == options.pylon_dialect) {
@@ -195,7 +202,8 @@ int run_live_command(const RunOptions& options) {
   if (!options.quiet) std::cout << describe_system(setup.description) << "\n";
   std::cout << kName << ": " << firmware::inverter_protocol_name(setup.scenario.inverter_protocol)
             << " inverter link on "
-            << (port ? port->description() : std::string("the simulated inverter")) << "\n";
+            << (port ? port->description() : std::string("the simulated inverter"))
+            << ", inverter timeout " << setup.scenario.inverter_timeout_ms / 1000.0 << " s\n";
   if (auto* pty = dynamic_cast<io::SlcanPtyAdapter*>(port.get()))
     std::cout << "slcan adapter: " << pty->path() << "\n";
   if (modbus) {
@@ -284,6 +292,21 @@ void add_run_command(CLI::App& app, int& exit_code) {
                    "Pylon HV field dialect: spec, sofar-hyd, battery-emulator, ferroamp, "
                    "solxpow, gce, deye")
       ->capture_default_str();
+  command
+      ->add_option("--inverter-timeout", options->inverter_timeout_s,
+                   "Seconds the inverter may stay silent before the battery opens its relays "
+                   "(F9 3 s later): 60 by default, e.g. 120 for a Sofar that polls rarely")
+      ->check(CLI::Validator(
+          [](const std::string& text) -> std::string {
+            constexpr double kMin_s = firmware::kMinInverterTimeout_ms / 1000.0;
+            constexpr double kMax_s = firmware::kMaxInverterTimeout_ms / 1000.0;
+            char* end = nullptr;
+            const double seconds = std::strtod(text.c_str(), &end);
+            if (end == text.c_str() || *end != '\0' || !(seconds >= kMin_s && seconds <= kMax_s))
+              return "'" + text + "' is not allowed; seconds from 60 to 600";
+            return "";
+          },
+          "SECONDS 60..600"));
   command->add_option("--can", options->can,
                       "slcan-pty (a virtual slcan adapter), slcan:DEVICE@BITRATE, "
                       "socketcan:IFACE or replay:FILE (a candump -l log)");

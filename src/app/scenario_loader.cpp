@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -705,8 +706,21 @@ std::vector<double> read_number_list(const YamlSource& source, const YAML::Node&
 }
 
 /// inverter_link: {protocol: sofar | pylon-hv, pylon_dialect: spec | sofar-hyd | ...,
-/// honours_full_charge_request: bool, honours_force_charge_request: bool}
+/// timeout_s: 60..600, poll_interval_s: 0.01..600, honours_full_charge_request: bool,
+/// honours_force_charge_request: bool}
 void read_inverter_link(MapReader r, Scenario& s) {
+  if (r.has("timeout_s")) {
+    double timeout_s = 0.0;
+    r.number("timeout_s", timeout_s,
+             Range::closed(firmware::kMinInverterTimeout_ms / 1000.0,
+                           firmware::kMaxInverterTimeout_ms / 1000.0));
+    s.inverter_timeout_ms = static_cast<firmware::TimeMs>(std::llround(timeout_s * 1000.0));
+  }
+  if (r.has("poll_interval_s")) {
+    double interval_s = 0.0;
+    r.number("poll_interval_s", interval_s, Range::closed(0.01, 600.0));
+    s.inverter_poll_interval_us = static_cast<std::uint64_t>(std::llround(interval_s * 1e6));
+  }
   if (const YAML::Node* protocol = r.find("protocol")) {
     s.inverter_protocol = read_choice<firmware::InverterProtocol>(
         r.source(), *protocol, r.key_path("protocol"),

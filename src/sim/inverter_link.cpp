@@ -33,7 +33,7 @@ void InverterLink::tick(std::uint64_t now_us) {
     }
   }
   if (!silent_ && !options_.passive && now_us >= next_inquiry_us_) {
-    next_inquiry_us_ = now_us + 1000000;
+    next_inquiry_us_ = now_us + options_.poll_interval_us;
     send_request(now_us);
   }
 }

@@ -1,7 +1,8 @@
 #pragma once
 // The hybrid inverter's side of the COM bus. It speaks the protocol the installation uses:
-//  - Sofar "BMS extended": an inquiry every second, the batteries' cyclic frames read;
-//  - Pylon HV: a 0x4200 ensemble poll every second, the batteries' answers read.
+//  - Sofar "BMS extended": an inquiry every poll interval (1 s by default), the batteries'
+//    cyclic frames read;
+//  - Pylon HV: a 0x4200 ensemble poll every poll interval, the batteries' answers read.
 // Either way it hands each battery's limits to the plant's inverter model; without a battery's
 // limits for kLimitsTimeout_s the inverter stops using that battery input. When a real inverter
 // is on the wire (`bts run`), the link is passive: it sends nothing and only reads what the
@@ -20,6 +21,9 @@ struct InverterLinkOptions {
   firmware::InverterProtocol protocol = firmware::InverterProtocol::SofarExtended;
   firmware::pylon_hv::PylonDialect pylon_dialect{};
   bool passive = false;  // a real inverter polls; only listen
+  /// Its inquiries (Sofar) or polls (Pylon HV), one per this interval: about a second for most
+  /// inverters; some Sofar models ask only now and then.
+  std::uint64_t poll_interval_us = 1000000;
 };
 
 class InverterLink {

@@ -112,6 +112,7 @@ void LockstepRunner::build_nodes() {
     config.expect_peer = bdu_count > 1;
     config.inverter_protocol = scenario_.inverter_protocol;
     config.pylon_dialect = scenario_.pylon_dialect;
+    config.inverter_timeout_ms = static_cast<std::uint32_t>(scenario_.inverter_timeout_ms);
     config.module_sharing = scenario_.module_sharing;
     bdus_.push_back(std::make_unique<firmware::BduController>(*bdu_hals_.back(), config));
     bdu_states_.push_back(bdus_.back()->state());
@@ -120,6 +121,7 @@ void LockstepRunner::build_nodes() {
   link_options.protocol = scenario_.inverter_protocol;
   link_options.pylon_dialect = scenario_.pylon_dialect;
   link_options.passive = options_.external_inverter;
+  link_options.poll_interval_us = scenario_.inverter_poll_interval_us;
   inverter_link_ = std::make_unique<InverterLink>(*com_bus_, inverter_port_, plant_->inverter(),
                                                   bdu_count, link_options);
 }

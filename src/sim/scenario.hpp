@@ -100,6 +100,10 @@ struct Scenario {
   /// What the BDUs and the inverter speak on the inverter CAN port.
   firmware::InverterProtocol inverter_protocol = firmware::InverterProtocol::SofarExtended;
   firmware::pylon_hv::PylonDialect pylon_dialect{};
+  /// How long the BDUs let the inverter stay silent (BduConfig::inverter_timeout_ms).
+  firmware::TimeMs inverter_timeout_ms = firmware::kDefaultInverterTimeout_ms;
+  /// How often the simulated inverter asks (Sofar inquiry, Pylon HV poll).
+  std::uint64_t inverter_poll_interval_us = 1000000;
   /// The inverter's installer settings, when the scenario sets them (else the system's).
   std::optional<bool> honours_full_charge_request;
   std::optional<bool> honours_force_charge_request;

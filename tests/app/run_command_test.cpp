@@ -31,6 +31,7 @@ TEST(BtsRun, RefusesBadOptionsBeforeStarting) {
   expect_refused("--inverter sofar --can replay:/nonexistent/bus.log", "cannot read the CAN log");
   expect_refused("--inverter sofar --can socketcan:nosuchcan7", "nosuchcan7");
   expect_refused("--inverter sofar --can slcan-pty --speed 0", "--speed");
+  expect_refused("--inverter sofar --can slcan-pty --inverter-timeout 30", "--inverter-timeout");
   expect_refused("--inverter sofar --can slcan-pty --system e99", "e99");
   expect_refused("--inverter sofar --can slcan-pty --log-can /nonexistent/dir/can.log",
                  "cannot write the CAN log");

@@ -372,6 +372,11 @@ TEST(ScenarioLoader, EveryRefusalNamesTheLineAndTheKey) {
       {"expectations:\n  - {at: 1m, stat: Fault}\n",
        {"line 2", "expectations[0].stat", "unknown key 'stat'", "did you mean 'state'?"}},
       {"nmae: x\n", {"line 1", "nmae", "did you mean 'name'?"}},
+      // Inverter link settings out of range.
+      {"inverter_link: {timeout_s: 30}\n",
+       {"line 1", "inverter_link.timeout_s", "60 <= value <= 600"}},
+      {"inverter_link: {poll_interval_s: 0}\n",
+       {"line 1", "inverter_link.poll_interval_s", "0.01 <= value <= 600"}},
       // Times.
       {"events:\n  - {at: -5m, inject: fuse_blown}\n",
        {"line 2", "events[0].at", "'-5m' is a time in the past"}},
@@ -451,6 +456,16 @@ TEST(ScenarioLoader, EveryRefusalNamesTheLineAndTheKey) {
     EXPECT_EQ(message.rfind("test.yaml, line ", 0), 0u) << message;
     for (const char* text : c.mentions) EXPECT_MENTIONS(message, std::string(text));
   }
+}
+
+TEST(ScenarioLoader, ReadsTheInverterLinkTimeoutAndPollInterval) {
+  const sim::Scenario defaults = parse_scenario("name: x\n", "test.yaml");
+  EXPECT_EQ(defaults.inverter_timeout_ms, 60000u);
+  EXPECT_EQ(defaults.inverter_poll_interval_us, 1000000u);
+  const sim::Scenario set = parse_scenario(
+      "inverter_link: {protocol: sofar, timeout_s: 120, poll_interval_s: 90}\n", "test.yaml");
+  EXPECT_EQ(set.inverter_timeout_ms, 120000u);
+  EXPECT_EQ(set.inverter_poll_interval_us, 90000000u);
 }
 
 TEST(ScenarioLoader, ChecksTimesAgainstTheDurationActuallyRun) {

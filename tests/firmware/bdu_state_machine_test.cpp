@@ -2132,5 +2132,77 @@ TEST(BduFastPath, AQuietTickAsksForTheNextTaskOrTimerAndAnOutsideCallWakesIt) {
   EXPECT_EQ(rig.bdu.next_tick_ms(), 0u);
 }
 
+// ---------------------------------------------------------------------------------------------
+// The inverter timeout (BduConfig::inverter_timeout_ms): 60 s by default, longer for inverters
+// that ask rarely. The relays open when it runs out and F9 follows 3 s later.
+
+/// The first time (after since_ms) the code was active at the end of a tick, or 0.
+TimeMs first_active_since(Rig& rig, Code code, TimeMs since_ms, TimeMs max_ms) {
+  const TimeMs end_ms = rig.now() + max_ms;
+  while (rig.now() < end_ms) {
+    rig.tick();
+    if (rig.now() > since_ms && rig.bdu.codes().has(code)) return rig.now();
+  }
+  return 0;
+}
+
+/// The inverter went silent after asking at last_ms: the BDU opens at last_ms + timeout_ms and F9
+/// comes 3 s later, each judged in the 100 ms task (up to one task period after the exact time).
+void expect_disconnect_then_f9(Rig& rig, TimeMs last_ms, TimeMs timeout_ms) {
+  const TimeMs f9_ms = first_active_since(rig, Code::F9, last_ms, timeout_ms + 10000);
+  ASSERT_NE(f9_ms, 0u) << rig.history();
+  const TimeMs opened_ms = rig.entered_at(S::Opening);
+  EXPECT_GE(opened_ms - last_ms, timeout_ms) << rig.history();
+  EXPECT_LE(opened_ms - last_ms, timeout_ms + 110u) << rig.history();
+  EXPECT_GE(f9_ms - last_ms, timeout_ms + 3000u);
+  EXPECT_LE(f9_ms - last_ms, timeout_ms + 3000u + 110u);
+}
+
+TEST(BduInverterTimeout, DefaultSixtySecondsThenRelaysOpenAndF9ThreeSecondsLater) {
+  Rig rig;
+  ASSERT_EQ(rig.config().inverter_timeout_ms, 60000u);
+  ASSERT_TRUE(rig.to_discharge()) << rig.history();
+  rig.advance(2000);
+  rig.inverter.present = false;
+  expect_disconnect_then_f9(rig, rig.inverter.last_asked_ms, 60000);
+}
+
+TEST(BduInverterTimeout, LongerTimeoutMovesTheDisconnectAndF9Together) {
+  BduConfig config = test_config();
+  config.inverter_timeout_ms = sofar::kInverterTimeoutLenient_ms;  // 120 s
+  Rig rig(2, config);
+  ASSERT_TRUE(rig.to_discharge()) << rig.history();
+  rig.advance(2000);
+  rig.inverter.present = false;
+  const TimeMs last_ms = rig.inverter.last_asked_ms;
+  rig.advance(100000);
+  EXPECT_EQ(rig.bdu.state(), S::Discharge) << "100 s of silence is within the 120 s timeout";
+  EXPECT_FALSE(rig.bdu.codes().has(Code::F9));
+  expect_disconnect_then_f9(rig, last_ms, 120000);
+  // The inverter asks again: F9 clears and, after the recovery hold, the BDU connects again.
+  rig.inverter.present = true;
+  ASSERT_TRUE(rig.run_until([&] { return !rig.bdu.codes().has(Code::F9); }, 5000)) << rig.history();
+  ASSERT_TRUE(rig.run_until_state(S::Idle, rig.config().fault_recovery_hold_ms + 10000))
+      << rig.history();
+}
+
+TEST(BduInverterTimeout, AnInverterAskingEveryNinetySecondsNeedsTheLongerTimeout) {
+  const auto live = [](const BduConfig& config) {
+    Rig rig(2, config);
+    rig.inverter.period_ms = 90000;  // a Sofar that asks only now and then
+    EXPECT_TRUE(rig.to_discharge()) << rig.history();
+    const TimeMs since_ms = rig.now();
+    rig.advance(300000);
+    return std::pair{rig.visited_since(S::Fault, since_ms), rig.bdu.state()};
+  };
+  const auto [faulted_at_60s, state_at_60s] = live(test_config());
+  EXPECT_TRUE(faulted_at_60s) << "60 s: the BDU drops out between two inquiries";
+  BduConfig lenient = test_config();
+  lenient.inverter_timeout_ms = sofar::kInverterTimeoutLenient_ms;
+  const auto [faulted_at_120s, state_at_120s] = live(lenient);
+  EXPECT_FALSE(faulted_at_120s);
+  EXPECT_EQ(state_at_120s, S::Discharge);
+}
+
 }  // namespace
 }  // namespace bts::firmware

@@ -366,11 +366,14 @@ class FakeInverter {
  public:
   FakeInverter(FakeBduHal& hal, std::uint8_t battery_id) : hal_(hal), battery_id_(battery_id) {}
   bool present = true;
-  bool pylon = false;  // poll with Pylon HV 0x4200 instead of Sofar 0x605
+  bool pylon = false;        // poll with Pylon HV 0x4200 instead of Sofar 0x605
+  TimeMs period_ms = 1000;   // how often it asks (some Sofar inverters: only now and then)
+  TimeMs last_asked_ms = 0;  // when it last asked
 
   void step(TimeMs now_ms) {
     if (now_ms < next_ms_) return;
-    next_ms_ = now_ms + 1000;
+    next_ms_ = now_ms + period_ms;
+    if (present) last_asked_ms = now_ms;
     if (!present) return;
     if (pylon) {
       hal_.push_com(pylon_hv::encode_command(pylon_hv::InverterCommand{}));

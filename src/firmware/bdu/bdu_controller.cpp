@@ -14,7 +14,7 @@ constexpr std::int32_t kFuseOpenDrop_dV = 200;           // 20 V across the fuse
 constexpr std::int32_t kFuseCheckMinBus_dV = 1000;       // ... judged only with the bus up
 constexpr std::int32_t kInputReversed_dV = -100;         // a BAT IN input below -10 V
 constexpr std::int32_t kInputCheckMinBus_dV = 1000;      // inputs judged only with the bus up
-constexpr TimeMs kInverterFrameOverdue_ms = 3000;        // inquiries come every second
+constexpr TimeMs kInverterFrameOverdue_ms = 3000;        // F9 this long after the inverter timeout
 constexpr TimeMs kLinkQualityWindow_ms = 10000;          // Link frame loss judged per 10 s ...
 constexpr std::uint32_t kLinkQualityMinFrames = 50;      // ... on at least 50 expected frames
 constexpr std::uint32_t kLinkFrameLossPercent = 20;      // ... more than 20 % lost: F9
@@ -58,10 +58,32 @@ ReactionSummary module_code_reactions(const ModuleEntry& entry) {
   return summary;
 }
 
+/// The set delay of the F9 row that watches the inverter: its input goes up this long before F9.
+constexpr TimeMs inverter_row_set_delay_ms() {
+  for (const DiagnosisRow& row : kBduDiagnosisTable) {
+    if (row.input == DiagnosisInput::InverterTimeout) return row.set_delay_ms;
+  }
+  return 0;
+}
+static_assert(inverter_row_set_delay_ms() == kMinInverterTimeout_ms,
+              "the shortest inverter timeout is the F9 row's set delay");
+
+/// The silence after which the F9 row's input goes up, so that F9 comes kInverterFrameOverdue_ms
+/// after the inverter timeout (for a timeout below the row's set delay, after that delay).
+TimeMs inverter_overdue_after_ms(TimeMs inverter_timeout_ms) {
+  const TimeMs row_delay_ms = inverter_row_set_delay_ms();
+  return inverter_timeout_ms > row_delay_ms
+             ? inverter_timeout_ms - row_delay_ms + kInverterFrameOverdue_ms
+             : kInverterFrameOverdue_ms;
+}
+
 }  // namespace
 
 BduController::BduController(BduHal& hal, const BduConfig& config)
-    : hal_(hal), config_(config), diagnosis_(std::span<const DiagnosisRow>(kBduDiagnosisTable)) {}
+    : hal_(hal),
+      config_(config),
+      diagnosis_(std::span<const DiagnosisRow>(kBduDiagnosisTable)),
+      inverter_overdue_after_ms_(inverter_overdue_after_ms(config.inverter_timeout_ms)) {}
 
 int BduController::modules_reporting() const {
   int count = 0;
@@ -545,9 +567,11 @@ void BduController::update_diagnosis(TimeMs now_ms) {
   inverter_seen_ = last_inverter_frame_ms_ != 0 &&
                    now_ms - last_inverter_frame_ms_ <= config_.inverter_timeout_ms;
   // The flag says "a frame is overdue"; the row's 60 s set delay is how long that may last
-  // (docs/diagnosis.md). Raised only once inverter_seen_ had run out, F9 came after 120 s.
+  // (docs/diagnosis.md), so the flag goes up that long before F9 is due: 3 s of silence with the
+  // default 60 s timeout, 63 s with 120 s. (Raised only once inverter_seen_ had run out, F9 would
+  // come a whole set delay after the disconnect.)
   const bool inverter_overdue =
-      last_inverter_frame_ms_ == 0 || now_ms - last_inverter_frame_ms_ > kInverterFrameOverdue_ms;
+      last_inverter_frame_ms_ == 0 || now_ms - last_inverter_frame_ms_ > inverter_overdue_after_ms_;
   const bool inverter_missing = inverter_overdue && !black_start_window_ &&
                                 state_ != BduState::SelfTest && !keep_relay_active(now_ms);
   set(DiagnosisInput::InverterTimeout, inverter_missing ? 1 : 0);

@@ -38,8 +38,11 @@ struct BduConfig {
   ModuleSharing module_sharing = ModuleSharing::RemainingCharge;  // REQ-FEA-2
   InverterProtocol inverter_protocol = InverterProtocol::SofarExtended;
   pylon_hv::PylonDialect pylon_dialect{};  // field encoding when speaking Pylon HV
-  /// No inverter frame for this long: the inverter counts as gone (both protocols: 60 s).
-  std::uint32_t inverter_timeout_ms = pylon_hv::kInverterTimeout_ms;
+  /// No inverter frame for this long: the inverter counts as gone, the relays open, and F9 is
+  /// raised 3 s later. 60 s for either protocol by default; longer (up to 10 min) for an inverter
+  /// that polls rarely, e.g. 120 s for Sofar (sofar::kInverterTimeoutLenient_ms). From
+  /// kMinInverterTimeout_ms (the F9 row's set delay; below it F9 still waits for that delay).
+  std::uint32_t inverter_timeout_ms = kDefaultInverterTimeout_ms;
   std::uint32_t black_start_window_ms = 600000;  // connect without an inverter for 10 min
   std::uint32_t peer_timeout_ms = 5000;
   std::uint32_t module_timeout_ms = 1000;
@@ -211,6 +214,7 @@ class BduController {
   TimeMs direction_since_ms_ = 0;
   // Inverter and peer.
   TimeMs last_inverter_frame_ms_ = 0;
+  TimeMs inverter_overdue_after_ms_ = 0;  // silence that raises the F9 row's input (constructor)
   bool inverter_seen_ = false;
   bool black_start_window_ = false;
   bool inverter_sleep_ = false;

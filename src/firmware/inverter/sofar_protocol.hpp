@@ -46,8 +46,10 @@ inline constexpr std::uint32_t kReplyHistoryFaults = 0x780;        // 0x705 what
 // Timing the firmware uses with this protocol (docs/protocols/inverter.md, "Supervision").
 inline constexpr TimeMs kCyclicPeriod_ms = 1000;      // 0x351..0x35F, 0x30F
 inline constexpr TimeMs kAlarmMinInterval_ms = 200;   // 0x35A on change, at least this apart
-inline constexpr TimeMs kInverterTimeout_ms = 60000;  // no inquiry for 60 s: F9
-inline constexpr TimeMs kInverterTimeoutLenient_ms = 120000;  // what Battery-Emulator allows
+inline constexpr TimeMs kInverterTimeout_ms = 60000;  // no inquiry for 60 s: F9 (the default)
+// What Battery-Emulator allows a Sofar inverter; BduConfig::inverter_timeout_ms takes it for
+// inverters that poll rarely (scenario inverter_link.timeout_s, bts run --inverter-timeout).
+inline constexpr TimeMs kInverterTimeoutLenient_ms = 120000;
 
 constexpr std::uint32_t id_for(std::uint32_t base, std::uint8_t battery_id) {
   return base + (static_cast<std::uint32_t>(battery_id) << kBatteryIdShift);
