@@ -243,7 +243,7 @@ void LockstepRunner::tick() {
   com_bus_->advance_to(now_us_);
   const firmware::TimeMs now_ms = now_us_ / 1000;
   // Module BMSs are interrupt driven on their fast path: they run when a Link frame is waiting
-  // or a periodic task is due, exactly as a tickless MCU would; the BDUs run every 10 ms.
+  // or a periodic task is due, exactly as a tickless MCU would; the BDUs below likewise.
   // Each BDU's rows taken once (the firmware calls cannot change them, but the compiler cannot
   // know that and would reload them for every module).
   for (std::size_t b = 0; b < modules_.size(); ++b) {

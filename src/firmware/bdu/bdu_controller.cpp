@@ -94,7 +94,10 @@ int BduController::modules_reporting() const {
 bool BduController::inverter_present() const { return inverter_seen_; }
 
 void BduController::request_alarm_reset(TimeMs now_ms) {
-  next_tick_ms_ = 0;  // an outside call: the next tick sees what it changed
+  // From outside (the RS485 port) the next tick must see what it changed; from the button, the
+  // tick it runs in counts as one that changed something.
+  next_tick_ms_ = 0;
+  tick_changed_something_ = true;
   if (state_ == BduState::Shutdown) return;
   // A reset also acknowledges a given-up precharge, so its latched F17 can be released.
   if (precharge_failures_ >= config_.precharge_attempts) {
