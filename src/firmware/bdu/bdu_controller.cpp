@@ -163,9 +163,10 @@ void BduController::tick(TimeMs now_ms) {
   }
   // A tick that changed nothing would be repeated, to the bit, by every tick after it until an
   // input changes (a frame, a task's sample, an outside call) or a timer runs out.
-  next_tick_ms_ = tick_changed_something_ || fast_state || needs_every_tick()
-                      ? now_ms + 1
-                      : quiet_until_ms(now_ms);
+  // (A tick that began in Precharge or Opening either stays there, which needs_every_tick()
+  // covers, or left it, which is a change.)
+  next_tick_ms_ =
+      tick_changed_something_ || needs_every_tick() ? now_ms + 1 : quiet_until_ms(now_ms);
 }
 
 bool BduController::needs_every_tick() const {
