@@ -52,8 +52,7 @@ class PylonRig {
       modules.step(now_ms_);
       inverter.step(now_ms_);
       // As the simulator runs it (when_due_only): the 10 ms task only when due or a frame waits.
-      if (!when_due_only || now_ms_ >= bdu.next_tick_ms() || hal.frames_waiting())
-        bdu.tick(now_ms_);
+      if (!when_due_only || hal.bdu_task_due(now_ms_, bdu.next_tick_ms())) bdu.tick(now_ms_);
     }
   }
   bool when_due_only = false;

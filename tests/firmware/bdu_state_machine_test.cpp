@@ -226,7 +226,7 @@ class Rig {
     inverter.step(next_ms_);
     const BduState before = bdu.state();
     // As the simulator runs it: the 10 ms task only when due or a frame waits (when_due_only).
-    if (!when_due_only || next_ms_ >= bdu.next_tick_ms() || hal.frames_waiting()) {
+    if (!when_due_only || hal.bdu_task_due(next_ms_, bdu.next_tick_ms())) {
       bdu.tick(next_ms_);
       ++ticks_run;
     }

@@ -122,6 +122,11 @@ class FakeBduHal final : public BduHal {
   void push_com(const CanFrame& frame) { push(com_rx_, frame); }
   /// A frame waits at the Link or COM port (what raises the controller's receive interrupt).
   bool frames_waiting() const { return !link_rx_.empty() || !com_rx_.empty(); }
+  /// Whether a BDU ticked as the simulator ticks it runs its 10 ms task now: when it asked for
+  /// it (BduController::next_tick_ms) or a frame waits.
+  bool bdu_task_due(TimeMs now_ms, TimeMs next_tick_ms) const {
+    return now_ms >= next_tick_ms || frames_waiting();
+  }
 
   /// Advances the hardware to now_ms: auxiliary contacts, then the DC link.
   void step(TimeMs now_ms) {
