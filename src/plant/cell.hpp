@@ -176,9 +176,13 @@ class Cell {
   /// The same for a module that knows its layout: cells[0..3] are lanes 0..3 of block and all
   /// use chemistry (checked only in builds with assertions). The common path reads and writes
   /// the block alone, not the four Cell objects (at every 100 ms step they were cache misses).
+  /// The currents come as values, in registers: the caller has just computed them, and a vector
+  /// load of four doubles just stored one by one waits for the stores to reach the cache. Lane k's
+  /// external heat is fault_heat_W[k] + heater_per_cell_W.
   static void step_quad_in_block(CellStateBlock& block, const LfpChemistry& chemistry, Cell* cells,
-                                 const double* currents_A, double dt_s, double surroundings_degC,
-                                 const double* external_heat_W);
+                                 double current0_A, double current1_A, double current2_A,
+                                 double current3_A, double dt_s, double surroundings_degC,
+                                 const double* fault_heat_W, double heater_per_cell_W);
   /// Whether this processor runs step_quad_with_external_heat (checked once).
   static bool avx_available();
 

@@ -81,15 +81,15 @@ void Cell::step_quad_with_external_heat(Cell* cells, const double* currents_A, d
     step_quad_as_pairs(cells, currents_A, dt_s, surroundings_degC, external_heat_W);
     return;
   }
-  step_quad_in_block(*block, *chemistry, cells, currents_A, dt_s, surroundings_degC,
-                     external_heat_W);
+  // Adding -0.0 leaves every double as it is (-0.0 included).
+  step_quad_in_block(*block, *chemistry, cells, currents_A[0], currents_A[1], currents_A[2],
+                     currents_A[3], dt_s, surroundings_degC, external_heat_W, -0.0);
 }
 
-__attribute__((target("avx"))) void Cell::step_quad_in_block(CellStateBlock& state,
-                                                             const LfpChemistry& chemistry,
-                                                             Cell* cells, const double* currents_A,
-                                                             double dt_s, double surroundings_degC,
-                                                             const double* external_heat_W) {
+__attribute__((target("avx"))) void Cell::step_quad_in_block(
+    CellStateBlock& state, const LfpChemistry& chemistry, Cell* cells, double current0_A,
+    double current1_A, double current2_A, double current3_A, double dt_s, double surroundings_degC,
+    const double* fault_heat_W, double heater_per_cell_W) {
   for (int k = 0; k < 4; ++k) {
     assert(cells[k].state_ == &state && cells[k].lane_ == k && cells[k].chemistry_ == &chemistry);
   }
@@ -99,7 +99,9 @@ __attribute__((target("avx"))) void Cell::step_quad_in_block(CellStateBlock& sta
   const __m256d one = _mm256_broadcast_sd(&kOne);
   const __m256d minus_one = _mm256_broadcast_sd(&kMinusOne);
 
-  const __m256d current_A = _mm256_loadu_pd(currents_A);
+  const __m256d current_A = _mm256_set_pd(current3_A, current2_A, current1_A, current0_A);
+  const __m256d external_heat =
+      _mm256_add_pd(_mm256_loadu_pd(fault_heat_W), _mm256_set1_pd(heater_per_cell_W));
   const __m256d soc = _mm256_load_pd(state.soc);
   const __m256d temperature_degC = _mm256_load_pd(state.temperature_degC);
 
@@ -136,6 +138,9 @@ __attribute__((target("avx"))) void Cell::step_quad_in_block(CellStateBlock& sta
   rare = _mm256_or_pd(rare, _mm256_or_pd(_mm256_cmp_pd(new_soc, zero, _CMP_NGE_UQ),
                                          _mm256_cmp_pd(new_soc, one, _CMP_NLT_UQ)));
   if (_mm256_movemask_pd(rare) != 0) [[unlikely]] {
+    const double currents_A[4] = {current0_A, current1_A, current2_A, current3_A};
+    alignas(32) double external_heat_W[4];
+    _mm256_store_pd(external_heat_W, external_heat);
     step_quad_as_pairs(cells, currents_A, dt_s, surroundings_degC, external_heat_W);
     return;
   }
@@ -195,7 +200,6 @@ __attribute__((target("avx"))) void Cell::step_quad_in_block(CellStateBlock& sta
                                   _mm256_load_pd(state.entropic_V_per_K))),
       _mm256_mul_pd(zero, terminal_voltage_V));
   const __m256d surroundings = _mm256_set1_pd(surroundings_degC);
-  const __m256d external_heat = _mm256_loadu_pd(external_heat_W);
   const __m256d new_temperature_degC = _mm256_add_pd(
       _mm256_add_pd(surroundings, _mm256_mul_pd(_mm256_sub_pd(temperature_degC, surroundings),
                                                 _mm256_load_pd(state.thermal_decay))),
@@ -248,9 +252,14 @@ void Cell::step_quad_with_external_heat(Cell* cells, const double* currents_A, d
   step_quad_as_pairs(cells, currents_A, dt_s, surroundings_degC, external_heat_W);
 }
 
-void Cell::step_quad_in_block(CellStateBlock&, const LfpChemistry&, Cell* cells,
-                              const double* currents_A, double dt_s, double surroundings_degC,
-                              const double* external_heat_W) {
+void Cell::step_quad_in_block(CellStateBlock&, const LfpChemistry&, Cell* cells, double current0_A,
+                              double current1_A, double current2_A, double current3_A, double dt_s,
+                              double surroundings_degC, const double* fault_heat_W,
+                              double heater_per_cell_W) {
+  const double currents_A[4] = {current0_A, current1_A, current2_A, current3_A};
+  const double external_heat_W[4] = {
+      fault_heat_W[0] + heater_per_cell_W, fault_heat_W[1] + heater_per_cell_W,
+      fault_heat_W[2] + heater_per_cell_W, fault_heat_W[3] + heater_per_cell_W};
   step_quad_as_pairs(cells, currents_A, dt_s, surroundings_degC, external_heat_W);
 }
 

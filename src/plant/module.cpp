@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -199,6 +200,79 @@ void Module::complete_converter(double dt_s, double bus_current_A, double bat_in
   output_voltage_V_ = bat_in_voltage_V;
 }
 
+namespace {
+
+void prefetch_for_write(const CellStateBlock& block) {
+  const char* const bytes = reinterpret_cast<const char*>(&block);
+  for (std::size_t offset = 0; offset < sizeof(CellStateBlock); offset += 64)
+    __builtin_prefetch(bytes + offset, 1, 3);
+}
+
+}  // namespace
+
+// What step_cells adds up over the cells, in cell order.
+struct Module::CellStepSums {
+  RunningExtremes extremes;
+  double stack_voltage_V = 0.0;
+  double balancing_heat_W = 0.0;
+  double cell_heat_flow_W = 0.0;  // sum of G*T_cell, for the implicit air-node update
+};
+
+std::size_t Module::step_cell_quads(double dt_s, double heater_per_cell_W, CellStepSums& sums) {
+  // The sums are locals here, and nothing takes their addresses: they stay in registers across
+  // the calls into the step (held in the caller's memory instead, each cell's additions would
+  // wait on the previous cell's store and load).
+  RunningExtremes running_extremes = sums.extremes;
+  double stack_voltage_V = sums.stack_voltage_V;
+  double balancing_heat_W = sums.balancing_heat_W;
+  double cell_heat_flow_W = sums.cell_heat_flow_W;
+  const double cell_conductance_W_per_K = cell_conductance_W_per_K_;
+  const double stack_current_A = stack_current_A_;
+  const double internal_degC = internal_degC_;
+  const double balancing_resistance_Ohm = parameters_.balancing_resistance_Ohm;
+  const LfpChemistry& chemistry = *chemistry_;
+  Cell* const cells = cells_.data();
+  const std::size_t cell_count = cells_.size();
+  // Cells 4k..4k+3 are lanes 0..3 of block k (the constructor put them there): stepped and read
+  // through the block alone, without touching the Cell objects. Each block's cache lines are
+  // asked for one block ahead: the blocks are touched once per plant step, long enough for the
+  // firmware to have pushed them out of L1, and the step would otherwise wait for its first loads.
+  const std::size_t block_count = cell_count / 4;
+  if (block_count > 0) prefetch_for_write(cell_states_[0]);
+  std::size_t index = 0;
+  for (; index + 3 < cell_count; index += 4) {
+    CellStateBlock& block = cell_states_[index / 4];
+    if (index / 4 + 1 < block_count) prefetch_for_write(cell_states_[index / 4 + 1]);
+    // The currents in cell order (the balancing heat sums in the same order as step_cells'), each
+    // the stack's plus the cell's balancing bleed.
+    std::array<double, 4> currents_A{};
+    for (std::size_t lane = 0; lane < 4; ++lane) {
+      double cell_current_A = stack_current_A;
+      if (balancing_[index + lane]) {
+        const double bleed_A = block.terminal_voltage_V[lane] / balancing_resistance_Ohm;
+        cell_current_A += bleed_A;
+        balancing_heat_W += bleed_A * bleed_A * balancing_resistance_Ohm;
+      }
+      currents_A[lane] = cell_current_A;
+    }
+    Cell::step_quad_in_block(block, chemistry, cells + index, currents_A[0], currents_A[1],
+                             currents_A[2], currents_A[3], dt_s, internal_degC,
+                             fault_heat_W_.data() + index, heater_per_cell_W);
+    for (std::size_t lane = 0; lane < 4; ++lane) {
+      const double voltage_V = block.terminal_voltage_V[lane];
+      const double temperature_degC = block.temperature_degC[lane];
+      running_extremes.include(voltage_V, temperature_degC, block.soc[lane]);
+      stack_voltage_V += voltage_V;
+      cell_heat_flow_W += cell_conductance_W_per_K * temperature_degC;
+    }
+  }
+  sums.extremes = running_extremes;
+  sums.stack_voltage_V = stack_voltage_V;
+  sums.balancing_heat_W = balancing_heat_W;
+  sums.cell_heat_flow_W = cell_heat_flow_W;
+  return index;
+}
+
 void Module::step_cells(double dt_s, double ambient_degC, PlantExtremes& extremes) {
   const bool heating = heater_on() && stack_voltage_V_ > pcu_.parameters().min_stack_voltage_V;
   const double heater_W = heating ? parameters_.heater_power_W : 0.0;
@@ -207,65 +281,33 @@ void Module::step_cells(double dt_s, double ambient_degC, PlantExtremes& extreme
   const double stack_voltage_before_V = std::max(stack_voltage_V_, 1.0);
   stack_current_A_ = pcu_.stack_current_A() + heater_W / stack_voltage_before_V;
 
-  double stack_voltage_V = 0.0;
-  double balancing_heat_W = 0.0;
-  double cell_heat_flow_W = 0.0;  // sum of G*T_cell, for the implicit air-node update
+  CellStepSums sums{RunningExtremes(extremes)};
+  // Cells in fours (AVX) or pairs (the cells of a step are independent, so stepping them together
+  // and then taking each in, in cell order, gives the same sums and extremes as one at a time).
+  std::size_t index = avx_cell_step_ ? step_cell_quads(dt_s, heater_per_cell_W, sums) : 0;
+
   const double cell_conductance_W_per_K = cell_conductance_W_per_K_;
-  // Locals, not members, in the loop: the cells' stores cannot change them, so they stay in
-  // registers (the same values and operations).
   const double stack_current_A = stack_current_A_;
   const double internal_degC = internal_degC_;
-  RunningExtremes running_extremes(extremes);
   Cell* const cells = cells_.data();
   const std::size_t cell_count = cells_.size();
   const double balancing_resistance_Ohm = parameters_.balancing_resistance_Ohm;
   // The current through a cell: the stack's plus its balancing bleed (whose heat goes to the air).
-  // (Given the cell's terminal voltage, read wherever its state is: the block or the cell.)
-  const auto cell_current = [&](std::size_t index, double terminal_voltage_V) {
+  const auto cell_current = [&](std::size_t cell, double terminal_voltage_V) {
     double cell_current_A = stack_current_A;
-    if (balancing_[index]) {
+    if (balancing_[cell]) {
       const double bleed_A = terminal_voltage_V / balancing_resistance_Ohm;
       cell_current_A += bleed_A;
-      balancing_heat_W += bleed_A * bleed_A * balancing_resistance_Ohm;
+      sums.balancing_heat_W += bleed_A * bleed_A * balancing_resistance_Ohm;
     }
     return cell_current_A;
   };
   // Each stepped cell into the extremes and sums.
-  const auto take_in_values = [&](double voltage_V, double temperature_degC, double soc) {
-    running_extremes.include(voltage_V, temperature_degC, soc);
-    stack_voltage_V += voltage_V;
-    cell_heat_flow_W += cell_conductance_W_per_K * temperature_degC;
-  };
-  // Read through the cell, wherever its state is.
   const auto take_in = [&](const Cell& cell) {
-    take_in_values(cell.terminal_voltage_V(), cell.temperature_degC(), cell.soc());
+    sums.extremes.include(cell.terminal_voltage_V(), cell.temperature_degC(), cell.soc());
+    sums.stack_voltage_V += cell.terminal_voltage_V();
+    sums.cell_heat_flow_W += cell_conductance_W_per_K * cell.temperature_degC();
   };
-  // Cells in fours or pairs (the cells of a step are independent, so stepping them together and
-  // then taking each in, in cell order, gives the same sums and extremes as one at a time).
-  std::size_t index = 0;
-  if (avx_cell_step_) {
-    // Cells 4k..4k+3 are lanes 0..3 of block k (the constructor put them there): stepped and
-    // read through the block alone, without touching the Cell objects.
-    const LfpChemistry& chemistry = *chemistry_;
-    for (; index + 3 < cell_count; index += 4) {
-      CellStateBlock& block = cell_states_[index / 4];
-      // The currents in cell order: the balancing heat sums in the same order as below.
-      const std::array<double, 4> currents_A{cell_current(index, block.terminal_voltage_V[0]),
-                                             cell_current(index + 1, block.terminal_voltage_V[1]),
-                                             cell_current(index + 2, block.terminal_voltage_V[2]),
-                                             cell_current(index + 3, block.terminal_voltage_V[3])};
-      const std::array<double, 4> external_heat_W{fault_heat_W_[index] + heater_per_cell_W,
-                                                  fault_heat_W_[index + 1] + heater_per_cell_W,
-                                                  fault_heat_W_[index + 2] + heater_per_cell_W,
-                                                  fault_heat_W_[index + 3] + heater_per_cell_W};
-      Cell::step_quad_in_block(block, chemistry, cells + index, currents_A.data(), dt_s,
-                               internal_degC, external_heat_W.data());
-      for (int lane = 0; lane < 4; ++lane) {
-        take_in_values(block.terminal_voltage_V[lane], block.temperature_degC[lane],
-                       block.soc[lane]);
-      }
-    }
-  }
   for (; index + 1 < cell_count; index += 2) {
     const double first_current_A = cell_current(index, cells[index].terminal_voltage_V());
     const double second_current_A = cell_current(index + 1, cells[index + 1].terminal_voltage_V());
@@ -281,7 +323,10 @@ void Module::step_cells(double dt_s, double ambient_degC, PlantExtremes& extreme
                                          fault_heat_W_[index] + heater_per_cell_W);
     take_in(cells[index]);
   }
-  running_extremes.store(extremes);
+  const double stack_voltage_V = sums.stack_voltage_V;
+  const double balancing_heat_W = sums.balancing_heat_W;
+  const double cell_heat_flow_W = sums.cell_heat_flow_W;
+  sums.extremes.store(extremes);
   stack_voltage_V_ = stack_voltage_V;
 
   // HV power terminal: I^2*R heat into a small node that leaks to the module air.
@@ -344,10 +389,12 @@ void Module::read_sensors(bool convert_temperatures, ModuleSensorReadings& readi
     // As the loop below, with every channel's draw taken first (the same draws in the same
     // order) and the channels then read two at a time. Cells 4k..4k+3 sit side by side in
     // state block k (the lanes past the last cell are read and not used).
+    // Copied a block's four at a time (vector moves): the front end loads them in pairs, which a
+    // copy one double at a time could not forward to it.
     alignas(16) std::array<double, kMaxCellsPerModule + kCellLanes> cell_voltages_V;
     for (std::size_t block = 0; block < cell_states_.size(); ++block) {
-      for (std::size_t lane = 0; lane < static_cast<std::size_t>(kCellLanes); ++lane)
-        cell_voltages_V[kCellLanes * block + lane] = cell_states_[block].terminal_voltage_V[lane];
+      std::memcpy(&cell_voltages_V[kCellLanes * block], cell_states_[block].terminal_voltage_V,
+                  sizeof(cell_states_[block].terminal_voltage_V));
     }
     alignas(16) std::array<double, kMaxCellsPerModule> standard_normals;
     noise_rng_.fill_normal_fast(standard_normals.data(), cells);

@@ -167,8 +167,8 @@ inline std::int32_t quanta_count(double quanta, bool& counts_fit) {
 /// rounded as in the scalar read: the readings and their counts of quanta stored, the readings
 /// returned in reading. False, storing nothing, when a count would not be exact in int32 (the
 /// caller then reads the two one at a time).
-inline bool quantise_pair(__m128d value, __m128d quantum, double* readings,
-                          std::int32_t* quanta_counts, __m128d& reading) {
+inline bool quantise_pair_counts(__m128d value, __m128d quantum, double* readings, __m128i& counts,
+                                 __m128d& reading) {
   // floor_half_up(v) is floor(x) with x = v + 0.5. For |x| < 2^31 - 1 a truncation to int32 is
   // exact, and floor(x) is that truncation t less one when t > x (x negative, not whole); the
   // floor then lies in (-2^31, 2^31), so it fits the count. Any other x (huge, infinite, NaN)
@@ -185,11 +185,29 @@ inline bool quantise_pair(__m128d value, __m128d quantum, double* readings,
   const __m128d floored = _mm_sub_pd(truncated_value, _mm_and_pd(above, _mm_set1_pd(1.0)));
   // above's lanes as int32 (-1 or 0) next to the truncated counts: count = t + (-1 or 0).
   const __m128i above_counts = _mm_shuffle_epi32(_mm_castpd_si128(above), _MM_SHUFFLE(3, 3, 2, 0));
-  _mm_storel_epi64(reinterpret_cast<__m128i*>(quanta_counts),
-                   _mm_add_epi32(truncated, above_counts));
+  counts = _mm_add_epi32(truncated, above_counts);  // in the low two int32 lanes
   reading = _mm_mul_pd(floored, quantum);
   _mm_storeu_pd(readings, reading);
   return true;
+}
+
+/// quantise_pair_counts with the two counts stored.
+inline bool quantise_pair(__m128d value, __m128d quantum, double* readings,
+                          std::int32_t* quanta_counts, __m128d& reading) {
+  __m128i counts;
+  if (!quantise_pair_counts(value, quantum, readings, counts, reading)) return false;
+  _mm_storel_epi64(reinterpret_cast<__m128i*>(quanta_counts), counts);
+  return true;
+}
+
+/// Two doubles that were just stored one at a time, as a pair: two 64-bit loads, each forwarded
+/// from its store (one 128-bit load across the two stores is not forwarded and waits for them to
+/// reach the cache). The empty asm keeps the compiler from merging the loads.
+inline __m128d load_pair_stored_singly(const double* values) {
+  double first = values[0];
+  double second = values[1];
+  asm("" : "+x"(first), "+x"(second));
+  return _mm_set_pd(second, first);
 }
 #endif
 
@@ -262,11 +280,34 @@ inline bool CellVoltageFrontEnd::read(const double* true_values, const double* s
   };
   std::size_t index = 0;
 #if defined(__SSE2__)
+  // (true * gain + offset) + noise_sd * normal of channels k, k + 1, each operation rounded as in
+  // the scalar read. The normals were just drawn one at a time.
+  const auto pair_value = [&](std::size_t k) {
+    return _mm_add_pd(
+        _mm_add_pd(_mm_mul_pd(_mm_loadu_pd(true_values + k), _mm_load_pd(gain.data() + k)),
+                   _mm_load_pd(offset.data() + k)),
+        _mm_mul_pd(_mm_load_pd(noise_sd.data() + k),
+                   load_pair_stored_singly(standard_normals + k)));
+  };
+  // Four channels at a time, their counts stored together (the simulator's HAL copies them 16
+  // bytes at a time); when either pair cannot be quantised the SSE2 way, all four one at a time.
+  for (; index + 3 < count; index += 4) {
+    __m128i low_counts, high_counts;
+    __m128d low_reading, high_reading;
+    if (!quantise_pair_counts(pair_value(index), _mm_load_pd(quantum.data() + index),
+                              readings + index, low_counts, low_reading) ||
+        !quantise_pair_counts(pair_value(index + 2), _mm_load_pd(quantum.data() + index + 2),
+                              readings + index + 2, high_counts, high_reading)) [[unlikely]] {
+      for (std::size_t k = index; k < index + 4; ++k) read_one(k);
+      continue;
+    }
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(quanta_counts + index),
+                     _mm_unpacklo_epi64(low_counts, high_counts));
+    _mm_store_pd(last_reading.data() + index, low_reading);
+    _mm_store_pd(last_reading.data() + index + 2, high_reading);
+  }
   for (; index + 1 < count; index += 2) {
-    const __m128d value = _mm_add_pd(
-        _mm_add_pd(_mm_mul_pd(_mm_loadu_pd(true_values + index), _mm_load_pd(gain.data() + index)),
-                   _mm_load_pd(offset.data() + index)),
-        _mm_mul_pd(_mm_load_pd(noise_sd.data() + index), _mm_loadu_pd(standard_normals + index)));
+    const __m128d value = pair_value(index);
     __m128d reading;
     if (!quantise_pair(value, _mm_load_pd(quantum.data() + index), readings + index,
                        quanta_counts + index, reading)) [[unlikely]] {

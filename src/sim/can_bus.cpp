@@ -70,6 +70,21 @@ std::uint16_t crc15_of(const BitStream& s) {
   return crc;
 }
 
+/// to = from, field by field. The senders have just built the frame with one store per field
+/// (the payload as one 64-bit store); a 16-byte copy would load across those stores, which the
+/// processor cannot forward, and wait for them to reach the cache (about 15 cycles per frame).
+/// The empty asm keeps the compiler from merging the field loads back into one.
+void copy_just_built_frame(CanFrame& to, const CanFrame& from) {
+  std::uint32_t id = from.id;
+  std::uint64_t payload = 0;
+  std::memcpy(&payload, from.data.data(), sizeof payload);
+  asm("" : "+r"(id), "+r"(payload));
+  to.id = id;
+  to.extended = from.extended;
+  to.dlc = from.dlc;
+  std::memcpy(to.data.data(), &payload, sizeof payload);
+}
+
 }  // namespace
 
 std::uint16_t can_crc15(const CanFrame& frame) { return crc15_of(header_and_data(frame)); }
@@ -318,7 +333,7 @@ bool CanBus::send(int port_index, const CanFrame& frame, std::uint64_t now_us) {
   std::size_t slot = port.tx_head + port.tx_count;
   if (slot >= port.tx_capacity) slot -= port.tx_capacity;
   TxEntry& entry = port.tx[slot];
-  std::memcpy(&entry.frame, &frame, sizeof(CanFrame));
+  copy_just_built_frame(entry.frame, frame);
   entry.queued_ns = std::max(now_us * 1000, now_ns_);
   entry.key = can_arbitration_key(frame);
   ++port.tx_count;
@@ -546,12 +561,13 @@ void CanBus::complete(int segment_index) {
   const std::uint64_t at = segment.deliver_ns;
 
   auto pop_head = [this, &tx, &segment]() {
-    tx.tx_head = tx.tx_head + 1 == tx.tx_capacity ? 0 : tx.tx_head + 1;
     --tx.tx_count;
     --queued_total_;
     if (tx.tx_count == 0) {
+      tx.tx_head = 0;  // an emptied queue starts again at its first slot (kept in the cache)
       tx_pending_ports_ &= ~port_bit(segment.tx_port);
     } else {
+      tx.tx_head = tx.tx_head + 1 == tx.tx_capacity ? 0 : tx.tx_head + 1;
       const TxEntry& next = tx.tx[tx.tx_head];
       heads_[static_cast<std::size_t>(segment.tx_port)] = head_frame(next, segment.tx_port);
     }

@@ -23,7 +23,7 @@ class PlantModuleHal final : public firmware::ModuleHal {
  public:
   PlantModuleHal(plant::SystemPlant& plant, int bdu, int module, CanBus& link, int port,
                  LinkChain& chain, const std::uint64_t& now_us);
-  firmware::ModuleMeasurements sample() override;
+  void sample(firmware::ModuleMeasurements& out) override;
   void set_balancing_mask(std::uint32_t mask) override;
   void set_heater(bool on) override;
   void set_pcu_mode(firmware::PcuModeCommand mode) override;

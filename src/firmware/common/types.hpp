@@ -20,8 +20,11 @@ struct CanFrame {
   std::uint32_t id = 0;  // 11-bit or 29-bit identifier
   bool extended = true;  // 29-bit identifier
   std::uint8_t dlc = 0;  // 0..8 data bytes
-  std::array<std::uint8_t, 8> data{};
+  // On 8 bytes (the struct stays 16): the codecs read and write the payload as one 64-bit word,
+  // which then neither crosses an 8-byte boundary nor straddles two stores of a 16-byte copy.
+  alignas(8) std::array<std::uint8_t, 8> data{};
 };
+static_assert(sizeof(CanFrame) == 16);
 
 /// One acceptance filter of a CAN controller: a frame passes when (id & mask) == (filter_id &
 /// mask).

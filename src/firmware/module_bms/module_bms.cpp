@@ -100,12 +100,14 @@ void ModuleBms::tick(TimeMs now_ms) {
 }
 
 void ModuleBms::task_100ms(TimeMs now_ms) {
-  sample_ = hal_.sample();
+  hal_.sample(sample_);
   sample_checks_.update(sample_, balancing_mask_, now_ms);
   // Statistics (and so every protection threshold) only from channels that can be trusted.
-  stats_ = sample_checks_.sampling_implausible()
-               ? cell_statistics(sample_checks_.plausible_only(sample_))
-               : sample_checks_.sample_statistics();
+  // Read where they are (statistics()): a copy of the sample checks' statistics, just written
+  // field by field, would load across those stores, which the processor cannot forward.
+  statistics_of_plausible_only_ = sample_checks_.sampling_implausible();
+  if (statistics_of_plausible_only_)
+    plausible_statistics_ = cell_statistics(sample_checks_.plausible_only(sample_));
   if (!have_sample_) {
     start_soc();  // first sample after power-up: a trusted record wins, else the voltage
     have_sample_ = true;
@@ -116,7 +118,7 @@ void ModuleBms::task_100ms(TimeMs now_ms) {
   update_state(now_ms);
   const bool balancing_allowed =
       allow_balancing_ && (state_ == ModuleState::Standby || state_ == ModuleState::Run);
-  balancing_mask_ = balancer_.update(sample_, stats_, balancing_allowed);
+  balancing_mask_ = balancer_.update(sample_, statistics(), balancing_allowed);
   update_heater();
   apply_outputs();
   send_cyclic_100ms(now_ms);
@@ -158,21 +160,21 @@ void ModuleBms::update_diagnosis(TimeMs now_ms) {
   auto set = [this](DiagnosisInput input, std::int32_t value) {
     diagnosis_.set_input(input, value);
   };
-  set(DiagnosisInput::MaxCellTemperature_ddegC, stats_.max_temperature_ddegC);
+  set(DiagnosisInput::MaxCellTemperature_ddegC, statistics().max_temperature_ddegC);
   // Each direction's low-temperature rows watch the coldest cell unless the module runs the other
   // way; at rest both do. Fed only while current flows, F2 could never be raised: the current
   // limits taper a direction to zero at the temperature of its fault row (charging at 0 degC,
   // discharging at -10 degC), so a module too cold for a direction never moves in it.
   set(DiagnosisInput::MinCellTemperatureWhileCharging_ddegC,
-      discharging ? kNeutralTemperature_ddegC : stats_.min_temperature_ddegC);
+      discharging ? kNeutralTemperature_ddegC : statistics().min_temperature_ddegC);
   set(DiagnosisInput::MinCellTemperatureWhileDischarging_ddegC,
-      charging ? kNeutralTemperature_ddegC : stats_.min_temperature_ddegC);
-  set(DiagnosisInput::MaxCellVoltage_mV, stats_.max_voltage_mV);
-  set(DiagnosisInput::MinCellVoltage_mV, stats_.min_voltage_mV);
+      charging ? kNeutralTemperature_ddegC : statistics().min_temperature_ddegC);
+  set(DiagnosisInput::MaxCellVoltage_mV, statistics().max_voltage_mV);
+  set(DiagnosisInput::MinCellVoltage_mV, statistics().min_voltage_mV);
   set(DiagnosisInput::ChargeCurrent_mA, charging ? -current_mA : 0);
   set(DiagnosisInput::DischargeCurrent_mA, discharging ? current_mA : 0);
-  set(DiagnosisInput::CellTemperatureSpread_ddegC, stats_.temperature_spread_ddegC());
-  set(DiagnosisInput::CellVoltageSpread_mV, stats_.voltage_spread_mV());
+  set(DiagnosisInput::CellTemperatureSpread_ddegC, statistics().temperature_spread_ddegC());
+  set(DiagnosisInput::CellVoltageSpread_mV, statistics().voltage_spread_mV());
   set(DiagnosisInput::AmbientTemperature_ddegC, sample_.ambient_temperature_ddegC);
   set(DiagnosisInput::SamplingImplausible, sample_checks_.sampling_implausible() ? 1 : 0);
   set(DiagnosisInput::CellBehaviourAbnormal, sample_checks_.cell_behaviour_abnormal() ? 1 : 0);
@@ -238,8 +240,8 @@ void ModuleBms::update_limits(TimeMs now_ms) {
   // second (frames lost, the BDU still commanding): offset 0 and the module's own limits
   // (docs/protocols/link.md).
   const CurrentLimits own = module_current_limits(
-      stats_.min_voltage_mV, stats_.max_voltage_mV, stats_.min_temperature_ddegC,
-      stats_.max_temperature_ddegC, config_.max_pcu_current_mA);
+      statistics().min_voltage_mV, statistics().max_voltage_mV, statistics().min_temperature_ddegC,
+      statistics().max_temperature_ddegC, config_.max_pcu_current_mA);
   if (share_seen_ && now_ms - last_share_ms_ > link::kBduLostTimeout_ms) {
     share_seen_ = false;
     current_offset_mA_ = 0;
@@ -301,8 +303,8 @@ void ModuleBms::update_state(TimeMs now_ms) {
 }
 
 void ModuleBms::update_heater() {
-  const bool cold = stats_.min_temperature_ddegC < config_.heater_on_below_ddegC;
-  const bool warm = stats_.min_temperature_ddegC > config_.heater_off_above_ddegC;
+  const bool cold = statistics().min_temperature_ddegC < config_.heater_on_below_ddegC;
+  const bool warm = statistics().min_temperature_ddegC > config_.heater_off_above_ddegC;
   const bool usable = allow_heater_ &&
                       (state_ == ModuleState::Standby || state_ == ModuleState::Run) &&
                       !sample_checks_.sampling_implausible();

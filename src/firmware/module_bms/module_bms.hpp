@@ -76,7 +76,11 @@ class ModuleBms {
   CodeSet codes() const { return diagnosis_.active(); }
   std::uint8_t address() const { return address_; }
   const ModuleMeasurements& last_sample() const { return sample_; }
-  const CellStatistics& statistics() const { return stats_; }
+  /// The cell statistics of the last sample, of its plausible channels only when some were not.
+  const CellStatistics& statistics() const {
+    return statistics_of_plausible_only_ ? plausible_statistics_
+                                         : sample_checks_.sample_statistics();
+  }
   std::int32_t soc_permille() const { return soc_permille_; }
   /// The SOC estimate's 1 sigma, and the battery's wish for a full (calibration) charge.
   std::int32_t soc_uncertainty_permille() const;
@@ -139,7 +143,8 @@ class ModuleBms {
   TimeMs last_tick_ms_ = 0;
   bool started_ = false;
   ModuleMeasurements sample_{};
-  CellStatistics stats_{};
+  bool statistics_of_plausible_only_ = false;
+  CellStatistics plausible_statistics_{};
   bool have_sample_ = false;
   // The BDU's commands.
   ModuleModeRequest mode_request_ = ModuleModeRequest::Off;

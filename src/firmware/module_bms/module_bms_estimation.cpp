@@ -98,7 +98,8 @@ SocEstimatorInput ModuleBms::soc_input(bool with_voltage) const {
   input.voltage_valid = sample_.cell_count > 0 && !sample_checks_.sampling_implausible();
   // The median takes a sort: only the voltage correction (once a second) and the start read it.
   if (with_voltage) input.mean_cell_voltage_V = median_cell_voltage_mV(sample_) / 1000.0;
-  input.temperature_degC = (stats_.min_temperature_ddegC + stats_.max_temperature_ddegC) / 20.0;
+  input.temperature_degC =
+      (statistics().min_temperature_ddegC + statistics().max_temperature_ddegC) / 20.0;
   return input;
 }
 

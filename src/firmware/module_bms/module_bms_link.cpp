@@ -137,14 +137,14 @@ void ModuleBms::send_cyclic_100ms(TimeMs now_ms) {
 
   link::ModuleExtremes extremes;
   extremes.module_address = address_;
-  extremes.min_cell_mV = stats_.min_voltage_mV;
-  extremes.min_cell_index = stats_.min_voltage_cell;
-  extremes.max_cell_mV = stats_.max_voltage_mV;
-  extremes.max_cell_index = stats_.max_voltage_cell;
-  extremes.min_temperature_ddegC = stats_.min_temperature_ddegC;
-  extremes.min_temperature_index = stats_.min_temperature_sensor;
-  extremes.max_temperature_ddegC = stats_.max_temperature_ddegC;
-  extremes.max_temperature_index = stats_.max_temperature_sensor;
+  extremes.min_cell_mV = statistics().min_voltage_mV;
+  extremes.min_cell_index = statistics().min_voltage_cell;
+  extremes.max_cell_mV = statistics().max_voltage_mV;
+  extremes.max_cell_index = statistics().max_voltage_cell;
+  extremes.min_temperature_ddegC = statistics().min_temperature_ddegC;
+  extremes.min_temperature_index = statistics().min_temperature_sensor;
+  extremes.max_temperature_ddegC = statistics().max_temperature_ddegC;
+  extremes.max_temperature_index = statistics().max_temperature_sensor;
   hal_.link_send(extremes.encode());
 
   // One slow frame per cycle, round robin: cell voltages (4), temperatures (2), module

@@ -30,7 +30,15 @@ void SampleChecks::update(const ModuleMeasurements& sample, std::uint32_t balanc
   check_ranges(sample, cells);
   check_stuck(sample, cells, now_ms);
   check_rest_drift(sample, cells, balancing_mask, now_ms);
-  previous_ = sample;
+  // The voltages in 16-byte moves, as the HAL wrote them; the temperatures were written one by
+  // one and are copied so (a wider load across several stores is not forwarded and waits for
+  // them to reach the cache; the empty asm keeps the compiler from merging the loads).
+  previous_voltages_mV_ = sample.cell_voltage_mV;
+  for (std::size_t slot = 0; slot < previous_temperatures_ddegC_.size(); ++slot) {
+    std::int16_t temperature_ddegC = sample.cell_temperature_ddegC[slot];
+    asm("" : "+r"(temperature_ddegC));
+    previous_temperatures_ddegC_[slot] = temperature_ddegC;
+  }
   have_previous_ = true;
 }
 
@@ -93,8 +101,7 @@ SampleChecks::CellPass SampleChecks::scan_cells(const ModuleMeasurements& sample
   if (have_previous_) {
     pass.voltages_moving =
         voltage_moves_.update<ChannelMoves<kMaxCellsPerModule>::Changes::MostSamples>(
-            voltages_mV, previous_.cell_voltage_mV.data(), cell_count, now_ms,
-            limits_.stuck_after_ms);
+            voltages_mV, previous_voltages_mV_.data(), cell_count, now_ms, limits_.stuck_after_ms);
   }
   pass.sum_mV = sum_mV;
   pass.last_implausible_cell = last_implausible_cell;
@@ -179,7 +186,7 @@ void SampleChecks::check_stuck(const ModuleMeasurements& sample, const CellPass&
   const int voltages_moving = cells.voltages_moving;
   const int temperatures_moving =
       temperature_moves_.update<ChannelMoves<kMaxTemperatureSensors>::Changes::Seldom>(
-          sample.cell_temperature_ddegC.data(), previous_.cell_temperature_ddegC.data(),
+          sample.cell_temperature_ddegC.data(), previous_temperatures_ddegC_.data(),
           sample.temperature_count, now_ms, limits_.stuck_after_ms);
   if (voltages_moving * 4 >= sample.cell_count * 3 && voltages_moving < sample.cell_count) {
     implausible_ = true;

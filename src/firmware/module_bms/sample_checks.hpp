@@ -105,7 +105,9 @@ class SampleChecks {
   int abnormal_cell_ = -1;
   CellStatistics statistics_{};
   bool have_previous_ = false;
-  ModuleMeasurements previous_{};
+  // The previous sample's channels (all the checks compare with).
+  alignas(16) std::array<std::int32_t, kMaxCellsPerModule> previous_voltages_mV_{};
+  std::array<std::int16_t, kMaxTemperatureSensors> previous_temperatures_ddegC_{};
   ChannelMoves<kMaxCellsPerModule> voltage_moves_;
   ChannelMoves<kMaxTemperatureSensors> temperature_moves_;
   TimeMs rest_since_ms_ = 0;
