@@ -6,7 +6,9 @@
 
 #include "plant/system_description.hpp"
 #include "plant/system_plant.hpp"
+#include "sim/can_bus.hpp"
 #include "sim/lockstep_runner.hpp"
+#include "sim/plant_hal.hpp"
 
 namespace bts::sim {
 namespace {
@@ -59,6 +61,60 @@ TEST(ModuleSample, FirmwareSeesItsCellsInMillivoltsAndZeroBeyond) {
         EXPECT_EQ(voltage_mV, 0) << "module " << module_index << " slot " << slot;
       }
     }
+  }
+}
+
+// The HAL writes the firmware's sample in place: every field of it, whatever the struct held
+// before. Two identical plants, each sampled through its own HAL, one into a struct full of
+// garbage and one into a fresh one, give the same sample to the byte.
+TEST(ModuleSample, HalWritesEveryFieldOfTheSampleItIsGiven) {
+  plant::SystemDescription system;
+  ASSERT_TRUE(plant::builtin_system("e10", system));
+  plant::SystemPlant clean_plant(system);
+  plant::SystemPlant dirty_plant(system);
+  CanBus clean_link("link", 500000, 1);
+  CanBus dirty_link("link", 500000, 1);
+  LinkChain clean_chain;
+  LinkChain dirty_chain;
+  const std::uint64_t now_us = 0;
+  PlantModuleHal clean_hal(clean_plant, 0, 1, clean_link, clean_link.attach("m"), clean_chain,
+                           now_us);
+  PlantModuleHal dirty_hal(dirty_plant, 0, 1, dirty_link, dirty_link.attach("m"), dirty_chain,
+                           now_us);
+  for (int sample = 0; sample < 12; ++sample) {  // temperatures converted on the first and 11th
+    clean_plant.step(0.1);
+    dirty_plant.step(0.1);
+    firmware::ModuleMeasurements clean{};
+    firmware::ModuleMeasurements dirty;  // what an earlier sample or garbage left there
+    dirty.cell_count = 99;
+    dirty.temperature_count = 99;
+    dirty.cell_voltage_mV.fill(7777);
+    dirty.cell_temperature_ddegC.fill(777);
+    dirty.stack_voltage_mV = dirty.current_mA = dirty.bus_voltage_dV = -1;
+    dirty.terminal_temperature_ddegC = dirty.ambient_temperature_ddegC = -1;
+    dirty.pcu_temperature_ddegC = -1;
+    dirty.pcu_reports_internal_fault = dirty.pcu_reports_over_temperature = true;
+    dirty.pcu_reports_bus_reversed = true;
+    clean_hal.sample(clean);
+    dirty_hal.sample(dirty);
+    ASSERT_GT(clean.cell_count, 0);
+    ASSERT_LT(clean.cell_count, firmware::kMaxCellsPerModule);
+    ASSERT_LT(clean.temperature_count, firmware::kMaxTemperatureSensors);
+    EXPECT_EQ(dirty.cell_count, clean.cell_count);
+    EXPECT_EQ(dirty.temperature_count, clean.temperature_count);
+    EXPECT_EQ(dirty.cell_voltage_mV, clean.cell_voltage_mV) << "sample " << sample;
+    EXPECT_EQ(dirty.cell_temperature_ddegC, clean.cell_temperature_ddegC) << "sample " << sample;
+    EXPECT_EQ(dirty.cell_voltage_mV.back(), 0);
+    EXPECT_EQ(dirty.cell_temperature_ddegC.back(), 0);
+    EXPECT_EQ(dirty.stack_voltage_mV, clean.stack_voltage_mV);
+    EXPECT_EQ(dirty.current_mA, clean.current_mA);
+    EXPECT_EQ(dirty.terminal_temperature_ddegC, clean.terminal_temperature_ddegC);
+    EXPECT_EQ(dirty.ambient_temperature_ddegC, clean.ambient_temperature_ddegC);
+    EXPECT_EQ(dirty.pcu_temperature_ddegC, clean.pcu_temperature_ddegC);
+    EXPECT_EQ(dirty.bus_voltage_dV, clean.bus_voltage_dV);
+    EXPECT_EQ(dirty.pcu_reports_internal_fault, clean.pcu_reports_internal_fault);
+    EXPECT_EQ(dirty.pcu_reports_over_temperature, clean.pcu_reports_over_temperature);
+    EXPECT_EQ(dirty.pcu_reports_bus_reversed, clean.pcu_reports_bus_reversed);
   }
 }
 
