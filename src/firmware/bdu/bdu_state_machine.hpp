@@ -5,7 +5,6 @@
 // in order; the first whose source state matches and whose guard holds fires.
 #include <array>
 #include <cstdint>
-#include <cstring>
 #include <optional>
 #include <type_traits>
 
@@ -51,6 +50,7 @@ struct BduConditions {
   bool update_finished = false;
   bool fault_hold_elapsed = false;  // faults gone and the recovery hold time passed
   bool deep_discharge = false;      // empty, in Standby, a cell at its deep limit (D-EMPTY)
+  bool operator==(const BduConditions&) const = default;
 };
 
 enum class Guard : std::uint8_t {
@@ -102,8 +102,10 @@ class TransitionMemo {
  public:
   std::optional<Transition> next(BduState state, const BduConditions& conditions,
                                  AfterOpening after_opening) {
+    // Field by field, not memcmp: the conditions were just written one flag at a time, and a
+    // wide load across those stores waits for them to reach the cache.
     if (quiet_known_ && state == quiet_state_ && after_opening == quiet_after_ &&
-        std::memcmp(&conditions, &quiet_conditions_, sizeof(BduConditions)) == 0) {
+        conditions == quiet_conditions_) {
       return std::nullopt;
     }
     const std::optional<Transition> found = next_transition(state, conditions, after_opening);
@@ -111,7 +113,7 @@ class TransitionMemo {
     if (quiet_known_) {
       quiet_state_ = state;
       quiet_after_ = after_opening;
-      std::memcpy(&quiet_conditions_, &conditions, sizeof(BduConditions));
+      quiet_conditions_ = conditions;
     }
     return found;
   }

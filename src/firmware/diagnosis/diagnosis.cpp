@@ -54,21 +54,29 @@ void Diagnosis::evaluate(TimeMs now_ms) {
   std::uint64_t due = all_rows & ~idle_rows_;
   for (std::uint64_t changed = inputs_changed_; changed != 0; changed &= changed - 1)
     due |= input_rows_[static_cast<std::size_t>(std::countr_zero(changed))];
+  // The row flags in locals while the rows run: as members, each row's update waited on the
+  // previous row's store (the rows' own stores might have been to them, for all the compiler knew).
+  std::uint64_t idle_rows = idle_rows_;
+  bool rows_changed = rows_changed_;
   for (; due != 0; due &= due - 1)  // in row order, as a scan over the table
-    evaluate_row(static_cast<std::size_t>(std::countr_zero(due)), now_ms);
+    evaluate_row(static_cast<std::size_t>(std::countr_zero(due)), now_ms, idle_rows, rows_changed);
+  idle_rows_ = idle_rows;
+  rows_changed_ = rows_changed;
   inputs_changed_ = 0;
   // No row changed its flags: the active codes and the reaction are what publish() made them.
   if (rows_changed_) publish(now_ms);
 }
 
 // Inlined into evaluate(), its only caller (several rows per evaluation, every 100 ms).
-[[gnu::always_inline]] inline void Diagnosis::evaluate_row(std::size_t index, TimeMs now_ms) {
+[[gnu::always_inline]] inline void Diagnosis::evaluate_row(std::size_t index, TimeMs now_ms,
+                                                           std::uint64_t& idle_rows,
+                                                           bool& rows_changed) {
   const DiagnosisRow& row = rows_[index];
   const auto input = static_cast<std::size_t>(row.input);
   RowState& state = states_[index];
   // Nothing to do until the input is set (which marks it changed); a broken row never runs.
   const std::uint64_t bit = std::uint64_t{1} << index;
-  idle_rows_ |= bit;
+  idle_rows |= bit;
   if (!row_ok_[index] || !input_set_[input]) return;
   const std::int32_t value = inputs_[input];
   const bool was_active = state.active;
@@ -112,8 +120,8 @@ void Diagnosis::evaluate(TimeMs now_ms) {
       elapsed_ms(state.active_since_ms, now_ms) >= row.escalate_after_ms) {
     state.escalated = true;  // an escalation always latches until a reset
   }
-  if (state.active || state.pending) idle_rows_ &= ~bit;
-  rows_changed_ = rows_changed_ || state.active != was_active || state.escalated != was_escalated;
+  if (state.active || state.pending) idle_rows &= ~bit;
+  rows_changed = rows_changed || state.active != was_active || state.escalated != was_escalated;
 }
 
 void Diagnosis::publish(TimeMs now_ms) {

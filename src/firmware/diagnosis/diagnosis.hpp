@@ -98,7 +98,9 @@ class Diagnosis {
     TimeMs active_since_ms = 0;
   };
 
-  void evaluate_row(std::size_t index, TimeMs now_ms);
+  /// One row's debounce; clears its bit in idle_rows while it is active or pending, and sets
+  /// rows_changed when its active or escalated flag changed (evaluate()'s copies of the members).
+  void evaluate_row(std::size_t index, TimeMs now_ms, std::uint64_t& idle_rows, bool& rows_changed);
   void publish(TimeMs now_ms);
   ReactionSummary compute_reaction() const;
   void push_event(const DiagnosisEvent& event);
