@@ -216,16 +216,34 @@ struct Module::CellStepSums {
   double stack_voltage_V = 0.0;
   double balancing_heat_W = 0.0;
   double cell_heat_flow_W = 0.0;  // sum of G*T_cell, for the implicit air-node update
+
+  /// The current through a cell: the stack's, plus its balancing bleed when its switch is closed
+  /// (the bleed's heat goes to the module air).
+  [[gnu::always_inline]] double cell_current_A(double stack_current_A, bool balancing,
+                                               double terminal_voltage_V,
+                                               double balancing_resistance_Ohm) {
+    double current_A = stack_current_A;
+    if (balancing) {
+      const double bleed_A = terminal_voltage_V / balancing_resistance_Ohm;
+      current_A += bleed_A;
+      balancing_heat_W += bleed_A * bleed_A * balancing_resistance_Ohm;
+    }
+    return current_A;
+  }
+  /// A stepped cell into the extremes and sums.
+  [[gnu::always_inline]] void take_in(double voltage_V, double temperature_degC, double soc,
+                                      double cell_conductance_W_per_K) {
+    extremes.include(voltage_V, temperature_degC, soc);
+    stack_voltage_V += voltage_V;
+    cell_heat_flow_W += cell_conductance_W_per_K * temperature_degC;
+  }
 };
 
 std::size_t Module::step_cell_quads(double dt_s, double heater_per_cell_W, CellStepSums& sums) {
-  // The sums are locals here, and nothing takes their addresses: they stay in registers across
-  // the calls into the step (held in the caller's memory instead, each cell's additions would
-  // wait on the previous cell's store and load).
-  RunningExtremes running_extremes = sums.extremes;
-  double stack_voltage_V = sums.stack_voltage_V;
-  double balancing_heat_W = sums.balancing_heat_W;
-  double cell_heat_flow_W = sums.cell_heat_flow_W;
+  // The sums in a local copy whose address nothing takes (its methods are inlined): they stay in
+  // registers across the calls into the step (held in the caller's memory instead, each cell's
+  // additions would wait on the previous cell's store and load).
+  CellStepSums local = sums;
   const double cell_conductance_W_per_K = cell_conductance_W_per_K_;
   const double stack_current_A = stack_current_A_;
   const double internal_degC = internal_degC_;
@@ -247,29 +265,19 @@ std::size_t Module::step_cell_quads(double dt_s, double heater_per_cell_W, CellS
     // the stack's plus the cell's balancing bleed.
     std::array<double, 4> currents_A{};
     for (std::size_t lane = 0; lane < 4; ++lane) {
-      double cell_current_A = stack_current_A;
-      if (balancing_[index + lane]) {
-        const double bleed_A = block.terminal_voltage_V[lane] / balancing_resistance_Ohm;
-        cell_current_A += bleed_A;
-        balancing_heat_W += bleed_A * bleed_A * balancing_resistance_Ohm;
-      }
-      currents_A[lane] = cell_current_A;
+      currents_A[lane] =
+          local.cell_current_A(stack_current_A, balancing_[index + lane],
+                               block.terminal_voltage_V[lane], balancing_resistance_Ohm);
     }
     Cell::step_quad_in_block(block, chemistry, cells + index, currents_A[0], currents_A[1],
                              currents_A[2], currents_A[3], dt_s, internal_degC,
                              fault_heat_W_.data() + index, heater_per_cell_W);
     for (std::size_t lane = 0; lane < 4; ++lane) {
-      const double voltage_V = block.terminal_voltage_V[lane];
-      const double temperature_degC = block.temperature_degC[lane];
-      running_extremes.include(voltage_V, temperature_degC, block.soc[lane]);
-      stack_voltage_V += voltage_V;
-      cell_heat_flow_W += cell_conductance_W_per_K * temperature_degC;
+      local.take_in(block.terminal_voltage_V[lane], block.temperature_degC[lane], block.soc[lane],
+                    cell_conductance_W_per_K);
     }
   }
-  sums.extremes = running_extremes;
-  sums.stack_voltage_V = stack_voltage_V;
-  sums.balancing_heat_W = balancing_heat_W;
-  sums.cell_heat_flow_W = cell_heat_flow_W;
+  sums = local;
   return index;
 }
 
@@ -292,21 +300,13 @@ void Module::step_cells(double dt_s, double ambient_degC, PlantExtremes& extreme
   Cell* const cells = cells_.data();
   const std::size_t cell_count = cells_.size();
   const double balancing_resistance_Ohm = parameters_.balancing_resistance_Ohm;
-  // The current through a cell: the stack's plus its balancing bleed (whose heat goes to the air).
   const auto cell_current = [&](std::size_t cell, double terminal_voltage_V) {
-    double cell_current_A = stack_current_A;
-    if (balancing_[cell]) {
-      const double bleed_A = terminal_voltage_V / balancing_resistance_Ohm;
-      cell_current_A += bleed_A;
-      sums.balancing_heat_W += bleed_A * bleed_A * balancing_resistance_Ohm;
-    }
-    return cell_current_A;
+    return sums.cell_current_A(stack_current_A, balancing_[cell], terminal_voltage_V,
+                               balancing_resistance_Ohm);
   };
-  // Each stepped cell into the extremes and sums.
   const auto take_in = [&](const Cell& cell) {
-    sums.extremes.include(cell.terminal_voltage_V(), cell.temperature_degC(), cell.soc());
-    sums.stack_voltage_V += cell.terminal_voltage_V();
-    sums.cell_heat_flow_W += cell_conductance_W_per_K * cell.temperature_degC();
+    sums.take_in(cell.terminal_voltage_V(), cell.temperature_degC(), cell.soc(),
+                 cell_conductance_W_per_K);
   };
   for (; index + 1 < cell_count; index += 2) {
     const double first_current_A = cell_current(index, cells[index].terminal_voltage_V());
