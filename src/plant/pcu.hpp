@@ -26,12 +26,15 @@ struct PcuParameters {
   /// left in Fault for weeks cannot run its cells far below 0 %).
   double min_supply_stack_voltage_V = 32.0;
   double max_stack_voltage_V = 60.0;
-  /// Efficiency against bus-side power as a share of max_bus_power_W (linear between points).
+  /// Efficiency at the converter's terminals against bus-side power as a share of max_bus_power_W
+  /// (linear between points). It includes the power stage's own no-load loss, which is therefore
+  /// not added again while the converter carries current (docs/plant-power.md 1.4).
   std::vector<std::pair<double, double>> efficiency_by_load{
       {0.02, 0.80},  {0.05, 0.90},  {0.10, 0.94},  {0.20, 0.96},
       {0.40, 0.970}, {0.60, 0.970}, {0.80, 0.965}, {1.00, 0.960}};
   /// Draw from the stack with the converter running at zero current (converter + BMS), and in
-  /// energy-saving mode (converter off, BMS awake). ZCS figures: 20 W and 5 W per module.
+  /// energy-saving mode (converter off, BMS awake). ZCS figures: 20 W and 5 W per module. The
+  /// difference (15 W) is the power stage's no-load loss, the floor of its conversion loss.
   double running_no_load_draw_W = 20.0;
   double energy_saving_draw_W = 5.0;
   /// First-order response of the output current to its command.
@@ -175,9 +178,11 @@ class Pcu {
 
   void update_over_temperature_stop();
   bool power_stage_can_run(double stack_voltage_V) const;
-  double standing_draw_W(bool power_stage_running) const;
+  double bms_draw_W() const;
+  /// The power stage's loss at a bus-side power during this step (0 when it does not switch).
+  double conversion_loss_W(double bus_power_W) const;
   double follow_command_A(double dt_s, double bus_voltage_V) const;
-  void update_power_balance(double stack_voltage_V, double bus_voltage_V, double standing_W);
+  void update_power_balance(double stack_voltage_V, double bus_voltage_V);
   void update_heatsink(double dt_s, double surroundings_degC);
 };
 

@@ -73,25 +73,44 @@ TEST(PcuEfficiency, CurvePointsAndInterpolation) {
   EXPECT_DOUBLE_EQ(pcu.efficiency_at(0.0), 0.80);
 }
 
-TEST(PcuEfficiency, DischargeStackPowerIsBusPowerOverEfficiencyPlusNoLoadDraw) {
-  // 2.5 A at 400 V = 1000 W = 40 % load: efficiency 0.97.
+TEST(PcuEfficiency, DischargeStackPowerIsBusPowerOverEfficiencyPlusTheBmsDraw) {
+  // 2.5 A at 400 V = 1000 W = 40 % load: efficiency 0.97 at the terminals, which already holds
+  // the power stage's no-load loss; only the BMS board's 5 W comes on top.
   Pcu pcu = running_pcu(2.5);
   settle(pcu, 400.0);
-  const double expected_stack_W = 1000.0 / 0.97 + 20.0;
+  const double expected_stack_W = 1000.0 / 0.97 + 5.0;
   EXPECT_NEAR(pcu.bus_power_W(), 1000.0, 1e-9);
   EXPECT_NEAR(pcu.stack_power_W(), expected_stack_W, 1e-9);
   EXPECT_NEAR(pcu.stack_current_A(), expected_stack_W / kStack_V, 1e-9);
-  EXPECT_NEAR(pcu.loss_W(), 1000.0 / 0.97 - 1000.0 + 20.0, 1e-9);
+  EXPECT_NEAR(pcu.loss_W(), 1000.0 / 0.97 - 1000.0 + 5.0, 1e-9);
 }
 
-TEST(PcuEfficiency, ChargeStackPowerIsBusPowerTimesEfficiencyPlusNoLoadDraw) {
+TEST(PcuEfficiency, ChargeStackPowerIsBusPowerTimesEfficiencyPlusTheBmsDraw) {
   // -5 A at 400 V = 2000 W charging = 80 % load: efficiency 0.965.
   Pcu pcu = running_pcu(-5.0);
   settle(pcu, 400.0);
-  EXPECT_NEAR(pcu.stack_power_W(), -2000.0 * 0.965 + 20.0, 1e-9);
+  EXPECT_NEAR(pcu.stack_power_W(), -2000.0 * 0.965 + 5.0, 1e-9);
   EXPECT_LT(pcu.stack_current_A(), 0.0);
-  EXPECT_NEAR(pcu.stack_current_A(), (-2000.0 * 0.965 + 20.0) / kStack_V, 1e-9);
-  EXPECT_NEAR(pcu.loss_W(), 2000.0 * 0.035 + 20.0, 1e-9);
+  EXPECT_NEAR(pcu.stack_current_A(), (-2000.0 * 0.965 + 5.0) / kStack_V, 1e-9);
+  EXPECT_NEAR(pcu.loss_W(), 2000.0 * 0.035 + 5.0, 1e-9);
+}
+
+TEST(PcuEfficiency, TheNoLoadLossIsTheFloorOfTheConversionLossNotAddedToIt) {
+  // ZCS: 20 W per module with the DC/DC on and no current, 5 W with it off: the power stage's
+  // own no-load loss is 15 W. At rated power the terminal efficiency (96 %) holds it already.
+  Pcu idle = running_pcu(0.0);
+  settle(idle, 400.0);
+  EXPECT_NEAR(idle.loss_W(), 20.0, 1e-9);
+  Pcu light = running_pcu(0.1);  // 40 W: the curve's 80 % would lose 10 W, less than no load
+  settle(light, 400.0);
+  EXPECT_NEAR(light.loss_W(), 15.0 + 5.0, 1e-9);
+  Pcu rated = running_pcu(6.25);  // 2500 W at 400 V
+  settle(rated, 400.0);
+  EXPECT_NEAR(rated.loss_W(), 2500.0 / 0.96 - 2500.0 + 5.0, 1e-9);  // 109.2 W, not 124.2 W
+  Pcu saving(PcuParameters{});
+  saving.set_mode(PcuMode::EnergySaving);
+  settle(saving, 400.0);
+  EXPECT_NEAR(saving.loss_W(), 5.0, 1e-9);
 }
 
 TEST(PcuEfficiency, EnergyIsConservedAcrossTheLoadRange) {
@@ -264,8 +283,8 @@ TEST(PcuThermal, CoolingBlockedOverheatsStopsAndRestartsAfterCooling) {
     t_s += 1.0;
   }
   ASSERT_TRUE(pcu.reports_over_temperature());
-  // Loss at 2.5 kW: 2500/0.96 - 2500 + 20 W; G = 0.3 W/K, C = 1500 J/K.
-  const double loss_W = 2500.0 / 0.96 - 2500.0 + 20.0;
+  // Loss at 2.5 kW: 2500/0.96 - 2500 (terminal efficiency) + 5 W BMS; G = 0.3 W/K, C = 1500 J/K.
+  const double loss_W = 2500.0 / 0.96 - 2500.0 + 5.0;
   const double steady_rise_K = loss_W / 0.3;
   const double expected_s = -(1500.0 / 0.3) * std::log(1.0 - (95.0 - 25.0) / steady_rise_K);
   EXPECT_NEAR(t_s, expected_s, 3.0);

@@ -798,7 +798,8 @@ std::vector<Recipe> recipes() {
                   "relays open; cooled, F13 clears by itself",
                   Node::LastModule, DiagnosisInput::PcuOverTemperature, 60, 1500, 1500, 1900,
                   [](Plan& p) {
-                    set_household(p, 2000);
+                    // Near rated power: ~100 W of loss into a heatsink at 10 % of its cooling.
+                    set_household(p, 2400);
                     inject_between(p, 60, 1500, pcu_fault(p, plant::PcuFailure::CoolingBlocked));
                   }});
 
