@@ -60,6 +60,51 @@ TEST(CurrentSharing, EqualSharingBaselineDrainsEveryModuleAlike) {
     EXPECT_NEAR(drop[k] / drop[0], 1.0, 0.1) << "module " << k + 1;
 }
 
+// D-PARK: an E10 whose second module is nearly empty carries a 5 kW house, both converters at
+// their 2.5 kW. Module 2 reaches its empty end (A4) within minutes; module 1 carries on. Module 2's
+// converter can do nothing until the battery is charged, so the BDU closes both of its windows
+// and it stops switching: 5 W of BMS draw instead of 20 W, its weakest cell no longer walked
+// below the 2.9 V end by its converter's idling. When PV turns the battery to charging, it takes
+// charge again.
+TEST(ConverterParking, AnEmptyModuleParksWhileTheOthersDischargeAndWakesToBeCharged) {
+  plant::SystemDescription system;
+  ASSERT_TRUE(plant::builtin_system("e10", system));
+  system.bdus[0].modules[0].initial_soc = 0.6;
+  system.bdus[0].modules[1].initial_soc = 0.06;
+  system.household.kind = plant::HouseholdProfileKind::ConstantPower;
+  system.household.constant_power_W = 5000.0;
+  Scenario scenario;
+  scenario.events.push_back({});
+  scenario.events.back().time_s = 40 * 60.0;  // midday: PV covers the house and 3 kW more
+  scenario.events.back().kind = ScenarioEventKind::SetHouseholdPower;
+  scenario.events.back().value = -3000.0;
+  LockstepRunner runner(system, scenario);
+  runner.advance_to(25 * 60.0);  // module 2 tapers to its 2.9 V end over the first 20 min
+  ASSERT_EQ(runner.bdu(0).state(), firmware::BduState::Discharge);
+  ASSERT_TRUE(runner.module(0, 1).codes().has(firmware::Code::A4))
+      << "module 2 is at its empty end";
+  EXPECT_FALSE(runner.module(0, 0).converter_parked()) << "module 1 carries the house";
+  EXPECT_EQ(runner.plant().module(0, 0).pcu().mode(), plant::PcuMode::Running);
+  EXPECT_TRUE(runner.module(0, 1).converter_parked());
+  EXPECT_EQ(runner.plant().module(0, 1).pcu().mode(), plant::PcuMode::EnergySaving);
+  EXPECT_NEAR(runner.plant().module(0, 1).pcu().loss_W(), 5.0, 1e-9) << "the BMS alone draws";
+  EXPECT_GT(runner.plant().module(0, 0).truth().stack_current_A, 40.0);
+  // While parked it is not offered for charge: the inverter sees what module 1 can take.
+  EXPECT_LE(runner.bdu(0).inverter_values().charge_current_limit_dA, 75);
+  const double lowest_cell_parked_V = runner.plant().module(0, 1).truth().cell_voltage_min_V;
+  runner.advance_to(39 * 60.0);
+  EXPECT_TRUE(runner.module(0, 1).converter_parked());
+  EXPECT_GE(runner.plant().module(0, 1).truth().cell_voltage_min_V, lowest_cell_parked_V - 0.005)
+      << "14 min at 5 W do not walk the weakest cell down";
+  runner.advance_to(45 * 60.0);
+  EXPECT_EQ(runner.bdu(0).state(), firmware::BduState::Charge);
+  EXPECT_FALSE(runner.module(0, 1).converter_parked());
+  EXPECT_EQ(runner.plant().module(0, 1).pcu().mode(), plant::PcuMode::Running);
+  EXPECT_LT(runner.plant().module(0, 1).truth().stack_current_A, -5.0) << "module 2 charges";
+  EXPECT_FALSE(runner.module(0, 1).codes().has(firmware::Code::F4));
+  EXPECT_GE(runner.plant().extremes().cell_voltage_min_V, 2.5);
+}
+
 TEST(CapacityExpansion, ANewModuleJoinsARunningSystemWithoutACodeAndCatchesUp) {
   plant::SystemDescription system = e20_at({0.8, 0.8, 0.8, 0.3});
   system.household.kind = plant::HouseholdProfileKind::PvHomeDay;

@@ -625,14 +625,18 @@ void BduController::update_limits() {
   std::int32_t weakest_charge_mA = INT32_MAX, weakest_discharge_mA = INT32_MAX;
   int reporting = 0;
   std::int16_t max_temperature = -400;
+  const bool bus_held = bus_held_by_a_module();
   for (const ModuleEntry& entry : modules_) {
     if (!entry.reporting) continue;
     // A module that derates (A1, A2, A6, A7, A8 ...) halves what it lets its converter carry; its
     // share of what the inverter is offered follows, or the inverter is offered current the
     // modules will not deliver and the bus sags to the discharge voltage limit.
     // A module whose codes stop a direction offers nothing that way.
+    // A parked converter (D-PARK) takes no charge until the BDU wakes it: it is not offered.
+    const std::int32_t charge_allowed_mA =
+        converter_parked(entry, bus_held) ? 0 : entry.allowed_charge_mA();
     const std::int32_t module_charge_mA =
-        entry.derating ? entry.allowed_charge_mA() / 2 : entry.allowed_charge_mA();
+        entry.derating ? charge_allowed_mA / 2 : charge_allowed_mA;
     const std::int32_t module_discharge_mA =
         entry.derating ? entry.allowed_discharge_mA() / 2 : entry.allowed_discharge_mA();
     charge_mA += module_charge_mA;

@@ -165,6 +165,11 @@ class BduController {
   bool receive_link(TimeMs now_ms);
   bool receive_com(TimeMs now_ms);
   void send_module_commands(TimeMs now_ms);
+  /// Some reporting module may discharge enough to hold the bus (a keep-alive's worth).
+  bool bus_held_by_a_module() const;
+  /// D-PARK: while the battery discharges, a module its codes stop for discharging is sent both
+  /// windows closed (its converter stops) and offers no charge until the direction turns.
+  bool converter_parked(const ModuleEntry& entry, bool bus_held) const;
   void update_module_limits(ModuleEntry& entry) const;
   void update_share_offsets();
   void poll_addresses(TimeMs now_ms);

@@ -245,10 +245,7 @@ void BduController::send_module_commands(TimeMs now_ms) {
   // draining beside the others instead of staying at zero.
   const bool connected =
       state_ == BduState::Idle || state_ == BduState::Charge || state_ == BduState::Discharge;
-  bool bus_held = false;
-  for (const ModuleEntry& entry : modules_) {
-    bus_held |= entry.reporting && entry.allowed_discharge_mA() >= link::kBusKeepAlive_mA;
-  }
+  const bool bus_held = bus_held_by_a_module();
   const bool keep_alive = !connected || !bus_held;
   for (std::uint8_t k = 0; k < link::kMaxModules; ++k) {
     const ModuleEntry& entry = modules_[k];
@@ -257,14 +254,33 @@ void BduController::send_module_commands(TimeMs now_ms) {
     share.module_address = static_cast<std::uint8_t>(k + 1);
     share.current_offset_mA = std::clamp(sag_offset_mA_ + share_offset_mA_[k], -10000, 10000);
     const std::int32_t discharge_mA = entry.allowed_discharge_window_mA();
-    share.charge_limit_mA = std::clamp(entry.allowed_charge_window_mA(), 0, 10000);
-    share.discharge_limit_mA = std::clamp(
-        keep_alive ? std::max(discharge_mA, link::kBusKeepAlive_mA) : discharge_mA, 0, 10000);
+    const bool parked = converter_parked(entry, bus_held);
+    share.charge_limit_mA = parked ? 0 : std::clamp(entry.allowed_charge_window_mA(), 0, 10000);
+    share.discharge_limit_mA =
+        parked
+            ? 0
+            : std::clamp(keep_alive ? std::max(discharge_mA, link::kBusKeepAlive_mA) : discharge_mA,
+                         0, 10000);
     share.counter = tx_counter_;
     hal_.link_send(share.encode());
   }
   ++tx_counter_;
   (void)now_ms;
+}
+
+bool BduController::bus_held_by_a_module() const {
+  bool bus_held = false;
+  for (const ModuleEntry& entry : modules_) {
+    bus_held |= entry.reporting && entry.allowed_discharge_mA() >= link::kBusKeepAlive_mA;
+  }
+  return bus_held;
+}
+
+bool BduController::converter_parked(const ModuleEntry& entry, bool bus_held) const {
+  // Only while discharging (the direction turns to charge through Idle or Charge, which open the
+  // windows again), only a module stopped for discharging, and only while another module holds
+  // the bus: the last one standing keeps its keep-alive window instead.
+  return state_ == BduState::Discharge && entry.reporting && entry.discharge_blocked && bus_held;
 }
 
 bool BduController::receive_com(TimeMs now_ms) {

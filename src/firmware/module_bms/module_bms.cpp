@@ -270,6 +270,14 @@ void ModuleBms::update_limits(TimeMs now_ms) {
   }
   charge_limit_mA_ = static_cast<std::int32_t>(charge);
   discharge_limit_mA_ = static_cast<std::int32_t>(discharge);
+  // D-PARK (docs/firmware.md): a BDU_SHARE that closes both windows leaves the converter nothing
+  // to carry until the BDU opens one again. Switching regardless costs its 15 W no-load loss, so
+  // after a second of closed windows its power stage stops (energy saving, the BMS's 5 W); it
+  // starts again on the first share that opens a window, or when the shares stop coming.
+  const bool bdu_closed_both =
+      share_seen_ && bdu_charge_limit_mA_ == 0 && bdu_discharge_limit_mA_ == 0;
+  if (!bdu_closed_both) last_window_open_ms_ = now_ms;
+  converter_parked_ = bdu_closed_both && now_ms - last_window_open_ms_ >= kParkAfter_ms;
 }
 
 void ModuleBms::update_state(TimeMs now_ms) {
@@ -325,7 +333,7 @@ void ModuleBms::apply_outputs() {
       hal_.set_pcu_current_limits_mA(charge_limit_mA_, discharge_limit_mA_);
       hal_.set_pcu_voltage_reference_dV(voltage_reference_dV_);
       hal_.set_pcu_current_command_mA(current_offset_mA_);
-      hal_.set_pcu_mode(PcuModeCommand::Running);
+      hal_.set_pcu_mode(converter_parked_ ? PcuModeCommand::EnergySaving : PcuModeCommand::Running);
       break;
     default:
       hal_.set_pcu_mode(PcuModeCommand::EnergySaving);

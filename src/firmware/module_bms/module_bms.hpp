@@ -98,6 +98,8 @@ class ModuleBms {
   std::uint32_t balancing_mask() const { return balancing_mask_; }
   std::int32_t charge_limit_mA() const { return charge_limit_mA_; }
   std::int32_t discharge_limit_mA() const { return discharge_limit_mA_; }
+  /// D-PARK: the BDU closed both windows for a second; the converter is in energy saving.
+  bool converter_parked() const { return converter_parked_; }
   LightPattern lights() const;
   const ModuleRecord& record() const { return record_; }
   const FirmwareVersion& firmware_version() const { return config_.firmware_version; }
@@ -154,6 +156,10 @@ class ModuleBms {
   std::int32_t bdu_discharge_limit_mA_ = 0;
   TimeMs last_share_ms_ = 0;
   bool share_seen_ = false;
+  // D-PARK: the converter stops while the BDU keeps both of its windows closed.
+  static constexpr TimeMs kParkAfter_ms = 1000;
+  TimeMs last_window_open_ms_ = 0;
+  bool converter_parked_ = false;
   bool allow_balancing_ = false;
   bool allow_heater_ = false;
   TimeMs last_command_ms_ = 0;
