@@ -25,6 +25,21 @@ bool discharging_state(firmware::BduState state) {
          state == firmware::BduState::Charge;
 }
 
+constexpr double kJoulesPerWh = 3600.0;
+
+/// The four converters' energy counters summed (J).
+plant::PcuEnergy converters_energy(sim::LockstepRunner& runner) {
+  plant::PcuEnergy sum;
+  for (int m = 0; m < 4; ++m) {
+    const plant::PcuEnergy& e = runner.plant().module(0, m).pcu().energy();
+    sum.stack_J += e.stack_J;
+    sum.bus_J += e.bus_J;
+    sum.conversion_loss_J += e.conversion_loss_J;
+    sum.bms_draw_J += e.bms_draw_J;
+  }
+  return sum;
+}
+
 nlohmann::json energy_case(firmware::ModuleSharing sharing, const EnergyBenchOptions& options) {
   plant::SystemDescription system;
   plant::builtin_system("e20", system);
@@ -47,6 +62,7 @@ nlohmann::json energy_case(firmware::ModuleSharing sharing, const EnergyBenchOpt
   runner.advance_to(60.0);
   const double held_Wh = runner.plant().stored_energy_Wh();
   const double start_Wh = runner.plant().inverter().input_energy(0).discharged_Wh;
+  const plant::PcuEnergy converters_start = converters_energy(runner);
   std::string stop_reason = "time limit";
   double stop_s = 0.0;
   double low_limit_since_s = -1.0;
@@ -100,6 +116,27 @@ nlohmann::json energy_case(firmware::ModuleSharing sharing, const EnergyBenchOpt
   result["share_lost_on_the_way"] =
       held_Wh > 0.0 ? (held_Wh - delivered_Wh - left_Wh) / held_Wh : 0.0;
   result["share_left_in_cells"] = held_Wh > 0.0 ? left_Wh / held_Wh : 0.0;
+  // The loss on the way, part by part (ground truth): the converters' counters give what left
+  // the stacks, what reached the bus, and the power stages' and BMS boards' parts between; what
+  // left the cells but not the stacks stayed in the modules (the cells' own resistance, balancing
+  // resistors, heater films); what reached the bus but not BAT OUT, the BDU's path (relays, fuse,
+  // cables).
+  const plant::PcuEnergy converters_end = converters_energy(runner);
+  const double stack_Wh = (converters_end.stack_J - converters_start.stack_J) / kJoulesPerWh;
+  const double bus_Wh = (converters_end.bus_J - converters_start.bus_J) / kJoulesPerWh;
+  const double conversion_Wh =
+      (converters_end.conversion_loss_J - converters_start.conversion_loss_J) / kJoulesPerWh;
+  const double bms_Wh = (converters_end.bms_draw_J - converters_start.bms_draw_J) / kJoulesPerWh;
+  nlohmann::json lost;
+  lost["in_the_modules_cells_resistance_balancing_heater_Wh"] = held_Wh - left_Wh - stack_Wh;
+  lost["converters_power_stages_Wh"] = conversion_Wh;
+  lost["bms_boards_Wh"] = bms_Wh;
+  lost["bdu_relays_fuse_cables_Wh"] = bus_Wh - delivered_Wh;
+  result["lost_on_the_way_by_part"] = lost;
+  // The converters' own ceiling at this run's operating points: the share of the power taken
+  // from the stacks that reached the bus. No sharing, balancing or stop rule can deliver more
+  // of the energy held than this, even if every cell were emptied and nothing else were lost.
+  result["converters_stack_to_bus_efficiency"] = stack_Wh > 0.0 ? bus_Wh / stack_Wh : 0.0;
   result["codes_seen"] = std::vector<std::string>(codes.begin(), codes.end());
   result["wall_s"] =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
@@ -121,6 +158,8 @@ std::string run_energy_bench(const EnergyBenchOptions& options) {
   report["equal_sharing_baseline"] = baseline;
   report["aim_share"] = kEnergyAimShare;
   report["aim_met"] = sharing["share"].get<double>() >= kEnergyAimShare;
+  // What the converters alone allow at this run's operating points (see energy_case).
+  report["converters_ceiling_share"] = sharing["converters_stack_to_bus_efficiency"];
   return report.dump(2);
 }
 

@@ -101,11 +101,17 @@ double Pcu::follow_command_A(double dt_s, double bus_voltage_V) const {
   return std::clamp(lagged_A, min_A, max_A);
 }
 
-void Pcu::update_power_balance(double stack_voltage_V, double bus_voltage_V) {
+void Pcu::update_power_balance(double dt_s, double stack_voltage_V, double bus_voltage_V) {
   bus_power_W_ = bus_voltage_V * bus_current_A_;
-  loss_W_ = conversion_loss_W(bus_power_W_) + bms_draw_W();
+  const double conversion_W = conversion_loss_W(bus_power_W_);
+  const double bms_W = bms_draw_W();
+  loss_W_ = conversion_W + bms_W;
   stack_power_W_ = bus_power_W_ + loss_W_;
   stack_current_A_ = stack_power_W_ / stack_voltage_V;  // caller guarantees a live stack
+  energy_.stack_J += stack_power_W_ * dt_s;
+  energy_.bus_J += bus_power_W_ * dt_s;
+  energy_.conversion_loss_J += conversion_W * dt_s;
+  energy_.bms_draw_J += bms_W * dt_s;
 }
 
 void Pcu::update_heatsink(double dt_s, double surroundings_degC) {
@@ -156,7 +162,7 @@ void Pcu::complete_step(double dt_s, double bus_current_A, double bus_voltage_V,
       stack_voltage_V > std::max(kNoStackVoltage_V, parameters_.min_supply_stack_voltage_V);
   bus_current_A_ = power_stage_running_ ? bus_current_A : 0.0;
   if (stack_alive) {
-    update_power_balance(stack_voltage_V, bus_voltage_V);
+    update_power_balance(dt_s, stack_voltage_V, bus_voltage_V);
   } else {
     bus_current_A_ = bus_power_W_ = stack_power_W_ = loss_W_ = stack_current_A_ = 0.0;
   }

@@ -73,6 +73,15 @@ struct PcuBusSource {
   }
 };
 
+/// Energy through one converter since it was built (J), summed every step: what left the stack,
+/// what reached the bus (both signed, > 0 discharging), and the two parts of the difference.
+struct PcuEnergy {
+  double stack_J = 0.0;
+  double bus_J = 0.0;
+  double conversion_loss_J = 0.0;  // the power stage, no-load loss included
+  double bms_draw_J = 0.0;         // the BMS board
+};
+
 enum class PcuMode {
   Off,           // module shut down: no draw at all
   EnergySaving,  // converter off, BMS awake
@@ -131,6 +140,7 @@ class Pcu {
   double bus_current_A() const { return bus_current_A_; }      // > 0 into the bus
   double stack_current_A() const { return stack_current_A_; }  // > 0 out of the cells
   double loss_W() const { return loss_W_; }
+  const PcuEnergy& energy() const { return energy_; }
   double heatsink_temperature_degC() const { return temperature_degC_; }
   /// What the converter itself reports to its BMS: an internal fault or its over-temperature stop.
   bool reports_internal_fault() const { return failure_ == PcuFailure::Dead; }
@@ -169,6 +179,7 @@ class Pcu {
   double loss_W_ = 0.0;
   double bus_power_W_ = 0.0;
   double stack_power_W_ = 0.0;
+  PcuEnergy energy_;
   double temperature_degC_;
   bool over_temperature_stop_ = false;
   bool power_stage_running_ = false;
@@ -182,7 +193,7 @@ class Pcu {
   /// The power stage's loss at a bus-side power during this step (0 when it does not switch).
   double conversion_loss_W(double bus_power_W) const;
   double follow_command_A(double dt_s, double bus_voltage_V) const;
-  void update_power_balance(double stack_voltage_V, double bus_voltage_V);
+  void update_power_balance(double dt_s, double stack_voltage_V, double bus_voltage_V);
   void update_heatsink(double dt_s, double surroundings_degC);
 };
 

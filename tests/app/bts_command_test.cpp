@@ -92,6 +92,33 @@ TEST(BtsCommand, BenchSocPrintsOneJsonObjectWithTheScores) {
   EXPECT_EQ(run_bts("bench soc --case e99").exit_code, 2);
 }
 
+TEST(BtsCommand, BenchEnergyShowsWhereTheEnergyWent) {
+  const CommandResult bench = run_bts("bench energy");
+  ASSERT_EQ(bench.exit_code, 0) << bench.output;
+  const nlohmann::json report = nlohmann::json::parse(bench.output);
+  EXPECT_EQ(report["benchmark"], "energy");
+  const auto& shared = report["with_sharing"];
+  const auto& equal = report["equal_sharing_baseline"];
+  const double held_Wh = shared["energy_held_Wh"].get<double>();
+  EXPECT_NEAR(held_Wh, 11500.0, 200.0) << "SOH 100/95/85/80 % at SOC 90/70/50/30 % of 5.12 kWh";
+  // Sharing lets every module reach its own empty end; equal sharing stops at the weakest's.
+  EXPECT_GT(shared["share"].get<double>(), equal["share"].get<double>() + 0.4);
+  for (const auto& weakest_percent : shared["module_weakest_cell_soc_at_stop_percent"])
+    EXPECT_LT(weakest_percent.get<double>(), 5.0);
+  // No firmware can deliver more than the converters pass on, and each part of the loss is real.
+  const double ceiling = report["converters_ceiling_share"].get<double>();
+  EXPECT_GT(ceiling, 0.93);
+  EXPECT_LT(ceiling, 0.98);
+  EXPECT_LT(shared["share"].get<double>(), ceiling);
+  const auto& lost = shared["lost_on_the_way_by_part"];
+  const double delivered_Wh = shared["energy_delivered_Wh"].get<double>();
+  EXPECT_GT(lost["converters_power_stages_Wh"].get<double>(), 0.02 * delivered_Wh);
+  EXPECT_GT(lost["bms_boards_Wh"].get<double>(), 0.0);
+  EXPECT_GT(lost["in_the_modules_cells_resistance_balancing_heater_Wh"].get<double>(), 0.0);
+  EXPECT_GT(lost["bdu_relays_fuse_cables_Wh"].get<double>(), 0.0);
+  EXPECT_EQ(report["aim_met"].get<bool>(), shared["share"].get<double>() >= 0.97);
+}
+
 TEST(BtsCommand, SameSeedSameBytes) {
   const auto first = fresh_directory("seed-a"), second = fresh_directory("seed-b");
   ASSERT_EQ(

@@ -113,6 +113,20 @@ TEST(PcuEfficiency, TheNoLoadLossIsTheFloorOfTheConversionLossNotAddedToIt) {
   EXPECT_NEAR(saving.loss_W(), 5.0, 1e-9);
 }
 
+TEST(PcuEfficiency, EnergyCountersSumWhatEachStepCarried) {
+  Pcu pcu = running_pcu(6.25);
+  settle(pcu, 400.0);  // 1 s: the output is at 2.5 kW after its 20 ms lag
+  const PcuEnergy settled = pcu.energy();
+  for (int k = 0; k < 3600; ++k) pcu.step(1.0, kStack_V, 400.0, kAir_degC);
+  const PcuEnergy hour = pcu.energy();
+  const double to_Wh = 1.0 / 3600.0;
+  EXPECT_NEAR((hour.bus_J - settled.bus_J) * to_Wh, 2500.0, 1e-6);
+  EXPECT_NEAR((hour.conversion_loss_J - settled.conversion_loss_J) * to_Wh, 2500.0 / 0.96 - 2500.0,
+              1e-6);
+  EXPECT_NEAR((hour.bms_draw_J - settled.bms_draw_J) * to_Wh, 5.0, 1e-9);
+  EXPECT_NEAR(hour.stack_J, hour.bus_J + hour.conversion_loss_J + hour.bms_draw_J, 1e-6);
+}
+
 TEST(PcuEfficiency, EnergyIsConservedAcrossTheLoadRange) {
   for (double command_A : {-7.5, -4.0, -0.3, 0.0, 0.2, 1.0, 3.0, 6.0, 7.5}) {
     for (double bus_V : {300.0, 380.0, 435.0}) {
